@@ -1,0 +1,29 @@
+"""`python -m ingest FEED [FEED ...] [--landing DIR] [--run-id ID]` — load new landing files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ingest.feeds import FEEDS
+from ingest.run import ingest_feed, landing_dir, summarise
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ingest", description=__doc__)
+    parser.add_argument("feeds", nargs="*", help=f"feeds to load (default: all): {', '.join(s.name for s in FEEDS)}")
+    parser.add_argument("--landing", type=Path, default=None, help="landing folder (default: $LANDING_DIR or ./landing)")
+    parser.add_argument("--run-id", default=None)
+    args = parser.parse_args(argv)
+    failed = False
+    for feed in args.feeds or [spec.name for spec in FEEDS]:
+        results = ingest_feed(feed, args.landing or landing_dir(), args.run_id)
+        print(f"{feed}: {len(results)} file(s)")
+        print(summarise(results))
+        failed |= any(r.status == "failed" for r in results)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

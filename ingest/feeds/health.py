@@ -1,0 +1,92 @@
+"""Health sector feeds: commune birth and child-death registers (sources.md, y_te_sinh / y_te_tu_vong)."""
+
+from __future__ import annotations
+
+from ingest.fields import Choice, Code, DayMonthYear, Text, WholeNumber
+from ingest.spec import FEEDS, Column, FeedSpec
+
+ETHNICITY_CODES = frozenset(f"{n:02d}" for n in range(1, 55))
+SEX = {"Nam": "male", "Nữ": "female"}
+SEX_WITH_UNKNOWN = {**SEX, "Không xác định": "unknown"}
+CAUSES = {code: code.lower() for code in ("BENH", "DUOI_NUOC", "TNGT", "TNTT_KHAC", "KHONG_RO")}
+
+
+def _geography(header_province: str = "Mã tỉnh", header_commune: str = "Mã xã") -> tuple[Column, Column]:
+    return (
+        Column(header_province, "province_code", "text", Code(width=2, label="province code"),
+               "Province code (2 digits) in the vintage of the reference date."),
+        Column(header_commune, "commune_code", "text", Code(width=5, label="commune code"),
+               "Commune code (5 digits) in the vintage of the reference date."),
+    )
+
+
+def _not_in_future(column: str, header: str):
+    from datetime import date
+
+    def rule(row: dict):
+        if row[column] is not None and row[column] > date.today().isoformat():
+            return header, f"date {row[column]} is in the future"
+        return None
+
+    return rule
+
+
+BIRTHS = FEEDS.register(FeedSpec(
+    name="y_te_sinh",
+    description="Births from the commune birth register, one row per birth.",
+    reference_date="birth_date",
+    columns=(
+        Column("Mã sự kiện", "event_id", "text", Text(max_length=64), "Event id in the register."),
+        Column("Ngày sinh", "birth_date", "date", DayMonthYear(), "Date of birth."),
+        Column("Giới tính", "sex", "text", Choice(choices=SEX_WITH_UNKNOWN, label="sex"),
+               "Sex: male, female or unknown (Không xác định; counted in totals only)."),
+        Column("Sinh sống", "is_live_birth", "boolean", Choice(choices={"C": "t", "K": "f"}, label="live birth flag"),
+               "True for a live birth (C), false for a stillbirth (K)."),
+        Column("Cân nặng (g)", "birth_weight_g", "integer",
+               WholeNumber(required=False, minimum=200, maximum=7000, label="birth weight (g)"),
+               "Birth weight in grams, may be empty."),
+        *_geography(),
+        Column("Mã dân tộc mẹ", "mother_ethnicity_code", "text",
+               Code(width=2, allowed=ETHNICITY_CODES, label="ethnicity code"),
+               "Mother's ethnicity, statistics office code 01 (Kinh) to 54."),
+        Column("Nơi sinh", "birth_place", "text",
+               Choice(choices={"CSYT": "CSYT", "NHA": "NHA", "KHAC": "KHAC"}, label="place of birth"),
+               "Place of birth: CSYT (health facility), NHA (home), KHAC (other)."),
+    ),
+    row_rules=(_not_in_future("birth_date", "Ngày sinh"),),
+))
+
+
+def _death_not_before_birth(row: dict):
+    if row["birth_date"] and row["death_date"] and row["death_date"] < row["birth_date"]:
+        return "Ngày mất", f"death date {row['death_date']} is before birth date {row['birth_date']}"
+    return None
+
+
+def _under_18_at_death(row: dict):
+    birth, death = row["birth_date"], row["death_date"]
+    if birth and death:
+        eighteenth_birthday = f"{int(birth[:4]) + 18:04d}{birth[4:]}"  # 29 Feb sorts right as text
+        if death >= eighteenth_birthday:
+            return "Ngày sinh", "the register holds deaths under 18; this person was 18 or older"
+    return None
+
+
+DEATHS = FEEDS.register(FeedSpec(
+    name="y_te_tu_vong",
+    description="Deaths of persons under 18 from the commune death register, one row per death.",
+    reference_date="death_date",
+    columns=(
+        Column("Mã sự kiện", "event_id", "text", Text(max_length=64), "Event id in the register."),
+        Column("Ngày sinh", "birth_date", "date", DayMonthYear(), "Date of birth."),
+        Column("Ngày mất", "death_date", "date", DayMonthYear(), "Date of death."),
+        Column("Giới tính", "sex", "text", Choice(choices=SEX, label="sex"), "Sex: male or female."),
+        *_geography(),
+        Column("Mã dân tộc", "ethnicity_code", "text",
+               Code(width=2, allowed=ETHNICITY_CODES, label="ethnicity code"),
+               "Ethnicity, statistics office code 01 (Kinh) to 54."),
+        Column("Nguyên nhân", "cause_code", "text", Choice(choices=CAUSES, label="cause of death"),
+               "Cause: benh (illness), duoi_nuoc (drowning), tngt (road traffic), tntt_khac (other injury), khong_ro (unknown)."),
+    ),
+    row_rules=(_death_not_before_birth, _under_18_at_death, _not_in_future("death_date", "Ngày mất")),
+))

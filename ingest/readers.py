@@ -1,0 +1,68 @@
+"""Turn a landing file into a header and a stream of (line number, cells), never the whole file."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+
+
+class UnreadableFile(Exception):
+    """The file as a whole cannot be read; the message says why and is recorded on the batch."""
+
+
+def _decode_error(path: Path, line: int, error: UnicodeDecodeError) -> UnreadableFile:
+    return UnreadableFile(
+        f"{path.name}: not valid UTF-8 near line {line} (byte {error.object[error.start:error.start + 1]!r}); "
+        "legacy encodings such as TCVN3 or VNI are not accepted: re-export the file as UTF-8"
+    )
+
+
+def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """Header cells and an iterator of (line number of the record's first line, cells).
+
+    UTF-8 with or without BOM, any line ending. A decoding error anywhere raises UnreadableFile,
+    so the loader can reject the file whole.
+    """
+    handle = open(path, encoding="utf-8-sig", errors="strict", newline="")
+    reader = csv.reader(handle)
+    try:
+        header = next(reader, None)
+    except UnicodeDecodeError as error:
+        handle.close()
+        raise _decode_error(path, 1, error) from None
+    except csv.Error as error:
+        handle.close()
+        raise UnreadableFile(f"{path.name}: the header line is not valid CSV ({error})") from None
+    if header is None:
+        handle.close()
+        raise UnreadableFile(f"{path.name}: the file is empty (no header line)")
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        with handle:
+            last_line = reader.line_num
+            while True:
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    return
+                except UnicodeDecodeError as error:
+                    raise _decode_error(path, last_line + 1, error) from None
+                except csv.Error as error:
+                    raise UnreadableFile(f"{path.name}: line {last_line + 1} is not valid CSV ({error})") from None
+                start_line, last_line = last_line + 1, reader.line_num
+                if cells and any(cells):  # blank lines are not records
+                    yield start_line, cells
+
+    return header, records()
+
+
+READERS = {".csv": read_csv}
+
+
+def reader_for(path: Path):
+    try:
+        return READERS[path.suffix.lower()]
+    except KeyError:
+        raise UnreadableFile(f"{path.name}: no reader for files of type {path.suffix or '(none)'}") from None
+

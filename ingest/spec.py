@@ -1,0 +1,91 @@
+"""What a feed is: its columns, their rules, and how its rows find their geography and period."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ingest.fields import Parser
+from ingest.text import header_key
+
+# A row rule sees the typed row {column name: value} and returns (column name, reason) or None.
+RowRule = Callable[[dict], "tuple[str | None, str] | None"]
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str       # the header as sources.md defines it (Vietnamese, verbatim)
+    name: str         # the raw-table column name
+    sql_type: str
+    parser: Parser
+    description: str
+
+    @property
+    def key(self) -> str:
+        return header_key(self.header)
+
+
+def half_year(iso_date: str) -> str:
+    return f"{iso_date[:4]}-H{1 if iso_date[5:7] <= '06' else 2}"
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    reference_date: str                      # column whose date decides the geography vintage
+    province_column: str = "province_code"
+    commune_column: str = "commune_code"
+    row_rules: tuple[RowRule, ...] = ()
+    period_of: Callable[[str], str] = half_year  # supersede key: a newer file replaces this period
+    extensions: tuple[str, ...] = (".csv",)
+
+    @property
+    def raw_table(self) -> str:
+        return f"raw.{self.name}"
+
+    def column(self, name: str) -> Column:
+        return next(column for column in self.columns if column.name == name)
+
+    def header_of(self, name: str) -> str:
+        return self.column(name).header
+
+
+# Columns every raw table carries before and after the feed's own columns.
+BATCH_COLUMNS = (
+    ("batch_id", "bigint not null", "Load batch (audit.load_batches) the row came in."),
+    ("source_file", "text not null", "File name as delivered."),
+    ("file_sha256", "text not null", "SHA-256 of the delivered file."),
+    ("loaded_at", "timestamptz not null", "When the row was loaded."),
+    ("line_number", "integer not null", "Line number in the file (the header is line 1)."),
+)
+TRAILING_COLUMNS = (
+    ("admin_vintage", "text not null",
+     "Geography vintage of the codes: pre_2025_07 (63 provinces) or 2025_07 (34 provinces), by the reference date."),
+    ("period_key", "text not null", "Period the row belongs to for supersession (e.g. 2025-H1)."),
+    ("extra_columns", "jsonb", "Unknown extra columns of the file, kept as delivered and ignored."),
+    ("superseded_by_batch", "bigint",
+     "Set when a newer file for the same feed, province and period replaced this row; such rows are never counted."),
+)
+
+
+@dataclass
+class FeedRegistry:
+    feeds: dict[str, FeedSpec] = field(default_factory=dict)
+
+    def register(self, spec: FeedSpec) -> FeedSpec:
+        self.feeds[spec.name] = spec
+        return spec
+
+    def __getitem__(self, name: str) -> FeedSpec:
+        try:
+            return self.feeds[name]
+        except KeyError:
+            raise KeyError(f"unknown feed {name!r}; known feeds: {', '.join(sorted(self.feeds))}") from None
+
+    def __iter__(self):
+        return iter(self.feeds.values())
+
+
+FEEDS = FeedRegistry()

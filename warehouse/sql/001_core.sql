@@ -1,0 +1,67 @@
+-- Schemas and tables owned by the loader (raw tables are created per feed by ingest.schema).
+create schema if not exists raw;
+create schema if not exists audit;
+create schema if not exists quarantine;
+create schema if not exists published;
+
+create table if not exists audit.load_batches (
+    batch_id            bigserial primary key,
+    run_id              text,
+    feed                text not null,
+    file_name           text not null,
+    file_path           text not null,
+    file_sha256         text not null,
+    file_bytes          bigint not null,
+    status              text not null check (status in ('running', 'loaded', 'rejected', 'skipped', 'failed')),
+    reason              text,
+    duplicate_of_batch  bigint references audit.load_batches (batch_id),
+    rows_read           bigint not null default 0,
+    rows_loaded         bigint not null default 0,
+    rows_quarantined    bigint not null default 0,
+    rows_superseded     bigint not null default 0,
+    started_at          timestamptz not null default clock_timestamp(),
+    finished_at         timestamptz,
+    constraint rows_accounted_for check (status = 'running' or rows_read = rows_loaded + rows_quarantined)
+);
+comment on table audit.load_batches is 'One row per landing file the loader saw: what it read, loaded, quarantined or skipped, and why.';
+comment on column audit.load_batches.batch_id is 'Load batch id; every raw and quarantined row carries it.';
+comment on column audit.load_batches.run_id is 'The pipeline run (Airflow run id or CLI run) that loaded the file.';
+comment on column audit.load_batches.feed is 'Feed (landing folder) name, e.g. y_te_sinh.';
+comment on column audit.load_batches.file_name is 'File name as delivered.';
+comment on column audit.load_batches.file_path is 'Full path of the file when it was loaded.';
+comment on column audit.load_batches.file_sha256 is 'SHA-256 of the file bytes; an identical re-delivery is skipped.';
+comment on column audit.load_batches.file_bytes is 'File size in bytes.';
+comment on column audit.load_batches.status is 'running, loaded, rejected (file unreadable: see reason), skipped (identical re-delivery) or failed (loader error).';
+comment on column audit.load_batches.reason is 'Why a file was rejected, skipped or failed.';
+comment on column audit.load_batches.duplicate_of_batch is 'For a skipped file: the batch that already holds the same bytes.';
+comment on column audit.load_batches.rows_read is 'Data rows read from the file (header excluded). Always rows_loaded + rows_quarantined.';
+comment on column audit.load_batches.rows_loaded is 'Rows written to raw.';
+comment on column audit.load_batches.rows_quarantined is 'Rows written to quarantine.rejected_rows.';
+comment on column audit.load_batches.rows_superseded is 'Rows of earlier batches this batch superseded (same feed, province and period).';
+comment on column audit.load_batches.started_at is 'When loading the file started.';
+comment on column audit.load_batches.finished_at is 'When loading the file ended.';
+
+create index if not exists load_batches_sha256 on audit.load_batches (file_sha256);
+
+create table if not exists quarantine.rejected_rows (
+    rejected_row_id  bigserial primary key,
+    batch_id         bigint not null references audit.load_batches (batch_id),
+    feed             text not null,
+    file_name        text not null,
+    line_number      integer not null,
+    column_name      text,
+    reason           text not null,
+    errors           jsonb not null,
+    record           jsonb not null,
+    quarantined_at   timestamptz not null default now()
+);
+comment on table quarantine.rejected_rows is 'Rows that failed a rule at load, with where and why. Nothing is dropped silently.';
+comment on column quarantine.rejected_rows.batch_id is 'Load batch (audit.load_batches) the row came in.';
+comment on column quarantine.rejected_rows.feed is 'Feed name.';
+comment on column quarantine.rejected_rows.file_name is 'File the row came from.';
+comment on column quarantine.rejected_rows.line_number is 'Line number in the file (the header is line 1).';
+comment on column quarantine.rejected_rows.column_name is 'Column (header as delivered) of the first failed rule; null for a row-level rule.';
+comment on column quarantine.rejected_rows.reason is 'Reason of the first failed rule, in plain words.';
+comment on column quarantine.rejected_rows.errors is 'Every failed rule of the row: [{column, reason}].';
+comment on column quarantine.rejected_rows.record is 'The original record as delivered: {header: value}.';
+create index if not exists rejected_rows_batch on quarantine.rejected_rows (batch_id);
