@@ -321,6 +321,13 @@ def validate_pairs(pairs: list[Pair], legacy: dict[str, Unit],
     keys = Counter((p.old.district_code, p.old.commune_code, p.new.commune_code) for p in pairs)
     fail_if(sorted(k for k, n in keys.items() if n > 1), "duplicate conversion pairs")
 
+    # A 'whole' merge means exactly one target; an old unit listed both as
+    # whole and as divided (or twice as whole) would double-count its data.
+    targets = Counter((p.old.district_code, p.old.commune_code) for p in pairs)
+    fail_if(sorted(k for p in pairs if p.merge_type == "whole"
+                   for k in [(p.old.district_code, p.old.commune_code)] if targets[k] > 1),
+            "old units merged 'whole' but with more than one target")
+
 
 # --------------------------------------------------------------------------- #
 # Output

@@ -1,0 +1,82 @@
+-- One long table of indicator values: every catalogue indicator, every period, level, unit and
+-- breakdown. A rate is always numerator × multiplier / denominator of the summed measures at its own
+-- level, never an average of lower-level rates.
+with catalogue as (
+
+    select * from {{ ref('dim_indicator') }}
+
+),
+
+measures as (
+
+    select * from {{ ref('int_indicator_measures') }}
+
+),
+
+admin_names as (
+
+    select admin_level, admin_code, admin_name from {{ ref('dim_admin_unit') }}
+    where vintage = '2025_07'
+
+),
+
+computed as (
+
+    select
+        catalogue.indicator_id,
+        numerators.period,
+        numerators.period_type,
+        numerators.admin_level,
+        numerators.admin_code,
+        numerators.sex,
+        numerators.age_group,
+        numerators.ethnicity,
+        numerators.category,
+        numerators.amount as numerator,
+        denominators.amount as denominator,
+        case
+            when catalogue.kind = 'count' then numerators.amount
+            when denominators.amount > 0
+                then round(numerators.amount * catalogue.multiplier / denominators.amount, 4)
+        end as value,
+        catalogue.unit
+    from catalogue
+    inner join measures as numerators
+        on numerators.measure = catalogue.numerator_measure
+    left join measures as denominators
+        on denominators.measure = catalogue.denominator_measure
+        and denominators.period = numerators.period
+        and denominators.admin_level = numerators.admin_level
+        and denominators.admin_code = numerators.admin_code
+        and denominators.sex = numerators.sex
+        and denominators.age_group = numerators.age_group
+        and denominators.ethnicity = numerators.ethnicity
+        and denominators.category = numerators.category
+
+),
+
+final as (
+
+    select
+        computed.indicator_id,
+        computed.period,
+        computed.period_type,
+        computed.admin_level,
+        computed.admin_code,
+        coalesce(admin_names.admin_name, case when computed.admin_level = 'national' then 'Việt Nam' end) as admin_name,
+        computed.sex,
+        computed.age_group,
+        computed.ethnicity,
+        computed.category,
+        computed.numerator,
+        computed.denominator,
+        computed.value,
+        computed.unit
+    from computed
+    left join admin_names
+        on admin_names.admin_level = computed.admin_level
+        and admin_names.admin_code = computed.admin_code
+
+)
+
+select * from final
