@@ -6,7 +6,7 @@ group by {{ columns | join(', ') }}
 having count(*) > 1
 {% endtest %}
 
-{% test expression_is_true(model, expression, where=none) %}
+{% test expression_is_true(model, expression, column_name=none, where=none) %}
 select *
 from {{ model }}
 where not ({{ expression }}){% if where %} and ({{ where }}){% endif %}
