@@ -1,0 +1,42 @@
+# One command to run the nightly job end to end, one to run the tests. Needs only Python 3.11+.
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .warehouse/tools
+UV := $(TOOLS)/bin/uv
+PY := .venv/bin/python
+
+.PHONY: install run test test-fast db-url psql stop bench docs clean
+
+$(UV):
+	@$(PYTHON) -m venv $(TOOLS)
+	@$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+install: $(UV)  ## create .venv from the committed lock (seconds when cached)
+	@$(UV) sync --frozen --python $(PYTHON) --quiet
+
+run: install  ## start the warehouse, run the nightly DAG on the landing folder, print the summary
+	$(PY) -m pipeline run
+
+test: install  ## the whole test suite: unit, integration (real PostgreSQL, dbt, GE) and a real DAG run
+	$(PY) -m pytest
+
+test-fast: install  ## unit tests only
+	$(PY) -m pytest -m "not integration and not e2e"
+
+db-url: install  ## print a connection URL psql accepts
+	@$(PY) -m warehouse url
+
+psql: install  ## open psql on the warehouse
+	$(PY) -m warehouse psql
+
+stop:  ## stop the embedded PostgreSQL
+	$(PY) -m warehouse stop
+
+bench: install  ## load-throughput benchmark (see bench/README.md)
+	$(PY) -m bench.ingest_throughput
+
+docs: install  ## dbt docs as one offline HTML file in dbt/target/static_index.html
+	$(PY) -c "from pipeline.dbt import run_dbt; run_dbt('docs', 'generate', '--static')"
+
+clean: stop
+	rm -rf .venv .warehouse landing dbt/target dbt/logs

@@ -1,0 +1,54 @@
+"""The nightly run's steps. Airflow tasks and the CLI call these; they hold the logic, the DAG none."""
+
+from __future__ import annotations
+
+import logging
+
+log = logging.getLogger(__name__)
+
+RAW_SUITES = {"y_te_sinh": "raw_y_te_sinh", "y_te_tu_vong": "raw_y_te_tu_vong"}
+MART_SUITES = ["marts_indicator_values"]
+
+
+class QualityGateFailed(RuntimeError):
+    """An error-level check failed: the run stops and the previous release stays published."""
+
+
+def ingest(feed: str, run_id: str) -> dict:
+    from ingest.run import ingest_feed, summarise
+
+    results = ingest_feed(feed, run_id=run_id)
+    log.info("%s: %d file(s)\n%s", feed, len(results), summarise(results))
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        raise RuntimeError(f"{feed}: loader failed on {', '.join(r.file_name for r in failed)}")
+    return {
+        "files": len(results),
+        "rows_loaded": sum(r.rows_loaded for r in results),
+        "rows_quarantined": sum(r.rows_quarantined for r in results),
+        "rejected_files": [f"{r.file_name}: {r.reason}" for r in results if r.status == "rejected"],
+    }
+
+
+def validate(suites: list[str], run_id: str) -> None:
+    from quality import run_suites
+
+    outcome = run_suites(suites, run_id=run_id)
+    for message in outcome.messages:
+        log.warning(message)
+    if outcome.blocked:
+        raise QualityGateFailed("quality gate failed:\n" + "\n".join(m for m in outcome.messages if m.startswith("error")))
+
+
+def transform() -> None:
+    from pipeline.dbt import build
+
+    build()
+
+
+def publish(run_id: str) -> str:
+    from publish.release import create_release
+
+    release = create_release(run_id, [*RAW_SUITES.values(), *MART_SUITES])
+    log.info("published release %s: %d values for %s", release.release_id, release.row_count, ", ".join(release.periods))
+    return release.release_id
