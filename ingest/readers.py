@@ -11,11 +11,20 @@ class UnreadableFile(Exception):
     """The file as a whole cannot be read; the message says why and is recorded on the batch."""
 
 
-def _decode_error(path: Path, line: int, error: UnicodeDecodeError) -> UnreadableFile:
-    return UnreadableFile(
-        f"{path.name}: not valid UTF-8 near line {line} (byte {error.object[error.start:error.start + 1]!r}); "
-        "legacy encodings such as TCVN3 or VNI are not accepted: re-export the file as UTF-8"
-    )
+def _decode_error(path: Path) -> UnreadableFile:
+    """The text layer decodes in blocks, so find the exact line again from the bytes (only on error).
+    Splitting bytes on newlines is safe: no UTF-8 multi-byte sequence contains a newline byte."""
+    with open(path, "rb") as handle:
+        for line, raw in enumerate(handle, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                column = len(raw[:error.start].decode("utf-8")) + 1
+                return UnreadableFile(
+                    f"{path.name}: not valid UTF-8 at line {line}, character {column} "
+                    f"(byte {raw[error.start:error.start + 1]!r}); legacy encodings such as TCVN3 or VNI "
+                    "are not accepted: re-export the file as UTF-8")
+    return UnreadableFile(f"{path.name}: not valid UTF-8")
 
 
 def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
@@ -28,9 +37,9 @@ def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     reader = csv.reader(handle)
     try:
         header = next(reader, None)
-    except UnicodeDecodeError as error:
+    except UnicodeDecodeError:
         handle.close()
-        raise _decode_error(path, 1, error) from None
+        raise _decode_error(path) from None
     except csv.Error as error:
         handle.close()
         raise UnreadableFile(f"{path.name}: the header line is not valid CSV ({error})") from None
@@ -46,8 +55,8 @@ def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
                     cells = next(reader)
                 except StopIteration:
                     return
-                except UnicodeDecodeError as error:
-                    raise _decode_error(path, last_line + 1, error) from None
+                except UnicodeDecodeError:
+                    raise _decode_error(path) from None
                 except csv.Error as error:
                     raise UnreadableFile(f"{path.name}: line {last_line + 1} is not valid CSV ({error})") from None
                 start_line, last_line = last_line + 1, reader.line_num
