@@ -1,0 +1,21 @@
+"""Generators of realistic synthetic landing feeds (see /work/shared/domain/sources.md).
+
+Health feeds: ``generate_health_feeds(landing_dir, ...)`` writes ``y_te_sinh`` (births) and
+``y_te_tu_vong`` (child deaths) files plus ``_manifest.json``; ``write_births_csv`` streams one large
+births file for benchmarks. Command line: ``python -m synthetic health --landing DIR``.
+"""
+
+from synthetic.feeds import DEFAULT_PERIODS, HEALTH_FEEDS, generate_health_feeds, write_births_csv
+from synthetic.formats import Delivery
+from synthetic.manifest import MANIFEST_NAME, FileEntry, Manifest
+
+__all__ = [
+    "DEFAULT_PERIODS",
+    "HEALTH_FEEDS",
+    "MANIFEST_NAME",
+    "Delivery",
+    "FileEntry",
+    "Manifest",
+    "generate_health_feeds",
+    "write_births_csv",
+]

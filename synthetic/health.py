@@ -169,17 +169,14 @@ def birth_rows(rng: random.Random, area: Area, period: Period, n: int, id_prefix
 def expected_deaths(live_births: float, mortality: float, floor: float = 0.0) -> dict[str, float]:
     """Expected deaths per age class for a file, given its expected live births.
 
-    ``floor`` lifts the total to at least that many expected deaths (keeps small-scale files non-empty;
-    it inflates rates when the realistic expectation is below it).
+    ``floor`` lifts the expected total to at least that many deaths so that small-scale files are not
+    empty. The top-up goes to ages 5–17 only: neonatal, infant and under-5 mortality (per live birth)
+    keep their realistic level at any scale; the 5–17 death rate per child is what gets inflated.
     """
     lam = {k: live_births * r * mortality for k, r in DEATHS_PER_LIVE_BIRTH.items()}
     total = sum(lam.values())
-    if floor > 0 and total < floor:
-        if total > 0:
-            lam = {k: v * floor / total for k, v in lam.items()}
-        else:
-            base = sum(DEATHS_PER_LIVE_BIRTH.values())
-            lam = {k: floor * r / base for k, r in DEATHS_PER_LIVE_BIRTH.items()}
+    if floor > total:
+        lam[AGE_5_17] += floor - total
     return lam
 
 

@@ -72,12 +72,16 @@ class InvalidInjector:
         self._known = geo.all_communes(PRE_REFORM) | geo.all_communes(POST_REFORM)
         self._other = POST_REFORM if vintage == PRE_REFORM else PRE_REFORM
         self._other_only: dict[str, list[str]] = {}
+        # kinds are dealt in turn from a random starting point, so every kind shows up in a file
+        # with enough invalid rows and the kinds stay evenly spread
+        self._next = rng.randrange(len(self.kinds))
 
     def maybe_corrupt(self, row: list[str]) -> str | None:
         """Corrupt ``row`` in place with probability ``rate``; return the kind, or None."""
         if self.rate <= 0 or self.rng.random() >= self.rate:
             return None
-        kind = self.rng.choice(self.kinds)
+        kind = self.kinds[self._next % len(self.kinds)]
+        self._next += 1
         if kind == OTHER_VINTAGE_COMMUNE and not self._other_vintage_candidates(row[self.col["Mã tỉnh"]]):
             kind = UNKNOWN_COMMUNE
         getattr(self, f"_{kind}")(row)

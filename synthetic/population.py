@@ -1,6 +1,7 @@
 """Who lives where: relative commune sizes and per-province demographic profiles.
 
-Commune weights are drawn once per seed for the pre-reform communes (commune type × a log-normal size)
+Commune weights are drawn once per seed for the pre-reform communes (commune type × regional density ×
+a log-normal size)
 and carried to the post-reform communes through the official conversion, so a new province's weight is
 exactly the sum of its old provinces' weights and national totals do not jump at 1 July 2025.
 
@@ -59,18 +60,19 @@ class Profile:
     home_birth: float
     other_place: float
     birth_weight_mean: float
+    size: float = 1.0  # relative population of a commune (mountain communes are sparsely populated)
 
 
 def profile_for(old_province: str) -> Profile:
     p = old_province
     if p in _NORTH_MOUNTAIN:
         mortality = 1.9 if p in _HIGHEST_MORTALITY else 1.7
-        return Profile(_NORTH_MOUNTAIN[p], "north", mortality, 0.15, 0.02, 3000.0)
+        return Profile(_NORTH_MOUNTAIN[p], "north", mortality, 0.15, 0.02, 3000.0, 0.5)
     if p in _HIGHLANDS:
         share, mortality = _HIGHLANDS[p]
-        return Profile(share, "highlands", mortality, 0.08, 0.01, 3050.0)
+        return Profile(share, "highlands", mortality, 0.08, 0.01, 3050.0, 0.9)
     if p in _MIDLAND:
-        return Profile(_MIDLAND[p], "north", 1.15, 0.03, 0.005, 3080.0)
+        return Profile(_MIDLAND[p], "north", 1.15, 0.03, 0.005, 3080.0, 0.9)
     if p in _CENTRAL:
         mortality = 1.1 if p in {"45", "49", "51", "58"} else 1.0
         return Profile(_CENTRAL[p], "central", mortality, 0.02, 0.005, 3100.0)
@@ -142,7 +144,8 @@ def _build(geo: Geography, seed: int) -> PopulationModel:
             factor = _TYPE_FACTOR.get(kind, 1.0)
             if kind == "phường" and province in _CITIES:
                 factor = _CITY_WARD_FACTOR
-            old_weight[commune] = factor * rng.lognormvariate(0.0, 0.5)
+            size = profile_for(province).size
+            old_weight[commune] = factor * size * rng.lognormvariate(0.0, 0.5)
     old_province = geo.province_of_commune[PRE_REFORM]
 
     # carry weights to the new communes through the conversion (split communes shared equally)

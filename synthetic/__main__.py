@@ -1,0 +1,71 @@
+"""Command line: ``python -m synthetic health --landing DIR [--scale 0.001] [--seed 13] ...``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from synthetic.feeds import DEFAULT_MIN_DEATHS_PER_FILE, DEFAULT_PERIODS, generate_health_feeds, write_births_csv
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m synthetic", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    health = sub.add_parser("health", help="births (y_te_sinh) and child deaths (y_te_tu_vong) feeds")
+    health.add_argument("--landing", required=True, type=Path, help="landing directory")
+    health.add_argument("--scale", type=float, default=0.001, help="share of the national volume (default 0.001)")
+    health.add_argument("--seed", type=int, default=13)
+    health.add_argument("--periods", nargs="+", default=list(DEFAULT_PERIODS), metavar="YYYY-HN")
+    health.add_argument("--provinces", nargs="+", default=None, metavar="NEW_CODE",
+                        help="new (post-2025-07) province codes; default all 34")
+    health.add_argument("--invalid-rate", type=float, default=0.0, help="share of rows made invalid")
+    health.add_argument("--no-variants", action="store_true", help="write every file in the plain form")
+    health.add_argument("--min-deaths-per-file", type=float, default=DEFAULT_MIN_DEATHS_PER_FILE,
+                        help="floor on expected deaths per file, topped up with deaths aged 5-17 (0 = off)")
+    health.add_argument("--reference-dir", type=Path, default=None, help="admin-unit seeds directory")
+
+    births = sub.add_parser("births-file", help="one large valid births CSV (benchmarks)")
+    births.add_argument("--out", required=True, type=Path)
+    births.add_argument("--rows", required=True, type=int)
+    births.add_argument("--seed", type=int, default=13)
+    births.add_argument("--period", default="2024-H1")
+    births.add_argument("--reference-dir", type=Path, default=None)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    for name in ("periods", "provinces"):  # accept "2024-H1,2024-H2" as well as separate words
+        values = getattr(args, name, None)
+        if values:
+            setattr(args, name, [v for value in values for v in value.split(",") if v.strip()])
+    started = time.perf_counter()
+    try:
+        if args.command == "health":
+            manifest = generate_health_feeds(
+                args.landing, scale=args.scale, seed=args.seed, periods=args.periods,
+                provinces=args.provinces, invalid_rate=args.invalid_rate,
+                delivery_variants=not args.no_variants, min_deaths_per_file=args.min_deaths_per_file,
+                reference_dir=args.reference_dir,
+            )
+            for feed in manifest.feeds():
+                t = manifest.totals(feed)
+                invalid = sum(t["invalid_rows"].values())
+                print(f"{feed}: {t['files']} files, {t['rows']:,} rows ({t['valid_rows']:,} valid, "
+                      f"{invalid:,} invalid) in {args.landing / feed}")
+        else:
+            entry = write_births_csv(args.out, args.rows, args.seed, period=args.period,
+                                     reference_dir=args.reference_dir)
+            print(f"{entry.feed}: 1 file, {entry.rows:,} rows in {args.out}")
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
