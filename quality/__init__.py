@@ -1,0 +1,6 @@
+"""Data-quality gate: Great Expectations suites (expectations/*.yml) run inside PostgreSQL, results in
+audit.quality_runs / audit.quality_results. `run_suites([...]).blocked` is true when an error-level check failed."""
+
+from quality.run import GateOutcome, SuiteOutcome, run_suite, run_suites
+
+__all__ = ["GateOutcome", "SuiteOutcome", "run_suite", "run_suites"]

@@ -47,7 +47,7 @@ comment on column audit.quality_results.expectation is 'What was checked, in wor
 comment on column audit.quality_results.expectation_type is 'Great Expectations expectation type, e.g. expect_column_values_to_not_be_null or unexpected_rows_expectation.';
 comment on column audit.quality_results.severity is 'error (a failure blocks publication) or warning (reported only).';
 comment on column audit.quality_results.success is 'True when the expectation held. False also when it could not be evaluated (see observed.exception).';
-comment on column audit.quality_results.admin_code is 'Administrative unit the failure is pinned to (province or commune code in the current geography, VN for national); null for a success or a failure that is not about one place.';
+comment on column audit.quality_results.admin_code is 'Administrative unit the failure is pinned to: a code of the checked table (candidate values: current geography, VN = national; raw: the province code as delivered, in the row''s vintage). Null for a success or a failure not about one place.';
 comment on column audit.quality_results.period is 'Period the failure is pinned to (2025 or 2025-H1); null for a success or a failure that is not about one period.';
 comment on column audit.quality_results.observed is 'What Great Expectations observed: counts and percentages of unexpected rows, observed values, or the exception when the check could not run.';
 comment on column audit.quality_results.failing_rows is 'Failing rows for this admin_code and period (custom SQL checks), or up to 20 example rows with their keys (column checks); null on success.';

@@ -1,0 +1,36 @@
+"""`python -m quality SUITE [SUITE ...] [--run-id ID]` — run data-quality suites; exit 1 when an
+error-level check failed (publication is blocked), 0 otherwise (warnings are printed, not blocking)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from quality.suites import SuiteError, suite_names
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m quality", description=__doc__)
+    parser.add_argument("suites", nargs="+", metavar="SUITE", help=f"suites: {', '.join(suite_names())}")
+    parser.add_argument("--run-id", default=None, help="pipeline run id to record (default: a new one)")
+    args = parser.parse_args(argv)
+
+    from quality.run import run_suites
+
+    try:
+        outcome = run_suites(args.suites, run_id=args.run_id)
+    except SuiteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for message in outcome.messages:
+        print(message)
+    for suite in outcome.suites:
+        print(f"{suite.suite}: {len(suite.checks)} checks, {suite.error_failures} error(s), "
+              f"{suite.warning_failures} warning(s) failed in {suite.seconds:.1f} s "
+              f"(audit.quality_runs {suite.quality_run_id}, run {suite.run_id})")
+    print("quality gate: " + ("BLOCKED (an error-level check failed)" if outcome.blocked else "passed"))
+    return 1 if outcome.blocked else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""Run suites against the warehouse, record the results, and say whether publication is blocked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from quality.results import CheckResult
+from quality.suites import load_suite
+
+
+@dataclass(frozen=True)
+class SuiteOutcome:
+    suite: str
+    run_id: str
+    quality_run_id: int
+    started_at: datetime
+    finished_at: datetime
+    checks: tuple[CheckResult, ...]
+
+    @property
+    def error_failures(self) -> int:
+        return sum(1 for check in self.checks if not check.success and check.severity == "error")
+
+    @property
+    def warning_failures(self) -> int:
+        return sum(1 for check in self.checks if not check.success and check.severity == "warning")
+
+    @property
+    def passed(self) -> bool:
+        """No error-level check failed (warnings do not count)."""
+        return self.error_failures == 0
+
+    @property
+    def messages(self) -> list[str]:
+        return [message for check in self.checks for message in check.messages]
+
+    @property
+    def seconds(self) -> float:
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class GateOutcome:
+    run_id: str
+    suites: tuple[SuiteOutcome, ...]
+
+    @property
+    def passed(self) -> bool:
+        return all(suite.passed for suite in self.suites)
+
+    @property
+    def blocked(self) -> bool:
+        """An error-level check failed: nothing may be published from this run."""
+        return not self.passed
+
+    @property
+    def messages(self) -> list[str]:
+        return [message for suite in self.suites for message in suite.messages]
+
+    def __getitem__(self, suite: str) -> SuiteOutcome:
+        return next(outcome for outcome in self.suites if outcome.suite == suite)
+
+
+def run_suite(suite_name: str, run_id: str | None = None) -> SuiteOutcome:
+    return run_suites([suite_name], run_id=run_id).suites[0]
+
+
+def run_suites(names: list[str], run_id: str | None = None) -> GateOutcome:
+    """Validate each suite (one Great Expectations context for all of them), write every result to
+    audit.quality_runs / audit.quality_results, and return the outcome. A suite that cannot run at all
+    (its table missing) counts as a failed error-level check; a check that cannot be evaluated (a broken
+    query, a missing catalogue table) fails at its own severity."""
+    from quality.context import validator
+    from quality.record import record_suite_run
+    from warehouse.connection import connect, sqlalchemy_url, warehouse_url
+    from warehouse.schema import bootstrap
+
+    suites = [load_suite(name) for name in dict.fromkeys(names)]  # a bad name fails before anything runs
+    if not suites:
+        raise ValueError("no suite to run")
+    run_id = run_id or datetime.now(timezone.utc).strftime("quality__%Y-%m-%dT%H:%M:%S.%fZ")
+    url = warehouse_url()
+    outcomes = []
+    with connect(url, autocommit=True) as conn:
+        bootstrap(conn)
+        with validator(sqlalchemy_url(url)) as gx_validator:
+            for suite in suites:
+                started_at = datetime.now(timezone.utc)
+                try:
+                    checks = gx_validator.validate(suite)
+                except Exception as exc:  # noqa: BLE001 - whatever stops a suite must block, not crash the gate
+                    checks = [CheckResult.suite_could_not_run(suite.name, exc)]
+                finished_at = datetime.now(timezone.utc)
+                quality_run_id = record_suite_run(conn, run_id, suite.name, started_at, finished_at, checks)
+                outcomes.append(SuiteOutcome(suite.name, run_id, quality_run_id, started_at, finished_at,
+                                             tuple(checks)))
+    return GateOutcome(run_id, tuple(outcomes))

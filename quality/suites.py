@@ -1,0 +1,79 @@
+"""Suites are data: one YAML file per suite in `expectations/`.
+
+A file is Great Expectations' own serialisation of an ExpectationSuite (the dict that
+`ExpectationSuite.to_json_dict()` gives: name, expectations of type + kwargs + severity + description, meta),
+written as YAML so the SQL of custom checks stays readable. Two keys of the suite's `meta` say what to
+validate: `batch` ({schema, table}) and `index_columns` (the columns shown with example failing rows).
+See expectations/README.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import yaml
+
+if TYPE_CHECKING:
+    import great_expectations as gx
+
+SUITES_DIR = Path(__file__).resolve().parent.parent / "expectations"
+
+# Great Expectations' severity in the files -> the project's word for it.
+SEVERITIES = {"critical": "error", "warning": "warning"}
+
+
+class SuiteError(ValueError):
+    """A suite name or file that cannot be used, with what is wrong in it."""
+
+
+@dataclass(frozen=True)
+class SuiteFile:
+    name: str
+    schema: str
+    table: str
+    index_columns: tuple[str, ...]
+    definition: dict  # the suite as Great Expectations serialises it
+
+    def to_gx(self) -> gx.ExpectationSuite:
+        import great_expectations as gx
+
+        return gx.ExpectationSuite(**self.definition)
+
+
+def suite_names() -> list[str]:
+    return sorted(path.stem for path in SUITES_DIR.glob("*.yml"))
+
+
+def load_suite(name: str) -> SuiteFile:
+    path = SUITES_DIR / f"{name}.yml"
+    if not path.is_file():
+        raise SuiteError(f"no suite {name!r} in {SUITES_DIR}; known suites: {', '.join(suite_names())}")
+    try:
+        definition = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise SuiteError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(definition, dict) or definition.get("name") != name:
+        raise SuiteError(f"{path}: the file must hold a suite whose name is {name!r}")
+    meta = definition.get("meta") or {}
+    batch = meta.get("batch") or {}
+    if not batch.get("schema") or not batch.get("table"):
+        raise SuiteError(f"{path}: meta.batch must name the schema and table to validate")
+    expectations = definition.get("expectations") or []
+    if not expectations:
+        raise SuiteError(f"{path}: the suite has no expectations")
+    for number, expectation in enumerate(expectations, start=1):
+        where = f"{path}: expectation {number} ({expectation.get('type', 'no type')})"
+        if expectation.get("severity") not in SEVERITIES:
+            raise SuiteError(f"{where}: severity must be one of {', '.join(SEVERITIES)} "
+                             f"(critical = error, blocks publication), not {expectation.get('severity')!r}")
+        if not expectation.get("description"):
+            raise SuiteError(f"{where}: a description is required; it names the check in messages")
+    suite = SuiteFile(name=name, schema=batch["schema"], table=batch["table"],
+                      index_columns=tuple(meta.get("index_columns") or ()), definition=definition)
+    try:
+        suite.to_gx()  # unknown expectation types and bad kwargs fail here, before anything runs
+    except Exception as exc:  # noqa: BLE001 - Great Expectations raises many kinds; all mean a bad file
+        raise SuiteError(f"{path}: not a valid Great Expectations suite: {exc}") from exc
+    return suite
