@@ -4,8 +4,10 @@ kept in .warehouse/airflow (no scheduler, no API server)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -48,8 +50,36 @@ def ensure_metadata_db(env: dict[str, str]) -> None:
     marker.touch()
 
 
-def run_dag(warehouse_url: str, landing_dir: Path, airflow_home: Path | None = None) -> int:
-    """Run one full DAG run in-process; returns airflow's exit code (0 when every task succeeded)."""
+# What a person watching the run wants to see; everything else goes to the log file only.
+_CONSOLE = re.compile(r"\[DAG TEST\] (start|end) task|Task failed|^(error|warning): |QualityGateFailed|"
+                      r"PublicationBlocked|Error|published release")
+
+
+def _console_line(line: str) -> str:
+    match = re.search(r"\[DAG TEST\] (start|end) task task_id=(\S+)", line)
+    if match:
+        return f"  {match.group(1):>5} {match.group(2)}"
+    return "  " + re.sub(r"^\S+Z \[\w+\s*\] ", "", line).strip()[:300]
+
+
+def run_dag(warehouse_url: str, landing_dir: Path, airflow_home: Path | None = None, *,
+            quiet: bool = False) -> int:
+    """Run one full DAG run in-process; returns airflow's exit code (0 when every task succeeded).
+    The full Airflow output goes to a log file under AIRFLOW_HOME/logs/dags-test/."""
     env = airflow_env(warehouse_url, landing_dir, airflow_home)
     ensure_metadata_db(env)
-    return _airflow("dags", "test", DAG_ID, env=env).returncode
+    log_dir = Path(env["AIRFLOW_HOME"]) / "logs" / "dags-test"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{DAG_ID}-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.log"
+    airflow = Path(sys.executable).with_name("airflow")
+    with open(log_path, "w", encoding="utf-8") as log:
+        process = subprocess.Popen([str(airflow), "dags", "test", DAG_ID], env=env, cwd=PROJECT_ROOT,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
+        for line in process.stdout:
+            log.write(line)
+            if not quiet and _CONSOLE.search(line):
+                print(_console_line(line), flush=True)
+        code = process.wait()
+    if not quiet:
+        print(f"  full Airflow log: {log_path}")
+    return code

@@ -47,7 +47,7 @@ def run_summary(conn: psycopg.Connection, run_id: str | None) -> str:
     release_id, release_run, row_count, created_at = release
     made_now = release_run == run_id
     lines.append(f"  Release: {release_id} ({row_count} values, {created_at:%Y-%m-%d %H:%M} UTC)"
-                 + ("" if made_now else " — the previous release; this run published nothing"))
+                 + ("" if made_now else " — made by an earlier run; this run published no new release"))
     headline = conn.execute(
         """select period, indicator_id, value, unit from published.indicator_values
             where admin_level = 'national' and sex = 'total' and period_type = 'year'

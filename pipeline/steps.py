@@ -50,5 +50,9 @@ def publish(run_id: str) -> str:
     from publish.release import create_release
 
     release = create_release(run_id, [*RAW_SUITES.values(), *MART_SUITES])
-    log.info("published release %s: %d values for %s", release.release_id, release.row_count, ", ".join(release.periods))
+    if release.is_new:
+        log.info("published release %s: %d values for %s", release.release_id, release.row_count,
+                 ", ".join(release.periods))
+    else:
+        log.info("published release %s stays: the values have not changed", release.release_id)
     return release.release_id

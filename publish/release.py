@@ -26,6 +26,26 @@ class Release:
     release_id: str
     row_count: int
     periods: list[str]
+    is_new: bool = True  # False when the candidates equal the latest release, which then stays
+
+
+def _same_as_latest(conn: psycopg.Connection) -> tuple[str, int, list[str]] | None:
+    """The latest release, if the candidate values are exactly its values (a night without new data)."""
+    latest = conn.execute("select release_id, row_count, periods from published.latest_release").fetchone()
+    if latest is None:
+        return None
+    differs = conn.execute(
+        f"""select exists (
+                (select {VALUE_COLUMNS} from {CANDIDATES}
+                 except all
+                 select {VALUE_COLUMNS} from published.release_values where release_id = %(id)s)
+                union all
+                (select {VALUE_COLUMNS} from published.release_values where release_id = %(id)s
+                 except all
+                 select {VALUE_COLUMNS} from {CANDIDATES}))""",
+        {"id": latest[0]},
+    ).fetchone()[0]
+    return None if differs else latest
 
 
 def _gate_results(conn: psycopg.Connection, run_id: str, required_suites: list[str]) -> dict:
@@ -55,6 +75,10 @@ def create_release(run_id: str, required_suites: list[str]) -> Release:
         # One release at a time: concurrent runs queue here rather than racing for an id.
         conn.execute("select pg_advisory_xact_lock(hashtext('child-stats-release'))")
         quality = _gate_results(conn, run_id, required_suites)
+        unchanged = _same_as_latest(conn)
+        if unchanged is not None:
+            release_id, row_count, periods = unchanged
+            return Release(release_id, row_count, list(periods), is_new=False)
         now = datetime.now(timezone.utc)
         release_id = _next_release_id(conn, now)
         counts = dict(conn.execute(f"select indicator_id, count(*) from {CANDIDATES} group by 1 order by 1").fetchall())

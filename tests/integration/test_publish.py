@@ -1,0 +1,118 @@
+"""Releases against a real PostgreSQL: the gate, immutability, history, and what users see."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from publish.release import PublicationBlocked, create_release
+
+pytestmark = pytest.mark.integration
+
+SUITES = ["raw_y_te_sinh", "marts_indicator_values"]
+
+
+@pytest.fixture
+def warehouse(fresh_warehouse):
+    with psycopg.connect(fresh_warehouse, autocommit=True) as conn:
+        conn.execute("""
+            create schema marts;
+            create table marts.fct_indicator_values (
+                indicator_id text, period text, period_type text, admin_level text, admin_code text,
+                admin_name text, sex text, age_group text, ethnicity text, category text,
+                numerator numeric, denominator numeric, value numeric, unit text);
+            create table marts.dim_indicator (
+                indicator_id text, tt13_code text, name_vi text, name_en text, kind text, unit text,
+                unit_label_vi text, multiplier numeric, numerator_definition text, denominator_definition text,
+                responsible_agency text, legal_basis text, notes text);
+            insert into marts.dim_indicator (indicator_id, tt13_code, name_vi, name_en, kind, unit, multiplier) values
+                ('under5_mortality_rate', '0202', 'Tỷ suất chết của trẻ em dưới 5 tuổi', 'Under-five mortality rate',
+                 'rate', 'per 1,000 live births', 1000);
+            insert into marts.fct_indicator_values values
+                ('under5_mortality_rate', '2025', 'year', 'national', 'VN', 'Việt Nam', 'total', 'total', 'total',
+                 'total', 20, 1000, 20, 'per 1,000 live births'),
+                ('under5_mortality_rate', '2025', 'year', 'province', '15', 'Tỉnh Lào Cai', 'total', 'total',
+                 'total', 'total', 3, 100, 30, 'per 1,000 live births');
+        """)
+        yield conn
+
+
+def gate(conn, run_id: str, errors: dict[str, int] | None = None) -> None:
+    for suite in SUITES:
+        failures = (errors or {}).get(suite, 0)
+        conn.execute(
+            """insert into audit.quality_runs (run_id, suite, started_at, finished_at, success, error_failures,
+                                               warning_failures) values (%s, %s, now(), now(), %s, %s, 0)""",
+            (run_id, suite, failures == 0, failures))
+
+
+def published(conn):
+    return conn.execute("select release_id, admin_code, value, indicator_name_vi from published.indicator_values"
+                        " order by admin_code").fetchall()
+
+
+def test_no_release_without_a_passed_gate(warehouse):
+    with pytest.raises(PublicationBlocked, match="quality suites not run: raw_y_te_sinh, marts_indicator_values"):
+        create_release("run-1", SUITES)
+    gate(warehouse, "run-2", errors={"marts_indicator_values": 2})
+    with pytest.raises(PublicationBlocked, match="error-level checks failed in marts_indicator_values"):
+        create_release("run-2", SUITES)
+    assert published(warehouse) == []
+
+
+def test_release_snapshots_values_and_the_catalogue(warehouse):
+    gate(warehouse, "run-1")
+    release = create_release("run-1", SUITES)
+    assert release.is_new and release.row_count == 2 and release.periods == ["2025"]
+    assert published(warehouse) == [(release.release_id, "15", 30, "Tỷ suất chết của trẻ em dưới 5 tuổi"),
+                                    (release.release_id, "VN", 20, "Tỷ suất chết của trẻ em dưới 5 tuổi")]
+    quality = warehouse.execute("select quality_results from published.releases").fetchone()[0]
+    assert set(quality) == set(SUITES)
+
+
+def test_a_failed_gate_leaves_the_previous_release_in_place(warehouse):
+    gate(warehouse, "run-1")
+    first = create_release("run-1", SUITES)
+    warehouse.execute("update marts.fct_indicator_values set value = 999 where admin_code = '15'")
+    gate(warehouse, "run-2", errors={"marts_indicator_values": 1})
+    with pytest.raises(PublicationBlocked):
+        create_release("run-2", SUITES)
+    assert {row[0] for row in published(warehouse)} == {first.release_id}
+    assert published(warehouse)[0][2] == 30
+
+
+def test_unchanged_values_keep_the_release_and_changes_make_a_new_one(warehouse):
+    gate(warehouse, "run-1")
+    first = create_release("run-1", SUITES)
+    gate(warehouse, "run-2")
+    again = create_release("run-2", SUITES)
+    assert (again.release_id, again.is_new) == (first.release_id, False)
+
+    warehouse.execute("update marts.fct_indicator_values set numerator = 4, value = 40 where admin_code = '15'")
+    gate(warehouse, "run-3")
+    second = create_release("run-3", SUITES)
+    assert second.is_new and second.release_id != first.release_id
+    assert published(warehouse)[0][:3] == (second.release_id, "15", 40)
+    history = warehouse.execute("select release_id, value from published.release_values where admin_code = '15'"
+                                " order by release_id").fetchall()
+    assert history == [(first.release_id, 30), (second.release_id, 40)]
+
+
+def test_releases_are_immutable(warehouse):
+    gate(warehouse, "run-1")
+    create_release("run-1", SUITES)
+    for statement in ("update published.release_values set value = 0", "delete from published.releases",
+                      "delete from published.release_indicators"):
+        with pytest.raises(psycopg.errors.RaiseException, match="immutable"):
+            warehouse.execute(statement)
+
+
+def test_published_columns_are_documented_in_the_database(warehouse):
+    comments = warehouse.execute("""
+        select a.attname, col_description(a.attrelid, a.attnum) from pg_attribute a
+         where a.attrelid = 'published.indicator_values'::regclass and a.attnum > 0""").fetchall()
+    names = [name for name, _ in comments]
+    for required in ("release_id", "indicator_id", "period", "period_type", "admin_level", "admin_code", "admin_name",
+                     "sex", "age_group", "ethnicity", "category", "numerator", "denominator", "value", "unit"):
+        assert required in names
+    assert all(description for _, description in comments)
