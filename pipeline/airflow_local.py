@@ -35,18 +35,19 @@ def airflow_env(warehouse_url: str, landing_dir: Path, airflow_home: Path | None
     }
 
 
-def _airflow(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+def _airflow(*args: str, env: dict[str, str], capture: bool = False) -> subprocess.CompletedProcess:
     airflow = Path(sys.executable).with_name("airflow")
-    return subprocess.run([str(airflow), *args], env=env, cwd=PROJECT_ROOT)
+    output = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, "text": True} if capture else {}
+    return subprocess.run([str(airflow), *args], env=env, cwd=PROJECT_ROOT, **output)
 
 
 def ensure_metadata_db(env: dict[str, str]) -> None:
     marker = Path(env["AIRFLOW_HOME"]) / ".migrated"
     if marker.exists():
         return
-    result = _airflow("db", "migrate", env=env)
+    result = _airflow("db", "migrate", env=env, capture=True)
     if result.returncode != 0:
-        raise RuntimeError("airflow db migrate failed")
+        raise RuntimeError(f"airflow db migrate failed:\n{result.stdout[-3000:]}")
     marker.touch()
 
 
