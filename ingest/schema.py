@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
-from ingest.spec import BATCH_COLUMNS, TRAILING_COLUMNS, FeedSpec
+from ingest.spec import BATCH_COLUMNS, BATCH_DEFAULTS, TRAILING_COLUMNS, FeedSpec
 
 
 def raw_columns(spec: FeedSpec) -> list[tuple[str, str, str]]:
@@ -23,11 +23,14 @@ def ensure_raw_table(conn: psycopg.Connection, spec: FeedSpec) -> None:
     for name, sql_type, _ in columns:  # feeds gain columns over time: add what is missing
         conn.execute(sql.SQL("alter table {} add column if not exists {} {}").format(
             table, sql.Identifier(name), sql.SQL(sql_type.replace(" not null", ""))))
+    for name, default in BATCH_DEFAULTS.items():
+        conn.execute(sql.SQL("alter table {} alter column {} set default {}").format(
+            table, sql.Identifier(name), sql.SQL(default)))
     conn.execute(sql.SQL("comment on table {} is {}").format(table, sql.Literal(spec.description)))
     for name, _, description in columns:
         conn.execute(sql.SQL("comment on column {}.{} is {}").format(
             table, sql.Identifier(name), sql.Literal(description)))
-    conn.execute(sql.SQL("create index if not exists {} on {} (batch_id)").format(
-        sql.Identifier(f"{spec.name}_batch"), table))
-    conn.execute(sql.SQL("create index if not exists {} on {} (province_code, admin_vintage, period_key)").format(
-        sql.Identifier(f"{spec.name}_supersede_key"), table))
+    # BRIN, not btree: batch ids only grow, so a block-range index finds a batch's rows at almost no
+    # cost to COPY (a btree on raw halves the server's COPY speed; see bench/README.md).
+    conn.execute(sql.SQL("create index if not exists {} on {} using brin (batch_id)").format(
+        sql.Identifier(f"{spec.name}_batch_brin"), table))

@@ -65,3 +65,21 @@ comment on column quarantine.rejected_rows.reason is 'Reason of the first failed
 comment on column quarantine.rejected_rows.errors is 'Every failed rule of the row: [{column, reason}].';
 comment on column quarantine.rejected_rows.record is 'The original record as delivered: {header: value}.';
 create index if not exists rejected_rows_batch on quarantine.rejected_rows (batch_id);
+
+create table if not exists audit.batch_coverage (
+    batch_id       bigint not null references audit.load_batches (batch_id),
+    feed           text not null,
+    province_code  text not null,
+    admin_vintage  text not null,
+    period_key     text not null,
+    rows           bigint not null,
+    primary key (batch_id, province_code, admin_vintage, period_key)
+);
+comment on table audit.batch_coverage is 'Which provinces and periods each loaded batch holds rows for; a newer batch covering the same (feed, province, period) supersedes the older rows.';
+comment on column audit.batch_coverage.batch_id is 'Load batch (audit.load_batches).';
+comment on column audit.batch_coverage.feed is 'Feed name.';
+comment on column audit.batch_coverage.province_code is 'Province code in the vintage of the rows.';
+comment on column audit.batch_coverage.admin_vintage is 'pre_2025_07 or 2025_07.';
+comment on column audit.batch_coverage.period_key is 'Period of the rows (e.g. 2025-H1).';
+comment on column audit.batch_coverage.rows is 'Rows loaded for this province and period.';
+create index if not exists batch_coverage_key on audit.batch_coverage (feed, province_code, admin_vintage, period_key);
