@@ -173,89 +173,73 @@ def _child_to_sql(conninfo: str, path: Path, rows: int) -> dict:
 def _child_stages(conninfo: str, path: Path, rows: int) -> dict:
     """Where the ingest path's time goes, without a profiler: the same loop cut short at each stage.
     Mirrors ingest.loader._stream_into_batch (private helpers: if they change, this stage may fail)."""
+    import gc
+
     import psycopg
     from psycopg import sql
 
     import ingest.feeds  # noqa: F401
     from ingest.geography import admin_units
-    from ingest.loader import _BatchWriter, file_sha256, load_file
-    from ingest.readers import reader_for
+    from ingest.loader import CHUNK_ROWS, _copy_text, file_sha256, load_file
+    from ingest.readers import CsvSource
     from ingest.spec import FEEDS
     from ingest.validate import RecordValidator
 
     spec = FEEDS[FEED]
     stages: dict[str, float] = {}
+    value_names = [column.name for column in spec.columns] + ["admin_vintage", "period_key"]
 
     started = time.perf_counter()
     units = admin_units()
     stages["load reference admin units (once per process)"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    sha256 = file_sha256(path)
+    file_sha256(path)
     stages["hash (sha256)"] = time.perf_counter() - started
 
+    gc.disable()  # as the loader does during a load
     started = time.perf_counter()
-    header, records = reader_for(path)(path)
-    for _ in records:
+    for _ in CsvSource(path).chunks(CHUNK_ROWS):
         pass
-    stages["read (csv)"] = time.perf_counter() - started
+    stages["read (csv, in chunks)"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    header, records = reader_for(path)(path)
-    validate = RecordValidator(spec, header, units, path.name)
-    for _, cells in records:
-        validate(cells)
-    stages["read + validate"] = time.perf_counter() - started
+    source = CsvSource(path)
+    validator = RecordValidator(spec, source.header, units, path.name)
+    for _, cells in source.chunks(CHUNK_ROWS):
+        validator.check(cells)
+    stages["read + check"] = time.perf_counter() - started
 
-    writer = _BatchWriter(None, spec, path, 0, sha256)
     started = time.perf_counter()
-    header, records = reader_for(path)(path)
-    validate = RecordValidator(spec, header, units, path.name)
-    good = []
-    for line, cells in records:
-        row, errors = validate(cells)
-        if not errors:
-            good.append(writer.good_row(line, row, validate.extras(cells) if validate.extra_positions else None))
-    stages["read + validate + build COPY rows"] = time.perf_counter() - started
+    source = CsvSource(path)
+    validator = RecordValidator(spec, source.header, units, path.name)
+    for lines, cells in source.chunks(CHUNK_ROWS):
+        chunk = validator.check(cells)
+        columns = [_copy_text(chunk.columns[name]) for name in value_names]
+        "\n".join(map("\t".join, zip(map(str, lines), *columns)))
+    stages["read + check + format COPY text"] = time.perf_counter() - started
+    gc.enable()
 
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f"truncate raw.{FEED}, quarantine.rejected_rows, audit.load_batches "
+        conn.execute(f"truncate raw.{FEED}, quarantine.rejected_rows, audit.load_batches, audit.batch_coverage "
                      "restart identity cascade")
-        _checkpoint(conn)
-        writer.conn = conn
-        started = time.perf_counter()
-        with conn.transaction():
-            for start in range(0, len(good), 50_000):
-                writer.write(good[start:start + 50_000], [])
-            stages["COPY (write_row) of the prebuilt rows into raw (not cumulative)"] = \
-                time.perf_counter() - started
-            raise psycopg.Rollback()  # leave raw empty for the end-to-end run below
-        del good
         _checkpoint(conn)
         started = time.perf_counter()
         result = load_file(conn, spec, path, run_id="bench-stages", units=units)
         stages["load_file end to end (reference units already loaded)"] = time.perf_counter() - started
 
         # The server's share alone: the rows ingest just wrote, as COPY text, copied back in with
-        # write() of 1 MB blocks (no Python per row), into raw as it is and into variants of it.
+        # write() of 1 MB blocks (no Python per row), into raw as it is and without its index.
         raw = sql.Identifier("raw", FEED)
         names = sql.SQL(", ").join(sql.Identifier(name) for name in writer_columns(spec))
         with conn.cursor() as cursor, cursor.copy(sql.SQL("copy (select {} from {}) to stdout").format(names, raw)) as copy:
             rendered = b"".join(bytes(block) for block in copy)
         stages_bytes_per_row = len(rendered) / max(1, result.rows_loaded)
-        variants = {
-            "raw as is (btree on batch_id + btree on province, vintage, period)": None,
-            "raw without its two indexes": [],
-            "raw with a BRIN index on batch_id only": ["create index on {t} using brin (batch_id)"],
-        }
-        for label, indexes in variants.items():
-            if indexes is None:
-                target = raw
-            else:
+        for label, keep_index in (("raw as it is (BRIN on batch_id)", True), ("raw without an index", False)):
+            target = raw
+            if not keep_index:
                 target = sql.Identifier(f"bench_raw_variant_{len(stages)}")
                 conn.execute(sql.SQL("create table {} (like {} including defaults)").format(target, raw))
-                for statement in indexes:
-                    conn.execute(sql.SQL(statement).format(t=target))
             _checkpoint(conn)
             started = time.perf_counter()
             with conn.transaction():
@@ -263,7 +247,7 @@ def _child_stages(conninfo: str, path: Path, rows: int) -> dict:
                 with conn.cursor() as cursor, cursor.copy(sql.SQL("copy {} ({}) from stdin").format(target, names)) as copy:
                     for start in range(0, len(rendered), COPY_BLOCK):
                         copy.write(rendered[start:start + COPY_BLOCK])
-                stages[f"server only: COPY of ingest's rendered rows into {label} (not cumulative)"] = \
+                stages[f"server only: COPY of ingest's rows as text into {label} (not cumulative)"] = \
                     time.perf_counter() - started
                 raise psycopg.Rollback()
     return {"rows": result.rows_loaded, "stages_seconds": stages, "copy_text_bytes_per_row": round(stages_bytes_per_row)}

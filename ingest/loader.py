@@ -178,24 +178,31 @@ def _record_coverage(conn, spec: FeedSpec, batch_id: int, coverage: Counter) -> 
 
 def _supersede_older_deliveries(conn, spec: FeedSpec, batch_id: int) -> int:
     """A newer file for the same (feed, province, period) replaces the older rows: mark, never delete.
-    The small coverage table says which older batches overlap, so raw needs no index on the key."""
+    The small coverage table says which older batches overlap; only those are touched in raw (found
+    through the BRIN index on batch_id), and a load that overlaps nothing costs one tiny query."""
+    overlapping = conn.execute(
+        """select distinct older.batch_id
+             from audit.batch_coverage as newer
+             join audit.batch_coverage as older
+               on older.feed = newer.feed and older.province_code = newer.province_code
+              and older.admin_vintage = newer.admin_vintage and older.period_key = newer.period_key
+              and older.batch_id < newer.batch_id
+            where newer.batch_id = %s""",
+        (batch_id,),
+    ).fetchall()
+    if not overlapping:
+        return 0
     return conn.execute(
         sql.SQL("""
             update {table} as older set superseded_by_batch = %(batch)s
               from audit.batch_coverage as newer
-              join audit.batch_coverage as overlapping
-                on overlapping.feed = newer.feed
-               and overlapping.province_code = newer.province_code
-               and overlapping.admin_vintage = newer.admin_vintage
-               and overlapping.period_key = newer.period_key
-               and overlapping.batch_id < newer.batch_id
              where newer.batch_id = %(batch)s
-               and older.batch_id = overlapping.batch_id
+               and older.batch_id = any(%(older)s)
                and older.superseded_by_batch is null
                and older.province_code = newer.province_code
                and older.admin_vintage = newer.admin_vintage
                and older.period_key = newer.period_key""").format(table=sql.Identifier("raw", spec.name)),
-        {"batch": batch_id},
+        {"batch": batch_id, "older": [row[0] for row in overlapping]},
     ).rowcount
 
 

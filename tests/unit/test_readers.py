@@ -225,3 +225,16 @@ def test_duplicate_header_rejects_the_file(tmp_path):
 def test_empty_file_is_rejected(tmp_path):
     with pytest.raises(UnreadableFile, match="empty"):
         read(write(tmp_path, ""))
+
+
+def test_a_quoted_value_spanning_lines_is_one_record_numbered_by_its_first_line(tmp_path):
+    row = ",".join(GOOD_BIRTH)
+    text = ",".join(BIRTH_HEADER) + ",Ghi chú\n" + row + ',"hai\ndòng"\n' + row + ",\n"
+    _, rows = read(write(tmp_path, text))
+    assert [line for line, _, _ in rows] == [2, 4]
+
+
+def test_a_row_of_empty_cells_is_a_record_and_is_quarantined(tmp_path):
+    _, rows = births(tmp_path, [""] * 9, GOOD_BIRTH)
+    assert rows[0][0] == 2 and rows[0][1] is None and rows[0][2][0] == ("Mã sự kiện", "required value is missing")
+    assert rows[1][2] == []
