@@ -1,9 +1,9 @@
 """Cell parsers: each turns one delivered cell into a typed value or raises CellError with a reason.
 
 Parsers return the value as the text PostgreSQL's COPY expects (ISO dates, `t`/`f`), because rows go
-straight to COPY. They work a column of a chunk at a time and remember every distinct value they have
-seen: codes, dates and labels repeat heavily in every feed, and that is what keeps validation close to
-the speed of a bare COPY.
+straight to COPY. They work a column of a chunk at a time (Arrow arrays) and parse each distinct value
+once, remembering it: codes, dates and labels repeat heavily in every feed, so per cell only Arrow's
+C++ kernels run, and validation stays close to the speed of a bare COPY.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ingest.text import nfc
 
@@ -50,26 +53,32 @@ class Parser(ABC):
         except CellError as error:
             self._reasons[raw] = str(error)
 
-    def column(self, cells: Sequence[str]) -> tuple[list, list[tuple[int, str]]]:
-        """Values of a column (None where a cell is bad) and the (row index, reason) of each bad cell."""
+    def column(self, cells: pa.Array | Sequence[str]) -> tuple[pa.Array, list[tuple[int, str]]]:
+        """Values of a column (null where a cell is bad) and the (row index, reason) of each bad cell.
+        Only the column's distinct values reach Python; the per-cell work is Arrow's (C++)."""
+        if not isinstance(cells, pa.Array):
+            cells = pa.array(cells, pa.string())
         if len(self._values) + len(self._reasons) > _CACHE_LIMIT:
             self._values.clear()
             self._reasons.clear()
-        distinct = set(cells)
-        for raw in distinct.difference(self._values, self._reasons):
-            self._learn(raw)
-        parsed = list(map(self._values.get, cells))  # C-level loop: this line runs for every cell
-        reasons = self._reasons
-        if reasons.keys().isdisjoint(distinct):
+        encoded = cells.dictionary_encode()
+        distinct = encoded.dictionary.to_pylist()
+        for raw in distinct:
+            if raw not in self._values and raw not in self._reasons:
+                self._learn(raw)
+        parsed = pa.array([self._values.get(raw) for raw in distinct], pa.string()).take(encoded.indices)
+        bad = [position for position, raw in enumerate(distinct) if raw in self._reasons]
+        if not bad:
             return parsed, []
-        return parsed, [(index, reasons[cell]) for index, cell in enumerate(cells) if cell in reasons]
+        rows = pc.indices_nonzero(pc.is_in(encoded.indices, pa.array(bad, encoded.indices.type)))
+        return parsed, [(row, self._reasons[distinct[encoded.indices[row].as_py()]]) for row in rows.to_pylist()]
 
     def __call__(self, raw: str | None):
         """One cell (convenience for callers outside the loader)."""
-        (value,), errors = self.column([raw or ""])
+        values, errors = self.column([raw or ""])
         if errors:
             raise CellError(errors[0][1])
-        return value
+        return values[0].as_py()
 
 
 _DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
@@ -153,21 +162,17 @@ class Text(Parser):
             raise CellError(f"value longer than {self.max_length} characters")
         return value
 
-    def column(self, cells: Sequence[str]) -> tuple[list, list[tuple[int, str]]]:
-        values = list(map(str.strip, cells))
-        if all(map(str.isascii, values)) and min(map(len, values), default=1) > 0 \
-                and max(map(len, values), default=0) <= self.max_length:
-            return values, []  # the common case, checked at C speed
-        parsed, errors = [], []
-        for index, value in enumerate(values):
-            value = nfc(value)
-            if not value:
-                if self.required:
-                    errors.append((index, "required value is missing"))
-                parsed.append(None)
-            elif len(value) > self.max_length:
-                errors.append((index, f"value longer than {self.max_length} characters"))
-                parsed.append(None)
-            else:
-                parsed.append(value)
-        return parsed, errors
+    def column(self, cells: pa.Array | Sequence[str]) -> tuple[pa.Array, list[tuple[int, str]]]:
+        if not isinstance(cells, pa.Array):
+            cells = pa.array(cells, pa.string())
+        values = pc.utf8_normalize(pc.utf8_trim_whitespace(cells), "NFC")
+        lengths = pc.utf8_length(values)
+        missing = pc.equal(lengths, 0) if self.required else pa.array([False] * len(values))
+        too_long = pc.greater(lengths, self.max_length)
+        bad = pc.or_(missing, too_long)
+        if not pc.any(bad).as_py():
+            return pc.if_else(pc.equal(lengths, 0), pa.scalar(None, pa.string()), values), []
+        errors = [(row, "required value is missing" if missing[row].as_py()
+                   else f"value longer than {self.max_length} characters")
+                  for row in pc.indices_nonzero(bad).to_pylist()]
+        return pc.if_else(pc.or_(bad, pc.equal(lengths, 0)), pa.scalar(None, pa.string()), values), errors

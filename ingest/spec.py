@@ -8,10 +8,10 @@ from typing import Callable
 from ingest.fields import Parser
 from ingest.text import header_key
 
-# A row rule sees a chunk's typed columns {column name: [values]} and the indices of the rows that
-# passed every cell rule, and returns (row index, delivered column header or None, reason) per row
-# that breaks it. Rules work on whole columns so that checking stays close to COPY speed.
-RowRule = Callable[[dict[str, list], list[int]], "list[tuple[int, str | None, str]]"]
+# A row rule sees a chunk's typed columns {column name: Arrow string array, null where a cell is bad}
+# and returns (row index, column header or None, reason) for each row that breaks it. Rules work on
+# whole columns with Arrow compute, so that checking stays close to COPY speed.
+RowRule = Callable[[dict], "list[tuple[int, str | None, str]]"]
 
 
 @dataclass(frozen=True)

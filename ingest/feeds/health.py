@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from ingest.fields import Choice, Code, DayMonthYear, Text, WholeNumber
 from ingest.spec import FEEDS, Column, FeedSpec
 
@@ -22,10 +25,16 @@ def _geography(header_province: str = "Mã tỉnh", header_commune: str = "Mã x
     )
 
 
+def _broken_rows(mask: pa.Array) -> list[int]:
+    """Rows where a rule's condition holds; rows with a null (a bad cell) are judged by their cell rule."""
+    return pc.indices_nonzero(pc.fill_null(mask, False)).to_pylist()
+
+
 def _not_in_future(column: str, header: str):
-    def rule(columns: dict[str, list], rows: list[int]):
-        today, values = date.today().isoformat(), columns[column]
-        return [(i, header, f"date {values[i]} is in the future") for i in rows if values[i] > today]
+    def rule(columns: dict[str, pa.Array]):
+        values = columns[column]
+        return [(i, header, f"date {values[i].as_py()} is in the future")
+                for i in _broken_rows(pc.greater(values, date.today().isoformat()))]
 
     return rule
 
@@ -56,17 +65,21 @@ BIRTHS = FEEDS.register(FeedSpec(
 ))
 
 
-def _death_not_before_birth(columns: dict[str, list], rows: list[int]):
+def _death_not_before_birth(columns: dict[str, pa.Array]):
     births, deaths = columns["birth_date"], columns["death_date"]
-    return [(i, "Ngày mất", f"death date {deaths[i]} is before birth date {births[i]}")
-            for i in rows if deaths[i] < births[i]]
+    return [(i, "Ngày mất", f"death date {deaths[i].as_py()} is before birth date {births[i].as_py()}")
+            for i in _broken_rows(pc.less(deaths, births))]
 
 
-def _under_18_at_death(columns: dict[str, list], rows: list[int]):
+def _under_18_at_death(columns: dict[str, pa.Array]):
     births, deaths = columns["birth_date"], columns["death_date"]
-    # ISO dates compare as text; the 18th birthday of 29 February is 29 February (sorts right too).
+    # ISO dates compare as text: the 18th birthday is the birth date with the year + 18 (29 February
+    # sorts right too).
+    eighteenth = pc.binary_join_element_wise(
+        pc.cast(pc.add(pc.cast(pc.utf8_slice_codeunits(births, 0, 4), pa.int32()), 18), pa.string()),
+        pc.utf8_slice_codeunits(births, 4, 10), "")
     return [(i, "Ngày sinh", "the register holds deaths under 18; this person was 18 or older")
-            for i in rows if deaths[i] >= f"{int(births[i][:4]) + 18:04d}{births[i][4:]}"]
+            for i in _broken_rows(pc.greater_equal(deaths, eighteenth))]
 
 
 DEATHS = FEEDS.register(FeedSpec(

@@ -104,9 +104,9 @@ def test_unreadable_file_is_a_rejected_batch_and_the_run_goes_on(fresh_warehouse
 
 
 def test_large_file_streams_in_chunks_and_accounting_holds(fresh_warehouse, tmp_path, monkeypatch):
-    from ingest import loader
+    from ingest import readers
 
-    monkeypatch.setattr(loader, "CHUNK_ROWS", 100)  # force many chunks on a small file
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 4096)  # force many blocks on a small file
     rows = "".join(f"E{i},{1 + i % 28:02d}/03/2024,{'Nam' if i % 2 else 'Nữ'},C,,01,00001,01,CSYT\n" for i in range(1000))
     bad = "".join(f"X{i},31/02/2024,Nam,C,,01,00001,01,CSYT\n" for i in range(37))
     deliver(tmp_path, "big.csv", rows + bad)

@@ -234,7 +234,39 @@ def test_a_quoted_value_spanning_lines_is_one_record_numbered_by_its_first_line(
     assert [line for line, _, _ in rows] == [2, 4]
 
 
-def test_a_row_of_empty_cells_is_a_record_and_is_quarantined(tmp_path):
-    _, rows = births(tmp_path, [""] * 9, GOOD_BIRTH)
-    assert rows[0][0] == 2 and rows[0][1] is None and rows[0][2][0] == ("Mã sự kiện", "required value is missing")
-    assert rows[1][2] == []
+def test_a_row_of_only_empty_cells_is_like_a_blank_line(tmp_path):
+    # Spreadsheet exports end with such rows; they carry no data, so they are not records.
+    _, rows = births(tmp_path, [""] * 9, GOOD_BIRTH, [""] * 9)
+    assert [(line, errors) for line, _, errors in rows] == [(3, [])]
+
+
+def test_line_numbers_stay_physical_across_many_blocks(tmp_path, monkeypatch):
+    """Malformed rows, blank lines and values spanning lines, spread over many small blocks: every
+    record keeps the number of its first physical line, as a plain line-by-line reading gives it."""
+    import random
+
+    from ingest import readers
+
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 2048)
+    rng = random.Random(5)
+    lines, expected, line = [",".join(BIRTH_HEADER) + ",Ghi chú"], [], 1
+    for i in range(600):
+        kind = rng.random()
+        row = [f"E{i}"] + GOOD_BIRTH[1:]
+        if kind < 0.05:
+            lines.append("")
+            line += 1
+            continue
+        if kind < 0.10:
+            text = ",".join(row)  # a cell short: malformed
+        elif kind < 0.15:
+            text = ",".join(row) + ',"ghi\nchú\nba dòng"'
+        else:
+            text = ",".join(row) + ",x"
+        lines.append(text)
+        expected.append((line + 1, f"E{i}"))
+        line += 1 + text.count("\n")
+    path = tmp_path / "many.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    header, records = read_csv(path)
+    assert [(number, cells[0]) for number, cells in records] == expected
