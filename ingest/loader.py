@@ -11,9 +11,9 @@ import os
 import tempfile
 from collections import Counter
 from contextlib import contextmanager
-from queue import Queue
 from dataclasses import dataclass
 from pathlib import Path
+from queue import Queue
 
 import psycopg
 import pyarrow as pa
@@ -26,7 +26,6 @@ from ingest.geography import AdminUnits, admin_units
 from ingest.readers import ColumnChunk, UnreadableFile, reader_for
 from ingest.spec import FeedSpec
 from ingest.validate import CheckedChunk, RecordValidator
-
 
 
 @dataclass
@@ -224,8 +223,9 @@ def _supersede_older_deliveries(conn, spec: FeedSpec, batch_id: int) -> int:
 
 @contextmanager
 def _without_cyclic_gc():
-    """Bulk loading allocates millions of short-lived lists and tuples; the cyclic collector would walk
-    them over and over (about a third of the load time) while finding no cycles to free."""
+    """A load makes many short-lived Python objects; the cyclic collector would walk the heap again and
+    again while finding no cycles to free (it cost a third of the load time before Arrow took over the
+    per-row work, and still costs a little)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
