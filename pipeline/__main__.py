@@ -18,10 +18,11 @@ def _landing_dir() -> Path:
     if os.environ.get("LANDING_DIR"):
         return Path(os.environ["LANDING_DIR"])
     if not DEFAULT_LANDING_DIR.exists():
-        from synthetic import generate_health_feeds
+        from synthetic import generate_health_feeds, generate_population_feed
 
         print(f"No LANDING_DIR given: generating a sample landing folder in {DEFAULT_LANDING_DIR} ...")
         generate_health_feeds(DEFAULT_LANDING_DIR, scale=SAMPLE_SCALE, seed=2025, invalid_rate=0.002)
+        generate_population_feed(DEFAULT_LANDING_DIR, scale=SAMPLE_SCALE, seed=2025, years=(2024, 2025))
     return DEFAULT_LANDING_DIR
 
 

@@ -6,7 +6,7 @@ import logging
 
 log = logging.getLogger(__name__)
 
-RAW_SUITES = {"y_te_sinh": "raw_y_te_sinh", "y_te_tu_vong": "raw_y_te_tu_vong"}
+RAW_SUITES = {"y_te_sinh": "raw_y_te_sinh", "y_te_tu_vong": "raw_y_te_tu_vong", "dan_so": "raw_dan_so"}
 MART_SUITES = ["marts_indicator_values"]
 
 

@@ -5,6 +5,7 @@ Health feeds: ``generate_health_feeds(landing_dir, ...)`` writes ``y_te_sinh`` (
 births file for benchmarks. Command line: ``python -m synthetic health --landing DIR``.
 """
 
+from synthetic.dan_so import generate_population_feed
 from synthetic.feeds import DEFAULT_PERIODS, HEALTH_FEEDS, generate_health_feeds, write_births_csv
 from synthetic.formats import Delivery
 from synthetic.manifest import MANIFEST_NAME, FileEntry, Manifest
@@ -17,5 +18,6 @@ __all__ = [
     "FileEntry",
     "Manifest",
     "generate_health_feeds",
+    "generate_population_feed",
     "write_births_csv",
 ]

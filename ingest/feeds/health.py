@@ -7,22 +7,11 @@ from datetime import date
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ingest.feeds.common import ETHNICITY_CODES, SEX, SEX_WITH_UNKNOWN, geography_columns
 from ingest.fields import Choice, Code, DayMonthYear, Text, WholeNumber
 from ingest.spec import FEEDS, Column, FeedSpec
 
-ETHNICITY_CODES = frozenset(f"{n:02d}" for n in range(1, 55))
-SEX = {"Nam": "male", "Nữ": "female"}
-SEX_WITH_UNKNOWN = {**SEX, "Không xác định": "unknown"}
 CAUSES = {code: code.lower() for code in ("BENH", "DUOI_NUOC", "TNGT", "TNTT_KHAC", "KHONG_RO")}
-
-
-def _geography(header_province: str = "Mã tỉnh", header_commune: str = "Mã xã") -> tuple[Column, Column]:
-    return (
-        Column(header_province, "province_code", "text", Code(width=2, label="province code"),
-               "Province code (2 digits) in the vintage of the reference date."),
-        Column(header_commune, "commune_code", "text", Code(width=5, label="commune code"),
-               "Commune code (5 digits) in the vintage of the reference date."),
-    )
 
 
 def _broken_rows(mask: pa.Array) -> list[int]:
@@ -53,7 +42,7 @@ BIRTHS = FEEDS.register(FeedSpec(
         Column("Cân nặng (g)", "birth_weight_g", "integer",
                WholeNumber(required=False, minimum=200, maximum=7000, label="birth weight (g)"),
                "Birth weight in grams, may be empty."),
-        *_geography(),
+        *geography_columns(),
         Column("Mã dân tộc mẹ", "mother_ethnicity_code", "text",
                Code(width=2, allowed=ETHNICITY_CODES, label="ethnicity code"),
                "Mother's ethnicity, statistics office code 01 (Kinh) to 54."),
@@ -91,7 +80,7 @@ DEATHS = FEEDS.register(FeedSpec(
         Column("Ngày sinh", "birth_date", "date", DayMonthYear(), "Date of birth."),
         Column("Ngày mất", "death_date", "date", DayMonthYear(), "Date of death."),
         Column("Giới tính", "sex", "text", Choice(choices=SEX, label="sex"), "Sex: male or female."),
-        *_geography(),
+        *geography_columns(),
         Column("Mã dân tộc", "ethnicity_code", "text",
                Code(width=2, allowed=ETHNICITY_CODES, label="ethnicity code"),
                "Ethnicity, statistics office code 01 (Kinh) to 54."),

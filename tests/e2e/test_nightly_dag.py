@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from pipeline.airflow_local import run_dag
-from synthetic import generate_health_feeds
+from synthetic import generate_health_feeds, generate_population_feed
 
 pytestmark = pytest.mark.e2e
 
@@ -88,6 +88,7 @@ def test_nightly_dag_publishes_values_that_match_an_independent_computation(fres
     landing = tmp_path / "landing"
     manifest = generate_health_feeds(landing, scale=0.02, seed=7, periods=PERIODS, provinces=PROVINCES,
                                      invalid_rate=0.01)
+    population = generate_population_feed(landing, scale=0.02, seed=7, years=(2024, 2025), provinces=PROVINCES)
     assert run_dag(fresh_warehouse, landing, airflow_home=tmp_path / "airflow") == 0
 
     with psycopg.connect(fresh_warehouse) as conn:
@@ -100,18 +101,19 @@ def test_nightly_dag_publishes_values_that_match_an_independent_computation(fres
             name = Path(entry.path).name
             if name in loaded_files:  # header-only files of empty periods may be identical re-deliveries
                 assert loaded_files[name] == (entry.rows, entry.invalid_total), name
-        assert sum(e.rows for e in manifest.files) == sum(read for _, _, read, _, _ in batches)
+        assert sum(e.rows for e in manifest.files + population.files) == sum(read for _, _, read, _, _ in batches)
 
         quarantined = {(name, line) for name, line in conn.execute(
             "select file_name, line_number from quarantine.rejected_rows")}
         published = conn.execute(
             """select indicator_id, period, admin_code, sex, numerator, denominator, value, release_id
-                 from published.indicator_values where admin_level in ('national', 'province')""").fetchall()
+                 from published.indicator_values where admin_level in ('national', 'province')
+                  and age_group = 'total'""").fetchall()
         release = conn.execute("select release_id, row_count, quality_results from published.latest_release").fetchone()
 
     expected = _expected_measures(landing, quarantined)
     assert release is not None and release[1] > 0
-    assert set(release[2]) == {"raw_y_te_sinh", "raw_y_te_tu_vong", "marts_indicator_values"}
+    assert set(release[2]) == {"raw_y_te_sinh", "raw_y_te_tu_vong", "raw_dan_so", "marts_indicator_values"}
     values = {(ind, period, area, sex): (num, den, val) for ind, period, area, sex, num, den, val, _ in published}
     assert {area for _, _, area, _ in values} == {"VN", *PROVINCES}
     checked = 0
@@ -124,6 +126,16 @@ def test_nightly_dag_publishes_values_that_match_an_independent_computation(fres
             assert float(value) == pytest.approx(1000 * counts[measure] / births, abs=5e-5)
             checked += 1
     assert checked >= 3 * 3 * 4 * 3  # periods × sexes × areas × rates, at least
+    # Children under 16 by year on the current provinces: 2024 files carry old provinces, summed.
+    with open(REFERENCE / "province_conversion_2025.csv", encoding="utf-8") as handle:
+        to_new = {row["old_province_code"]: row["new_province_code"] for row in csv.DictReader(handle)}
+    children: Counter = Counter()
+    for entry in population.files:
+        current = to_new[entry.province] if entry.vintage == "pre_2025_07" else entry.province
+        for area in (current, "VN"):
+            children[(entry.period, area)] += entry.counts["children_under_16"]
+    for (year, area), expected_children in children.items():
+        assert values[("child_population", year, area, "total")][0] == expected_children, (year, area)
     # 2025 combines H1 records (old codes) and H2 records (new codes) on the current provinces.
     assert values[("live_births", "2025", "15", "total")][0] == (
         values[("live_births", "2025-H1", "15", "total")][0] + values[("live_births", "2025-H2", "15", "total")][0])

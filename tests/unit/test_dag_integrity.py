@@ -42,7 +42,8 @@ def test_nightly_dag_shape(dag_bag):
     assert upstream == {
         "ingest_y_te_sinh": [],
         "ingest_y_te_tu_vong": [],
-        "validate_raw": ["ingest_y_te_sinh", "ingest_y_te_tu_vong"],
+        "ingest_dan_so": [],
+        "validate_raw": ["ingest_dan_so", "ingest_y_te_sinh", "ingest_y_te_tu_vong"],
         "dbt_build": ["validate_raw"],
         "validate_marts": ["dbt_build"],
         "publish": ["validate_marts"],

@@ -6,6 +6,12 @@ with mortality as (
 
 ),
 
+population as (
+
+    select * from {{ ref('int_population__measures') }}
+
+),
+
 mortality_long as (
 
     select
@@ -28,6 +34,31 @@ mortality_long as (
             ('under5_deaths', mortality.under5_deaths)
     ) as measures (measure, amount)
 
+),
+
+population_long as (
+
+    select
+        period,
+        period_type,
+        admin_level,
+        admin_code,
+        sex,
+        age_group,
+        'total' as ethnicity,
+        'total' as category,
+        'child_population' as measure,
+        child_population as amount
+    from population
+
+),
+
+final as (
+
+    select * from mortality_long
+    union all
+    select * from population_long
+
 )
 
-select * from mortality_long
+select * from final

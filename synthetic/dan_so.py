@@ -1,0 +1,104 @@
+"""Writing the statistics office's population estimates (dan_so): one file per province and year.
+
+Mid-year (1 July) estimates by commune, single year of age 0–17 and sex. The commune sizes are the
+same population model the health feeds use, so births and children live in the same places. About
+24.8 M children under 16 nationally (census 2019, indicators.md §6), scaled like the health feeds.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from pathlib import Path
+from typing import Sequence
+
+from synthetic.feeds import _normalise_provinces, _sha256
+from synthetic.formats import VARIANT_NAMES, CsvFeedWriter, Delivery, choose_delivery
+from synthetic.geography import POST_REFORM, PRE_REFORM, load_geography
+from synthetic.manifest import FileEntry, Manifest
+from synthetic.population import build_population
+
+FEED = "dan_so"
+GENERATOR = "dan_so"
+COLUMNS = ("Năm", "Mã tỉnh", "Mã xã", "Tuổi", "Giới tính", "Dân số")
+CODE_COLUMNS = ("Mã tỉnh", "Mã xã")
+DEFAULT_YEARS = (2024, 2025)
+# National persons by single year of age (millions): smaller recent birth cohorts (≈1.37 M births in
+# 2024), the larger cohorts of the 2010s in school ages. Ages 0–15 sum to ≈24.6 M.
+NATIONAL_BY_AGE_M = (1.38, 1.41, 1.44, 1.49, 1.53, 1.56, 1.58, 1.60, 1.61, 1.60, 1.58, 1.56, 1.53, 1.49,
+                     1.45, 1.42, 1.40, 1.38)
+MALE_SHARE_UNDER_10 = 0.527  # sex ratio at birth ≈ 111
+MALE_SHARE_10_PLUS = 0.518
+
+
+def generate_population_feed(
+    landing_dir: Path | str,
+    *,
+    scale: float = 0.001,
+    seed: int = 13,
+    years: Sequence[int] = DEFAULT_YEARS,
+    provinces: Sequence[str] | None = None,
+    delivery_variants: bool = True,
+    reference_dir: Path | str | None = None,
+) -> Manifest:
+    """Write dan_so files under ``landing_dir``/dan_so and record them in the landing manifest. The
+    estimate of year Y is dated 1 July Y: before 2025 it carries pre-reform codes, from 2025 the 34
+    provinces' codes. ``provinces`` filters by new province code, as for the health feeds."""
+    if scale <= 0:
+        raise ValueError("scale must be positive")
+    geo = load_geography(reference_dir)
+    model = build_population(geo, seed)
+    new_provinces = _normalise_provinces(geo, provinces)
+    landing = Path(landing_dir)
+    files = []
+    index = 0
+    for year in years:
+        vintage = PRE_REFORM if year < 2025 else POST_REFORM
+        chosen = sorted({old for new in new_provinces for old in geo.old_provinces_of(new)}) \
+            if vintage == PRE_REFORM else new_provinces
+        for province in chosen:
+            files.append(_write_file(landing, geo, model, year, vintage, province, scale, seed,
+                                     delivery_variants, index))
+            index += 1
+    manifest = Manifest(
+        landing_dir=str(landing), generator=GENERATOR,
+        parameters={"feeds": [FEED], "scale": scale, "seed": seed, "years": list(years),
+                    "provinces": None if provinces is None else new_provinces,
+                    "delivery_variants": delivery_variants},
+        files=files,
+    )
+    manifest.write(landing)
+    return manifest
+
+
+def _write_file(landing: Path, geo, model, year: int, vintage: str, province: str, scale: float, seed: int,
+                delivery_variants: bool, index: int) -> FileEntry:
+    key = f"{seed}|{FEED}|{year}|{province}"
+    rng = random.Random(f"{key}|rows")
+    delivery = (choose_delivery(random.Random(f"{key}|format"), COLUMNS, force=VARIANT_NAMES[index % len(VARIANT_NAMES)])
+                if delivery_variants else Delivery())
+    rel = f"{FEED}/{FEED}_{province}_{year}.csv"
+    path = landing / rel
+    counts: Counter[str] = Counter()
+    national = model.national_weight
+    with CsvFeedWriter(path, COLUMNS, delivery, CODE_COLUMNS, random.Random(f"{key}|variants")) as writer:
+        for commune in sorted(geo.communes(vintage, province)):
+            share = model.weight[vintage][commune] / national
+            for age, millions in enumerate(NATIONAL_BY_AGE_M):
+                expected = millions * 1_000_000 * scale * share
+                male_share = MALE_SHARE_UNDER_10 if age < 10 else MALE_SHARE_10_PLUS
+                for sex, sex_share in (("Nam", male_share), ("Nữ", 1 - male_share)):
+                    persons = _stochastic_round(rng, expected * sex_share * rng.uniform(0.95, 1.05))
+                    writer.write([str(year), province, commune, str(age), sex, str(persons)])
+                    if age < 16:
+                        counts["children_under_16"] += persons
+                        counts[f"children_under_16_{'male' if sex == 'Nam' else 'female'}"] += persons
+        written = writer.rows
+    return FileEntry(feed=FEED, path=rel, province=province, vintage=vintage, period=str(year), rows=written,
+                     valid_rows=written, invalid_rows={}, variants=delivery.describe(),
+                     counts=dict(sorted(counts.items())), sha256=_sha256(path))
+
+
+def _stochastic_round(rng: random.Random, value: float) -> int:
+    whole = int(value)
+    return whole + (1 if rng.random() < value - whole else 0)
