@@ -176,3 +176,18 @@ class Text(Parser):
                    else f"value longer than {self.max_length} characters")
                   for row in pc.indices_nonzero(bad).to_pylist()]
         return pc.if_else(pc.or_(bad, pc.equal(lengths, 0)), pa.scalar(None, pa.string()), values), errors
+
+
+@dataclass
+class PersonalId(Parser):
+    """A 12-digit personal ID (Mã định danh), stored only as its keyed pseudonym (ingest.pseudonymise).
+    A spreadsheet may have dropped the leading zero: re-padded before hashing."""
+
+    width: int = 12
+
+    def parse(self, value: str) -> str:
+        from ingest.pseudonymise import pseudonym
+
+        if not value.isdigit() or len(value) > self.width:
+            raise CellError(f"personal ID is not {self.width} digits")  # never echo the ID itself
+        return pseudonym(value.zfill(self.width))

@@ -22,7 +22,9 @@ import pyarrow.csv as arrow_csv
 from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 
+from ingest.fields import PersonalId
 from ingest.geography import AdminUnits, admin_units
+from ingest.pseudonymise import key_id
 from ingest.readers import ColumnChunk, UnreadableFile, reader_for
 from ingest.spec import FeedSpec
 from ingest.validate import CheckedChunk, RecordValidator
@@ -50,10 +52,13 @@ def file_sha256(path: Path) -> str:
 
 
 def _open_batch(conn, spec: FeedSpec, path: Path, sha256: str, run_id: str | None) -> int:
+    has_personal_ids = any(isinstance(column.parser, PersonalId) for column in spec.columns)
     return conn.execute(
-        """insert into audit.load_batches (run_id, feed, file_name, file_path, file_sha256, file_bytes, status)
-           values (%s, %s, %s, %s, %s, %s, 'running') returning batch_id""",
-        (run_id, spec.name, path.name, str(path), sha256, path.stat().st_size),
+        """insert into audit.load_batches (run_id, feed, file_name, file_path, file_sha256, file_bytes, status,
+                                           pseudonymisation_key_id)
+           values (%s, %s, %s, %s, %s, %s, 'running', %s) returning batch_id""",
+        (run_id, spec.name, path.name, str(path), sha256, path.stat().st_size,
+         key_id() if has_personal_ids else None),
     ).fetchone()[0]
 
 
@@ -166,6 +171,9 @@ class _BatchWriter:
 
 def _stream_into_batch(conn, spec: FeedSpec, path: Path, batch_id: int, sha256: str,
                        units: AdminUnits) -> tuple[BatchResult, Counter]:
+    if path.suffix.lower() not in spec.extensions:
+        raise UnreadableFile(f"{path.name}: {spec.name} is delivered as {' or '.join(spec.extensions)}, "
+                             f"not {path.suffix or 'a file without extension'}")
     source = reader_for(path)(path)
     validator = RecordValidator(spec, source.header, units, path.name)
     result = BatchResult(batch_id, spec.name, path.name, "loaded")

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ingest.fields import PersonalId
 from ingest.geography import POST_REFORM, PRE_REFORM, REFORM_DATE, AdminUnits
+from ingest.pseudonymise import pseudonym
 from ingest.readers import UnreadableFile
 from ingest.spec import FeedSpec
 from ingest.text import header_key
@@ -56,6 +58,8 @@ class RecordValidator:
                 f"{file_name}: missing required column(s) {', '.join(repr(m) for m in missing)}; "
                 f"the header has {', '.join(repr(h) for h in header)}"
             )
+        self.personal_id_positions = [position for column, position in zip(spec.columns, self.positions)
+                                      if position is not None and isinstance(column.parser, PersonalId)]
         known = {position for position in self.positions if position is not None}
         self.extra_positions = [index for index in range(len(header)) if index not in known]
         # Problems are reported under the header as the file spelled it.
@@ -67,7 +71,12 @@ class RecordValidator:
         self._periods: dict[str, str] = {}
 
     def record_as_dict(self, cells: list[str]) -> dict:
+        """The record as delivered, for quarantine; personal IDs only as their pseudonym."""
         record = {name: (cells[i] if i < len(cells) else None) for i, name in enumerate(self.header)}
+        for position in self.personal_id_positions:
+            raw = record.get(self.header[position])
+            if raw and raw.strip():
+                record[self.header[position]] = "pseudonym:" + pseudonym(raw.strip().zfill(12))
         if len(cells) > len(self.header):
             record["(cells beyond the header)"] = cells[len(self.header):]
         return record

@@ -83,3 +83,6 @@ comment on column audit.batch_coverage.admin_vintage is 'pre_2025_07 or 2025_07.
 comment on column audit.batch_coverage.period_key is 'Period of the rows (e.g. 2025-H1).';
 comment on column audit.batch_coverage.rows is 'Rows loaded for this province and period.';
 create index if not exists batch_coverage_key on audit.batch_coverage (feed, province_code, admin_vintage, period_key);
+
+alter table audit.load_batches add column if not exists pseudonymisation_key_id text;
+comment on column audit.load_batches.pseudonymisation_key_id is 'Fingerprint of the key that pseudonymised the personal IDs of this batch (ingest.pseudonymise); null for feeds without personal IDs.';
