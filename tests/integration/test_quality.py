@@ -74,7 +74,7 @@ def _create_candidates(conn: psycopg.Connection) -> None:
             old_province_code text, old_province_name text, new_province_code text, new_province_name text);
         create table marts.dim_indicator (
             indicator_id text primary key, name_vi text, name_en text, unit text, multiplier numeric,
-            plausible_min numeric, plausible_max numeric, bounds_min_denominator numeric,
+            plausible_min numeric, plausible_max numeric, bounds_min_denominator numeric, flag_above numeric,
             numerator_within_denominator boolean);
         create table marts.fct_indicator_values (
             indicator_id text, period text, period_type text, admin_level text, admin_code text, admin_name text,
@@ -197,6 +197,16 @@ def test_bounds_skip_denominators_below_the_catalogue_minimum(warehouse):
 
     warehouse.execute("update marts.dim_indicator set bounds_min_denominator = 1000")
     assert run_suites(["marts_indicator_values"]).blocked
+
+
+def test_a_value_above_the_flag_level_warns_without_blocking(warehouse):
+    warehouse.execute("update marts.dim_indicator set flag_above = 14 where indicator_id = 'under5_mortality_rate'")
+
+    outcome = run_suites(["marts_indicator_values"])
+
+    assert outcome.passed
+    warned = [m for m in outcome.messages if m.startswith("warning: value above the level the catalogue flags")]
+    assert any("province 15" in m and "2025-H1" in m for m in warned)
 
 
 def test_bounds_come_from_the_catalogue(warehouse):
@@ -335,10 +345,11 @@ def test_a_check_that_cannot_be_evaluated_blocks(warehouse):
 
     assert outcome.blocked
     failed = _failed(outcome, "marts_indicator_values")
-    assert set(failed) == {"numerator within denominator", "value within plausible bounds"}
+    assert set(failed) == {"numerator within denominator", "value within plausible bounds",
+                           "value above the level the catalogue flags"}
     for check in failed.values():
         [message] = check.messages
-        assert message.startswith(f"error: {check.expectation} could not be evaluated: ")
+        assert message.startswith(f"{check.severity}: {check.expectation} could not be evaluated: ")
         assert "dim_indicator" in message
 
 

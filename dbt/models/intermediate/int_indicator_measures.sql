@@ -12,6 +12,18 @@ population as (
 
 ),
 
+dropout as (
+
+    select * from {{ ref('int_education__dropout_measures') }}
+
+),
+
+preschool as (
+
+    select * from {{ ref('int_education__preschool_measures') }}
+
+),
+
 mortality_long as (
 
     select
@@ -53,11 +65,63 @@ population_long as (
 
 ),
 
+dropout_long as (
+
+    select
+        dropout.period,
+        dropout.period_type,
+        dropout.admin_level,
+        dropout.admin_code,
+        dropout.sex,
+        'total' as age_group,
+        dropout.ethnicity,
+        dropout.category,
+        measures.measure,
+        measures.amount
+    from dropout
+    cross join lateral (
+        values
+            ('enrolled_start_of_year', dropout.enrolled_start_of_year::numeric),
+            ('dropouts', dropout.dropouts::numeric)
+    ) as measures (measure, amount)
+
+),
+
+preschool_long as (
+
+    select
+        preschool.period,
+        preschool.period_type,
+        preschool.admin_level,
+        preschool.admin_code,
+        preschool.sex,
+        'total' as age_group,
+        'total' as ethnicity,
+        'total' as category,
+        measures.measure,
+        measures.amount
+    from preschool
+    cross join lateral (
+        values
+            ('nursery_enrolled', preschool.nursery_enrolled::numeric),
+            ('kindergarten_enrolled_3_5', preschool.kindergarten_enrolled_3_5::numeric),
+            ('kindergarten_enrolled_age5', preschool.kindergarten_enrolled_age5::numeric),
+            ('population_3_36_months', preschool.population_3_36_months),
+            ('population_3_5', preschool.population_3_5),
+            ('population_age5', preschool.population_age5)
+    ) as measures (measure, amount)
+
+),
+
 final as (
 
     select * from mortality_long
     union all
     select * from population_long
+    union all
+    select * from dropout_long
+    union all
+    select * from preschool_long
 
 )
 

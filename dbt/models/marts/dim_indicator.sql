@@ -33,6 +33,7 @@ final as (
         plausible_min,
         plausible_max,
         bounds_min_denominator,
+        flag_above,
         numerator_within_denominator,
         is_sensitive,
         notes
