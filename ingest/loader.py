@@ -174,7 +174,7 @@ def _stream_into_batch(conn, spec: FeedSpec, path: Path, batch_id: int, sha256: 
     if path.suffix.lower() not in spec.extensions:
         raise UnreadableFile(f"{path.name}: {spec.name} is delivered as {' or '.join(spec.extensions)}, "
                              f"not {path.suffix or 'a file without extension'}")
-    source = reader_for(path)(path)
+    source = reader_for(path)(path, expected_headers={column.key for column in spec.columns})
     validator = RecordValidator(spec, source.header, units, path.name)
     result = BatchResult(batch_id, spec.name, path.name, "loaded")
     conn.execute("select set_config('ingest.batch_id', %s, true), set_config('ingest.source_file', %s, true),"

@@ -6,12 +6,18 @@ users rely on: physical line numbers (the header is line 1; a quoted value spann
 numbered by its first line), rows with the wrong number of cells reported rather than fatal, blank lines
 not counted as records, UTF-8 with or without BOM and any line ending, and a file that is not UTF-8
 rejected whole with the line where it breaks.
+
+XLSX (first sheet only) is streamed row by row by python-calamine-plus (Rust; the upstream python-calamine
+loads the whole sheet first: bench/README.md). A title block above the header is skipped by finding the
+header row (`XlsxSource`); lines are Excel row numbers, and every cell becomes the text a person's CSV export
+would hold (`dd/mm/yyyy` dates, whole numbers without `.0`), so the same parsers check both.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +25,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as arrow_csv
+
+from ingest.text import header_key
 
 BLOCK_BYTES = 1 << 20  # ≈ 16,000 births rows a block: memory stays flat whatever the file size
 
@@ -67,9 +75,10 @@ class ColumnChunk:
 
 
 class CsvSource:
-    """An open CSV landing file: its header, then its records in column chunks."""
+    """An open CSV landing file: its header, then its records in column chunks. (`expected_headers` is
+    for readers that must find the header row; a CSV's header is its first line.)"""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, expected_headers: Iterable[str] | None = None):
         self.path = path
         with open(path, "rb") as handle:
             first_line = handle.readline()
@@ -202,7 +211,224 @@ def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     return source.header, records()
 
 
-READERS = {".csv": CsvSource}
+# ----------------------------------------------------------------------------------------------------
+# XLSX
+# ----------------------------------------------------------------------------------------------------
+
+HEADER_SCAN_ROWS = 30    # the header row is looked for in the sheet's first 30 rows (title blocks are 0-20)
+MIN_HEADER_CELLS = 2     # without a hint, a header has at least this many text cells
+CHUNK_ROWS = 16_000      # rows per ColumnChunk: about the CSV reader's 1 MiB block
+
+_Cell = str | int | float | bool | dt.date | dt.datetime | dt.time | dt.timedelta | None
+
+
+def cell_text(value: _Cell) -> str:
+    """One Excel cell as the text a person's CSV export would hold, for the same parsers: text as is,
+    dates `dd/mm/yyyy` (a time of day is dropped), whole numbers without `.0` and never in scientific
+    notation (`1.0` → `1`, a 12-digit ID → its 12 digits; re-padding codes is the parsers' job), other
+    numbers their shortest repr, booleans `TRUE`/`FALSE`, empty `""`. Error cells (`#N/A`) arrive as text."""
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is float:
+        return str(int(value)) if value.is_integer() else repr(value)
+    if kind is int:
+        return str(value)
+    if kind is bool:
+        return "TRUE" if value else "FALSE"
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):  # datetime is a date
+        return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
+    if isinstance(value, dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _is_blank(cells: Sequence[_Cell]) -> bool:
+    return cells.count("") + cells.count(None) == len(cells)
+
+
+def _last_filled(cells: Sequence[_Cell]) -> int:
+    """Index of the last non-empty cell, or -1."""
+    for index in range(len(cells) - 1, -1, -1):
+        if cells[index] != "" and cells[index] is not None:
+            return index
+    return -1
+
+
+def _header_text_keys(cells: Sequence[_Cell]) -> list[str]:
+    """Header keys of a row's non-empty text cells (numbers and dates do not look like headers)."""
+    return [header_key(cell) for cell in cells if type(cell) is str and cell.strip()]
+
+
+class XlsxSource:
+    """An open XLSX landing file (first sheet): its header, then its records in column chunks.
+
+    The header row is found in the sheet's first HEADER_SCAN_ROWS rows, so a title block of any height
+    above it (merged title cells, "Năm học 2024-2025", the school's name, blank rows) is skipped:
+
+    - with `expected_headers` (header keys, `ingest.text.header_key`, e.g. a feed's column keys): the row
+      whose text cells hold the most of them (the first such), if it holds more than half of them;
+    - otherwise, or when no row holds more than half: the first row with the most non-empty text cells,
+      at least MIN_HEADER_CELLS (a title row has one; data rows have numbers and dates, and come after).
+      A row above the header with more text cells than it (a legend) needs the hint.
+
+    The table spans the header row's first to last non-empty cell. Lines are Excel row numbers (1-based).
+    Rows whose cells are all empty are not records. A row with a value right of the header's last column
+    or left of its first is malformed; a shorter row is padded with "". Cells become text by `cell_text`.
+    Memory stays flat: the sheet is streamed and only HEADER_SCAN_ROWS rows or one chunk is held.
+    """
+
+    def __init__(self, path: Path, expected_headers: Iterable[str] | None = None):
+        self.path = path
+        self.expected_headers = frozenset(expected_headers) if expected_headers else None
+        rows = self._open_rows(0)
+        try:
+            scan = [list(row) for _, row in zip(range(HEADER_SCAN_ROWS), rows)]
+        except Exception as error:  # noqa: BLE001 - the reader's errors are many kinds of one thing
+            raise self._unreadable(error) from None
+        finally:
+            close = getattr(rows, "close", None)
+            if close:
+                close()
+        index = self._header_index(scan)
+        cells = scan[index]
+        self.header_row = index + 1                      # Excel row number of the header
+        self._left = next(i for i, cell in enumerate(cells) if cell != "" and cell is not None)
+        self._right = _last_filled(cells) + 1
+        self.header: list[str] = [cell_text(cell) for cell in cells[self._left:self._right]]
+
+    # The one place that knows the library: every row of the first sheet from 0-based row `skip` on,
+    # blank rows included (so the n-th row yielded is Excel row skip + n), each a sequence of cells
+    # ("" or None when empty). The benchmark overrides it to compare libraries.
+    def _open_rows(self, skip: int) -> Iterator[Sequence[_Cell]]:
+        try:
+            from python_calamine_plus import CalamineWorkbook
+        except ImportError as error:  # pragma: no cover - a declared dependency
+            raise UnreadableFile(f"{self.path.name}: cannot read .xlsx files here ({error})") from None
+        try:
+            workbook = CalamineWorkbook.from_path(str(self.path))
+            stream = workbook.stream_sheet_by_index(0, min_row=skip)
+        except Exception as error:  # noqa: BLE001
+            raise self._unreadable(error) from None
+
+        def rows() -> Iterator[Sequence[_Cell]]:
+            try:
+                yield from stream
+            finally:
+                workbook.close()
+        return rows()
+
+    def _unreadable(self, error: Exception) -> UnreadableFile:
+        if isinstance(error, UnreadableFile):
+            return error
+        if isinstance(error, OSError):
+            return UnreadableFile(f"{self.path.name}: cannot open the file ({error})")
+        return UnreadableFile(f"{self.path.name}: not a readable .xlsx workbook "
+                              f"({type(error).__name__}: {error}); save it from Excel as .xlsx")
+
+    def _header_index(self, scan: list[list[_Cell]]) -> int:
+        keys = [_header_text_keys(row) for row in scan]
+        if self.expected_headers:
+            wanted = self.expected_headers
+            hits = [len(wanted.intersection(row)) for row in keys]
+            best = max(hits, default=0)
+            if best * 2 > len(wanted):
+                return hits.index(best)
+        counts = [len(row) for row in keys]
+        best = max(counts, default=0)
+        if best >= MIN_HEADER_CELLS:
+            return counts.index(best)
+        what = "the first sheet is empty" if all(_is_blank(row) for row in scan) else (
+            f"none of the first {len(scan)} rows of the first sheet has {MIN_HEADER_CELLS} or more text cells "
+            f"(the header must be within the first {HEADER_SCAN_ROWS} rows)")
+        raise UnreadableFile(f"{self.path.name}: no header row found: {what}")
+
+    def chunks(self) -> Iterator[ColumnChunk]:
+        left, right = self._left, self._right
+        width = right - left
+        lines: list[int] = []
+        records: list[Sequence[_Cell]] = []
+        malformed: list[MalformedRecord] = []
+        rows = self._open_rows(self.header_row)
+        try:
+            for line, cells in enumerate(rows, start=self.header_row + 1):
+                if _is_blank(cells):
+                    continue
+                size = len(cells)
+                if size > right and not _is_blank(cells[right:]) or left and not _is_blank(cells[:left]):
+                    malformed.append(self._malformed(line, cells))
+                    continue
+                if size < right:
+                    cells = [*cells, *[""] * (right - size)]
+                records.append(cells if size == right and not left else cells[left:right])
+                lines.append(line)
+                if len(records) == CHUNK_ROWS:
+                    yield _xlsx_chunk(lines, records, width, malformed)
+                    lines, records, malformed = [], [], []
+        except UnreadableFile:
+            raise
+        except Exception as error:  # noqa: BLE001 - a broken sheet part found mid-stream
+            raise self._unreadable(error) from None
+        finally:
+            close = getattr(rows, "close", None)
+            if close:
+                close()
+        if records or malformed:
+            yield _xlsx_chunk(lines, records, width, malformed)
+
+    def _malformed(self, line: int, cells: Sequence[_Cell]) -> MalformedRecord:
+        left, right = self._left, self._right
+        last = _last_filled(cells)
+        texts = [cell_text(cell) for cell in cells[left:last + 1]]
+        if left and not _is_blank(cells[:left]):
+            stray = next(i for i, cell in enumerate(cells[:left]) if cell != "" and cell is not None)
+            reason = (f"the row has a value ({cell_text(cells[stray])!r}) in column {_column_letter(stray)}, "
+                      f"left of the header, which starts in column {_column_letter(left)}")
+        else:
+            reason = f"the row has {last + 1 - left} cells but the header has {right - left}"
+        return MalformedRecord(line, texts, reason)
+
+
+def _texts(values: Sequence[_Cell]) -> list[str]:
+    """`cell_text` of a column, fast: text and integers inline, the rest (mostly dates, which repeat)
+    formatted once per distinct value. Booleans never reach the memo (True == 1.0 as a dict key)."""
+    memo: dict = {}
+
+    def other(value, known=memo.get):
+        text = known(value)
+        if text is None:
+            text = memo[value] = cell_text(value)
+        return text
+
+    return [value if (kind := type(value)) is str else str(value) if kind is int
+            else cell_text(value) if kind is bool else other(value) for value in values]
+
+
+def _xlsx_chunk(lines: list[int], records: list[Sequence[_Cell]], width: int,
+                malformed: list[MalformedRecord]) -> ColumnChunk:
+    """Rows to one string array per header position; a column of text cells goes to Arrow as it is."""
+    columns: list[pa.Array] = []
+    for values in (zip(*records) if records else [()] * width):
+        try:
+            column = pa.array(values, pa.string())
+        except (pa.ArrowTypeError, pa.ArrowInvalid):
+            column = pa.array(_texts(values), pa.string())
+        columns.append(pc.fill_null(column, "") if column.null_count else column)  # None: an empty cell
+    return ColumnChunk(np.array(lines, dtype=np.int64), columns, malformed)
+
+
+READERS = {".csv": CsvSource, ".xlsx": XlsxSource}
 
 
 def reader_for(path: Path):
