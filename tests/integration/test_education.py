@@ -77,3 +77,37 @@ def test_a_province_missing_the_next_school_year_is_reported(warehouse, tmp_path
     assert outcome.passed
     warnings = [m for m in outcome.messages if m.startswith("warning: every province that reported")]
     assert len(warnings) == 1 and "province 15" in warnings[0] and "2025-2026" in warnings[0]
+
+
+def test_an_excel_export_with_a_title_block_loads_like_its_csv(warehouse, tmp_path):
+    import datetime as dt
+
+    import xlsxwriter
+
+    folder = tmp_path / "giao_duc_hoc_sinh"
+    folder.mkdir()
+    book = xlsxwriter.Workbook(str(folder / "truong.xlsx"))
+    sheet = book.add_worksheet("DS")
+    sheet.merge_range(0, 0, 0, 6, "BỘ GIÁO DỤC VÀ ĐÀO TẠO")
+    sheet.write(1, 0, "DANH SÁCH HỌC SINH — Năm học 2024-2025")
+    header = HEADER.strip().split(",")
+    sheet.write_row(3, 0, header)  # row 3 is blank
+    dates = book.add_format({"num_format": "dd/mm/yyyy"})
+    # Codes stored as numbers (province 1, commune 1, ethnicity 1, status 1); a real date cell and a text date.
+    sheet.write_row(4, 0, ["2024-2025", "01001-TH-01", "TH", 3, "HS1", "001215001234", "Trần Thị Bình"])
+    sheet.write_datetime(4, 7, dt.datetime(2016, 5, 12), dates)
+    sheet.write_row(4, 8, ["Nữ", 1, 1, 1, 1])
+    sheet.write_datetime(4, 13, dt.datetime(2024, 9, 5), dates)
+    sheet.write_row(4, 14, ["", "K"])
+    sheet.write_row(5, 0, ["2024-2025", "01001-TH-01", "TH", 3, "HS2", "", "Lê Văn Cường", "31/02/2016", "Nam",
+                           "01", "01", "00001", "01", "05/09/2024", "", "K"])
+    book.close()
+
+    (result,) = ingest_feed("giao_duc_hoc_sinh", tmp_path)
+    assert (result.status, result.rows_read, result.rows_loaded, result.rows_quarantined) == ("loaded", 2, 1, 1)
+    with psycopg.connect(warehouse) as conn:
+        loaded = conn.execute("select line_number, birth_date::text, province_code, commune_code, ethnicity_code,"
+                              " status_code from raw.giao_duc_hoc_sinh").fetchone()
+        bad = conn.execute("select line_number, column_name, reason from quarantine.rejected_rows").fetchone()
+    assert loaded == (5, "2016-05-12", "01", "00001", "01", "01")  # Excel row 5, codes re-padded
+    assert bad == (6, "Ngày sinh", "date '31/02/2016' does not exist")
