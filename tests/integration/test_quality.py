@@ -76,6 +76,8 @@ def _create_candidates(conn: psycopg.Connection) -> None:
             indicator_id text primary key, name_vi text, name_en text, unit text, multiplier numeric,
             plausible_min numeric, plausible_max numeric, bounds_min_denominator numeric, flag_above numeric,
             numerator_within_denominator boolean);
+        create table marts.dim_indicator_bounds (
+            indicator_id text, category text, plausible_min numeric, plausible_max numeric);
         create table marts.fct_indicator_values (
             indicator_id text, period text, period_type text, admin_level text, admin_code text, admin_name text,
             sex text, age_group text, ethnicity text, category text,
@@ -207,6 +209,17 @@ def test_a_value_above_the_flag_level_warns_without_blocking(warehouse):
     assert outcome.passed
     warned = [m for m in outcome.messages if m.startswith("warning: value above the level the catalogue flags")]
     assert any("province 15" in m and "2025-H1" in m for m in warned)
+
+
+def test_a_category_s_own_bounds_override_the_indicator_s(warehouse):
+    # Dropout-style bounds by category: here the 'total' category of under-5 mortality gets [0, 12].
+    warehouse.execute("insert into marts.dim_indicator_bounds values ('under5_mortality_rate', 'total', 0, 12)")
+
+    outcome = run_suites(["marts_indicator_values"])
+
+    failed = _failed(outcome, "marts_indicator_values")
+    assert set(failed) == {"value within plausible bounds"}
+    assert any("value 15 outside [0, 12]" in m for m in failed["value within plausible bounds"].messages)
 
 
 def test_bounds_come_from_the_catalogue(warehouse):
