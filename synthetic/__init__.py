@@ -6,17 +6,20 @@ births file for benchmarks. Command line: ``python -m synthetic health --landing
 """
 
 from synthetic.dan_so import generate_population_feed
+from synthetic.education import EDUCATION_FEED, generate_education_feed
 from synthetic.feeds import DEFAULT_PERIODS, HEALTH_FEEDS, generate_health_feeds, write_births_csv
 from synthetic.formats import Delivery
 from synthetic.manifest import MANIFEST_NAME, FileEntry, Manifest
 
 __all__ = [
     "DEFAULT_PERIODS",
+    "EDUCATION_FEED",
     "HEALTH_FEEDS",
     "MANIFEST_NAME",
     "Delivery",
     "FileEntry",
     "Manifest",
+    "generate_education_feed",
     "generate_health_feeds",
     "generate_population_feed",
     "write_births_csv",

@@ -1,0 +1,937 @@
+"""Writing the student feed (giao_duc_hoc_sinh, CSDL ngành export): one file per province and school year.
+
+One row per student per school year, status as of the export (31 August of the end year), in the columns
+of sources.md. The children are the ``dan_so`` generator's own: for school year Y-(Y+1) the population of
+every commune by single age and sex is replayed exactly as ``generate_population_feed`` draws its year Y
+(same seed and scale), and a child of dan_so age ``a`` is taken as born in year Y − a, i.e. aged ``a`` by
+the Vietnamese convention (school-year start year − birth year). So preschool coverage computed from the
+two feeds comes out at the rates below, and a file's geography is dan_so's: the vintage of 1 September Y
+(pre-reform codes before the 2025-2026 school year, the 34 provinces' codes from it).
+
+Enrolment (records; "enrolled at start" is a little lower): nhà trẻ ≈ 32% of ages 0–2 (children of
+3–36 months on 30 September only), mẫu giáo ≈ 97% of ages 3–5 (age 5 ≈ 99.5%), primary ≈ 99% of ages
+6–10, then falling with age (THCS ≈ 92%, THPT ≈ 80%; lower for ethnic minorities). Grade g is mostly
+age g + 5 by the convention, with 1–2 years over-age for a few. Dropout (reasons other than 07, 08, 10,
+after 30 September) ≈ 0.13% primary, 0.70% THCS, 1.29% THPT nationally (indicators.md §6), twice as
+high for minority children and 1.5 times in mountain provinces. Transfers are mostly pairs inside the
+file (a transfer-out record at one school, a transfer-in record at another, same date), so a child is
+enrolled at start at exactly one of them.
+
+Rows are drawn commune block by commune block (a block: the communes one hub commune's THPT schools
+serve), sorted by school, grade and given name, and streamed to the file. CSV files take the delivery
+variants of ``synthetic.formats``; XLSX files (xlsxwriter) have a title block of 1–6 rows above the header
+(merged cells in some), real Excel date cells mixed with ``dd/mm/yyyy`` text in the date columns, in some
+files codes written as numbers (``01`` → 1) and an STT column; large ones are streamed in
+``constant_memory`` mode, small ones mostly keep strings in a shared-string table as Excel does.
+Every choice is recorded in the manifest's ``variants``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import multiprocessing
+import os
+import random
+import re
+import unicodedata
+from bisect import bisect_right
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from synthetic.dan_so import FEED as DAN_SO_FEED
+from synthetic.dan_so import MALE_SHARE_10_PLUS, MALE_SHARE_UNDER_10, NATIONAL_BY_AGE_M, _stochastic_round
+from synthetic.feeds import _normalise_provinces, _sha256
+from synthetic.formats import VARIANT_NAMES, CsvFeedWriter, Delivery, choose_delivery
+from synthetic.geography import POST_REFORM, PRE_REFORM, Geography, load_geography
+from synthetic.invalid import COMMUNE_OUTSIDE_PROVINCE, IMPOSSIBLE_DATE, UNKNOWN_SEX, _impossible
+from synthetic.manifest import FileEntry, Manifest
+from synthetic.periods import vintage_of
+from synthetic.population import KINH, PopulationModel, Profile, build_population, ethnicity_table
+
+FEED = EDUCATION_FEED = "giao_duc_hoc_sinh"
+GENERATOR = "giao_duc"
+COLUMNS = ("Năm học", "Mã trường", "Cấp học", "Khối", "Mã học sinh", "Mã định danh", "Họ và tên", "Ngày sinh",
+           "Giới tính", "Mã dân tộc", "Mã tỉnh", "Mã xã", "Trạng thái", "Ngày trạng thái", "Mã lý do thôi học",
+           "Khuyết tật")
+CODE_COLUMNS = ("Mã tỉnh", "Mã xã", "Mã dân tộc", "Trạng thái", "Mã lý do thôi học")
+DATE_COLUMNS = ("Ngày sinh", "Ngày trạng thái")
+DEFAULT_SCHOOL_YEARS = ("2023-2024", "2024-2025", "2025-2026")
+LEVELS = ("MN", "TH", "THCS", "THPT")
+
+# Trạng thái (sources.md)
+ENROLLED = "01"
+TRANSFER_IN = ("02", "06", "10")     # chuyển đến kỳ 1 / kỳ 2 / hè
+ON_LEAVE = ("03", "07")              # nghỉ học, xin học lại
+TRANSFER_OUT = ("04", "08", "11")    # chuyển đi kỳ 1 / kỳ 2 / hè
+DROPOUT = ("05", "09", "12")         # thôi học kỳ 1 / kỳ 2 / hè
+STATUSES = tuple(f"{i:02d}" for i in range(1, 13))
+REASONS = tuple(f"{i:02d}" for i in range(1, 11))
+EXCLUDED_REASONS = ("07", "08", "10")  # bảo lưu, học nghề, mất tích / đã mất: not dropouts
+
+I_YEAR, I_SCHOOL, I_LEVEL, I_GRADE, I_STUDENT, I_ID, I_NAME, I_BIRTH, I_SEX, I_ETH, I_PROVINCE, I_COMMUNE, \
+    I_STATUS, I_STATUS_DATE, I_REASON, I_DISABILITY = range(len(COLUMNS))
+
+# invalid-row kinds (the shared ones keep the names the health feeds use)
+BAD_STATUS = "bad_status"                            # Trạng thái not in 01–12
+MISSING_REASON = "missing_reason"                    # dropout status without Mã lý do thôi học
+REASON_FOR_NON_DROPOUT = "reason_for_non_dropout"    # a reason on a status other than 05/09/12
+REASON_OUT_OF_RANGE = "reason_out_of_range"          # dropout status, reason not in 01–10
+GRADE_LEVEL_MISMATCH = "grade_level_mismatch"        # Cấp học TH with Khối 8, MN with Khối 3 …
+IMPLAUSIBLE_BIRTH_DATE = "implausible_birth_date"    # a 1–2-year-old in grade g ≥ 1, a 9+-year-old in MN
+INVALID_KINDS = (BAD_STATUS, MISSING_REASON, REASON_FOR_NON_DROPOUT, REASON_OUT_OF_RANGE, GRADE_LEVEL_MISMATCH,
+                 IMPLAUSIBLE_BIRTH_DATE, IMPOSSIBLE_DATE, COMMUNE_OUTSIDE_PROVINCE, UNKNOWN_SEX)
+
+# --- magnitudes (indicators.md §6) ------------------------------------------------------------------
+NURSERY_BY_AGE = (0.06, 0.30, 0.60)   # of the whole cohort of age 0 / 1 / 2 (age 0: only born Jan–Jun)
+KINDERGARTEN_BY_AGE = {3: 0.935, 4: 0.975, 5: 0.9965}
+SCHOOL_BY_AGE = {6: 0.985, 7: 0.99, 8: 0.99, 9: 0.99, 10: 0.99, 11: 0.975, 12: 0.955, 13: 0.93, 14: 0.90,
+                 15: 0.86, 16: 0.82, 17: 0.77}
+MINORITY_ATTENDANCE = {11: 0.94, 12: 0.93, 13: 0.92, 14: 0.90, 15: 0.78, 16: 0.76, 17: 0.74}
+# over-age: P(0, 1 year) late; the rest 2 years
+ON_TIME_PRIMARY, ONE_LATE_PRIMARY = 0.97, 0.025
+ON_TIME_SECONDARY, ONE_LATE_SECONDARY = 0.93, 0.055
+# national dropout rate after 30 September with a counted reason (dropouts / enrolled at start)
+DROPOUT_RATE = {"MN": 0.0020, "TH": 0.0013, "THCS": 0.0070, "THPT": 0.0129}
+EXCLUDED_DROPOUT_RATE = {"MN": 0.0004, "TH": 0.0002, "THCS": 0.0012, "THPT": 0.0030}  # reasons 07/08/10
+EARLY_DROPOUT_SHARE = 0.1             # extra dropouts dated in September (not enrolled at start)
+MINORITY_DROPOUT_FACTOR = 2.0
+MOUNTAIN_DROPOUT_FACTOR = 1.5
+TRANSFER_RATE = {"MN": 0.010, "TH": 0.012, "THCS": 0.010, "THPT": 0.006}
+LONE_TRANSFER_OUT, LONE_TRANSFER_IN = 0.1, 0.1   # one half of the pair is in another province's file
+ON_LEAVE_RATE = 0.002
+BLANK_ID_SHARE = 0.05
+DISABILITY_SHARE = 0.01
+# real-size pupils per school (so school codes do not depend on the scale); THPT schools sit in hub communes
+PUPILS_PER_SCHOOL = {"MN": 380, "TH": 680, "THCS": 700, "THPT": 1400}
+THPT_BLOCK_CHILDREN = 1700            # real children aged 15–17 served by one hub commune's THPT schools
+_LEVEL_DIGIT = {"MN": "0", "TH": "1", "THCS": "2", "THPT": "3"}
+
+_COUNTED_REASONS = (("01", 25), ("02", 28), ("03", 8), ("04", 3), ("05", 1), ("06", 20), ("09", 5))
+_EXCLUDED_REASONS = {"MN": (("07", 70), ("10", 30)), "TH": (("07", 60), ("08", 5), ("10", 35)),
+                     "THCS": (("07", 30), ("08", 55), ("10", 15)), "THPT": (("07", 30), ("08", 60), ("10", 10))}
+
+
+# --- school years -------------------------------------------------------------------------------------
+
+_YEAR_LABEL = re.compile(r"^(\d{4})-(\d{4})$")
+
+
+@dataclass(frozen=True)
+class SchoolYear:
+    label: str
+    start_year: int
+
+    @classmethod
+    def parse(cls, label: str) -> "SchoolYear":
+        match = _YEAR_LABEL.match(str(label).strip())
+        if not match or int(match.group(2)) != int(match.group(1)) + 1:
+            raise ValueError(f"school year {label!r} is not like 2024-2025")
+        return cls(match.group(0), int(match.group(1)))
+
+    @property
+    def vintage(self) -> str:
+        """Geography vintage of the year's rows: that of its start, 1 September."""
+        return vintage_of(date(self.start_year, 9, 1))
+
+
+def _dmy(value: str) -> tuple[int, int, int] | None:
+    """(year, month, day) of a ``dd/mm/yyyy`` text, None if not in that form."""
+    if len(value) != 10 or value[2] != "/" or value[5] != "/":
+        return None
+    d, m, y = value[:2], value[3:5], value[6:]
+    if not (d.isdigit() and m.isdigit() and y.isdigit()):
+        return None
+    return int(y), int(m), int(d)
+
+
+def enrolled_at_start(status: str, status_date: str, start_year: int) -> bool:
+    """sources.md: every record except a transfer-in dated after 30 September of the start year and a
+    departure (transfer out or dropout) dated on or before it. ``status_date`` is ``dd/mm/yyyy``."""
+    ymd = _dmy(status_date)
+    if ymd is None:
+        raise ValueError(f"status date {status_date!r} is not dd/mm/yyyy")
+    after = ymd > (start_year, 9, 30)
+    if status in TRANSFER_IN:
+        return not after
+    if status in TRANSFER_OUT or status in DROPOUT:
+        return after
+    return True
+
+
+# --- the population, replayed from dan_so --------------------------------------------------------------
+
+def population_cells(geo: Geography, model: PopulationModel, year: int, province: str, scale: float, seed: int
+                     ) -> Iterator[tuple[str, list[tuple[int, int]]]]:
+    """(commune, [(boys, girls) by age 0–17]) for every commune of ``province`` (in the vintage of 1 July
+    ``year``), exactly the persons ``generate_population_feed`` writes for that year with this seed and
+    scale: the same random stream, drawn in the same order."""
+    vintage = PRE_REFORM if year < 2025 else POST_REFORM
+    rng = random.Random(f"{seed}|{DAN_SO_FEED}|{year}|{province}|rows")
+    national = model.national_weight
+    for commune in sorted(geo.communes(vintage, province)):
+        share = model.weight[vintage][commune] / national
+        ages = []
+        for age, millions in enumerate(NATIONAL_BY_AGE_M):
+            expected = millions * 1_000_000 * scale * share
+            male_share = MALE_SHARE_UNDER_10 if age < 10 else MALE_SHARE_10_PLUS
+            pair = []
+            for sex_share in (male_share, 1 - male_share):
+                pair.append(_stochastic_round(rng, expected * sex_share * rng.uniform(0.95, 1.05)))
+            ages.append((pair[0], pair[1]))
+        yield commune, ages
+
+
+# --- names ----------------------------------------------------------------------------------------------
+
+def _nfc(words: str) -> tuple[str, ...]:
+    return tuple(unicodedata.normalize("NFC", w) for w in words.split())
+
+
+def _cum(weights: Sequence[float]) -> tuple[float, ...]:
+    out, total = [], 0.0
+    for w in weights:
+        total += w
+        out.append(total)
+    return tuple(out)
+
+
+_KINH_SURNAMES = _nfc("Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Đào Đinh Trương "
+                      "Mai Tạ")
+_KINH_SURNAME_CUM = _cum((38, 11, 9.5, 7, 4, 2, 4.5, 2.5, 1.5, 2.1, 2, 1.4, 1.3, 1.3, 1, 0.5, 0.8, 0.7, 0.6,
+                          0.4, 0.3))
+assert len(_KINH_SURNAMES) == len(_KINH_SURNAME_CUM)
+_MIDDLE = {"Nam": _nfc("Văn Đức Minh Quang Hữu Gia Anh Thành Hoàng Trọng Công Đăng Bảo Tuấn Quốc"),
+           "Nữ": _nfc("Thị Ngọc Thu Thanh Minh Khánh Bảo Phương Hà Quỳnh Kim Mai Thảo Diệu Hồng")}
+_GIVEN = {"Nam": _nfc("An Bảo Dũng Duy Hùng Huy Khang Khoa Khôi Kiên Long Lâm Minh Nam Nhật Phúc Quân Sơn Tài "
+                      "Thắng Tiến Trung Tuấn Việt Vinh Đạt Hải Hiếu Hưng Phong Thịnh Tùng"),
+          "Nữ": _nfc("Anh Châu Chi Diệp Giang Hà Hân Hương Lan Linh My Ngân Ngọc Nhi Oanh Phương Quyên Thảo "
+                     "Trang Trâm Uyên Vân Vy Yến Thư Hằng Nga Thủy Nhung Hoa")}
+_NORTHERN_SURNAMES = _nfc("Hoàng Nông Lường Lò Quàng Vi Lục Hà Đinh Lương Triệu Bàn Ma Sầm")
+_HMONG = {"surnames": _nfc("Giàng Sùng Vàng Thào Lý Hạng Mùa Lầu Vừ Chảo"),
+          "Nam": _nfc("A Seo Mí Văn"), "Nữ": _nfc("Thị Thị Thị"),
+          "given": _nfc("Páo Dếnh Chứ Pó Súa Mỷ Dở Chá Lử Sính Pàng Mai Dua Sùng Khua")}
+_KHMER = {"surnames": _nfc("Thạch Sơn Danh Kim Lâm Chau Lý Trà"),
+          "given": _nfc("Sóc Phol Kha Rinh Sương Tha Pha Ry Vy Na Rom Đa Nít Sa")}
+_HIGHLANDS = {"clans": _nfc("Niê Êban Adrơng Byă Mlô Ksơr Siu Kpă Hđơk Rơchăm"),
+              "given": _nfc("Bhin Blim Kông Jut Thuôn Sương Đen Hen Bliêng Nguăn Yơn Krông Djuê")}
+_HMONG_CODES = {"08"}
+_KHMER_CODES = {"05"}
+_HIGHLAND_CODES = {"10", "12", "13", "14", "16", "20", "21", "22"}
+_NORTHERN_CODES = {"02", "03", "06", "07", "09", "15", "18", "25"}
+
+
+def _name(rng: random.Random, sex: str, ethnicity: str) -> tuple[str, str]:
+    """(full name, given name) in NFC."""
+    rand = rng.random
+
+    def pick(items: Sequence[str]) -> str:
+        return items[int(rand() * len(items))]
+
+    if ethnicity in _HMONG_CODES:
+        given = pick(_HMONG["given"])
+        return f"{pick(_HMONG['surnames'])} {pick(_HMONG[sex])} {given}", given
+    if ethnicity in _KHMER_CODES:
+        given = pick(_KHMER["given"])
+        middle = "Thị " if sex == "Nữ" and rand() < 0.6 else ""
+        return f"{pick(_KHMER['surnames'])} {middle}{given}", given
+    if ethnicity in _HIGHLAND_CODES:
+        given = pick(_HIGHLANDS["given"])
+        first = f"Y {given}" if sex == "Nam" else f"H'{given}"
+        return f"{first} {pick(_HIGHLANDS['clans'])}", given
+    if ethnicity in _NORTHERN_CODES and rand() < 0.6:
+        surname = pick(_NORTHERN_SURNAMES)
+    else:
+        surname = _KINH_SURNAMES[bisect_right(_KINH_SURNAME_CUM, rand() * _KINH_SURNAME_CUM[-1])]
+    given = pick(_GIVEN[sex])
+    return f"{surname} {pick(_MIDDLE[sex])} {given}", given
+
+
+def _ethnicity(rng: random.Random, profile: Profile) -> str:
+    if rng.random() >= profile.minority_share:
+        return KINH
+    codes, cum = ethnicity_table(profile.mix)
+    return codes[min(bisect_right(cum, rng.random() * cum[-1]), len(codes) - 1)]
+
+
+def _is_mountain(profile: Profile) -> bool:
+    return profile.mix == "highlands" or (profile.mix == "north" and profile.minority_share >= 0.5)
+
+
+def _dropout_multiplier(profile: Profile, minority: bool) -> float:
+    return (MOUNTAIN_DROPOUT_FACTOR if _is_mountain(profile) else 1.0) * (MINORITY_DROPOUT_FACTOR if minority else 1.0)
+
+
+_NORMS: dict[int, tuple[PopulationModel, dict[str, float]]] = {}
+
+
+def _dropout_norm(model: PopulationModel) -> dict[str, float]:
+    """Per level, the national mean of the dropout multiplier over enrolled children (minority children
+    attend secondary school less), so national rates hit DROPOUT_RATE."""
+    cached = _NORMS.get(id(model))
+    if cached is None or cached[0] is not model:
+        attendance = {"MN": 1.0, "TH": 1.0,
+                      "THCS": sum(MINORITY_ATTENDANCE[a] for a in range(11, 15)) / 4,
+                      "THPT": sum(MINORITY_ATTENDANCE[a] for a in range(15, 18)) / 3}
+        norms = {}
+        for level, att in attendance.items():
+            total = weighted = 0.0
+            for commune, w in model.weight[PRE_REFORM].items():
+                p = model.profile(PRE_REFORM, commune)
+                mountain = MOUNTAIN_DROPOUT_FACTOR if _is_mountain(p) else 1.0
+                enrolled = w * (1 - p.minority_share + p.minority_share * att)
+                weighted += mountain * w * (1 - p.minority_share + p.minority_share * att * MINORITY_DROPOUT_FACTOR)
+                total += enrolled
+            norms[level] = weighted / total
+        cached = _NORMS[id(model)] = (model, norms)
+    return cached[1]
+
+
+# --- dates ----------------------------------------------------------------------------------------------
+
+_MONTH_DAYS = [(m, d) for m in range(1, 13) for d in range(1, calendar.monthrange(2023, m)[1] + 1)]
+assert len(_MONTH_DAYS) == 365  # a non-leap year: nobody is born on 29 February here
+_FIRST_HALF_DAYS = sum(1 for m, _ in _MONTH_DAYS if m <= 6)
+
+
+def _ddmmyyyy(day: date) -> str:
+    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
+
+
+def _window(first: date, last: date) -> tuple[str, ...]:
+    return tuple(_ddmmyyyy(first + timedelta(days=i)) for i in range((last - first).days + 1))
+
+
+@dataclass(frozen=True)
+class _Calendar:
+    """Status-date windows of one school year, as dd/mm/yyyy texts."""
+
+    opening: str
+    summer_before: tuple[str, ...]   # 15/07–31/08 of the start year
+    september: tuple[str, ...]       # 06/09–30/09: on or before the census day
+    term1: tuple[str, ...]           # 01/10–15/01
+    term2: tuple[str, ...]           # 16/01–31/05
+    summer_after: tuple[str, ...]    # 01/06–15/08 of the end year
+
+    @classmethod
+    def of(cls, y: int) -> "_Calendar":
+        return cls(_ddmmyyyy(date(y, 9, 5)), _window(date(y, 7, 15), date(y, 8, 31)),
+                   _window(date(y, 9, 6), date(y, 9, 30)), _window(date(y, 10, 1), date(y + 1, 1, 15)),
+                   _window(date(y + 1, 1, 16), date(y + 1, 5, 31)), _window(date(y + 1, 6, 1), date(y + 1, 8, 15)))
+
+
+# --- one file's rows ------------------------------------------------------------------------------------
+
+@dataclass
+class _School:
+    code: str
+    level: str
+    commune: str       # where the school is
+    prefix: str        # Mã học sinh prefix
+    next_number: int = 0
+
+
+def _schools(province: str, commune: str, level: str, real_pupils: float) -> list[_School]:
+    n = max(1, round(real_pupils / PUPILS_PER_SCHOOL[level]))
+    return [_School(f"{province}{commune}-{level}-{k:02d}", level, commune,
+                    f"{province}{commune}{_LEVEL_DIGIT[level]}{k:02d}") for k in range(1, n + 1)]
+
+
+# levels with schools in every commune: ages served and the share of them attending (real size)
+_COMMUNE_SCHOOLS = (("MN", (1, 2, 3, 4, 5), 0.75), ("TH", (6, 7, 8, 9, 10), 1.0), ("THCS", (11, 12, 13, 14), 0.92))
+
+
+def _level_of_grade(grade: int) -> str:
+    return "TH" if grade <= 5 else ("THCS" if grade <= 9 else "THPT")
+
+
+def _real_children(model: PopulationModel, vintage: str, commune: str, ages: Sequence[int]) -> float:
+    share = model.weight[vintage][commune] / model.national_weight
+    return share * 1_000_000 * sum(NATIONAL_BY_AGE_M[a] for a in ages)
+
+
+class _RowMaker:
+    """Draws the students of one province and school year, block of communes by block of communes."""
+
+    def __init__(self, geo: Geography, model: PopulationModel, sy: SchoolYear, province: str, scale: float,
+                 seed: int, rng: random.Random):
+        self.geo, self.model, self.sy, self.province = geo, model, sy, province
+        self.scale, self.seed, self.rng = scale, seed, rng
+        self.vintage = sy.vintage
+        self.y = sy.start_year
+        self.cal = _Calendar.of(self.y)
+        self.norm = _dropout_norm(model)
+        self._by_profile: dict[Profile, dict[tuple[str, bool], tuple[float, ...]]] = {}
+
+    def rows(self) -> Iterator[list[str]]:
+        """Rows in canonical column order, sorted within each block by school, grade and given name."""
+        block: list[tuple[str, list[tuple[int, int]]]] = []
+        thpt_children = 0.0
+        for commune, ages in population_cells(self.geo, self.model, self.y, self.province, self.scale, self.seed):
+            block.append((commune, ages))
+            thpt_children += _real_children(self.model, self.vintage, commune, (15, 16, 17))
+            if thpt_children >= THPT_BLOCK_CHILDREN:
+                yield from self._block(block, thpt_children)
+                block, thpt_children = [], 0.0
+        if block:
+            yield from self._block(block, thpt_children)
+
+    def _block(self, block: list[tuple[str, list[tuple[int, int]]]], thpt_children: float) -> Iterator[list[str]]:
+        model, vintage, province = self.model, self.vintage, self.province
+        schools: dict[str, dict[str, list[_School]]] = {}
+        by_level: dict[str, list[_School]] = {lvl: [] for lvl in LEVELS}
+        for commune, _ in block:
+            own = {level: _schools(province, commune, level, _real_children(model, vintage, commune, ages) * attending)
+                   for level, ages, attending in _COMMUNE_SCHOOLS}
+            schools[commune] = own
+            for lvl, items in own.items():
+                by_level[lvl].extend(items)
+        hub = max(block, key=lambda item: (model.weight[vintage][item[0]], item[0]))[0]
+        by_level["THPT"] = _schools(province, hub, "THPT", thpt_children * 0.8)
+        for commune in schools:
+            schools[commune]["THPT"] = by_level["THPT"]
+        communes = [commune for commune, _ in block]
+
+        records: list[tuple[tuple, list[str], _School]] = []
+        for commune, ages in block:
+            self._commune(commune, ages, schools[commune], by_level, communes, records)
+        records.sort(key=lambda r: r[0])
+        for _, row, school in records:
+            school.next_number += 1
+            row[I_STUDENT] = f"{school.prefix}{school.next_number:04d}"
+            yield row
+
+    def _commune(self, commune: str, ages: list[tuple[int, int]], own: dict[str, list[_School]],
+                 by_level: dict[str, list[_School]], communes: list[str], out: list) -> None:
+        rng = self.rng
+        rand = rng.random
+        profile = self.model.profile(self.vintage, commune)
+        y = self.y
+        thresholds = self._by_profile.get(profile)
+        if thresholds is None:
+            thresholds = self._by_profile[profile] = {(level, minority): self._thresholds(level, profile, minority)
+                                                      for level in LEVELS for minority in (False, True)}
+        for age, (boys, girls) in enumerate(ages):
+            birth_year = y - age
+            for sex, persons in (("Nam", boys), ("Nữ", girls)):
+                for _ in range(persons):
+                    ethnicity = _ethnicity(rng, profile)
+                    minority = ethnicity != KINH
+                    if age <= 2:
+                        level, grade, p = "MN", "NT", NURSERY_BY_AGE[age]
+                    elif age <= 5:
+                        level, grade, p = "MN", "MG", KINDERGARTEN_BY_AGE[age]
+                    else:
+                        p = SCHOOL_BY_AGE[age] * (MINORITY_ATTENDANCE.get(age, 1.0) if minority else 1.0)
+                        level, grade = "", ""
+                    if rand() >= p:
+                        continue
+                    grade_order = -2 if grade == "NT" else -1
+                    if not level:
+                        on_time, one_late = ((ON_TIME_PRIMARY, ONE_LATE_PRIMARY) if age <= 10
+                                             else (ON_TIME_SECONDARY, ONE_LATE_SECONDARY))
+                        u = rand()
+                        late = 0 if u < on_time else (1 if u < on_time + one_late else 2)
+                        g = max(1, age - 5 - late)
+                        level, grade, grade_order = _level_of_grade(g), str(g), g
+                    if grade == "NT" and age == 0:
+                        m, d = _MONTH_DAYS[int(rand() * _FIRST_HALF_DAYS)]  # 3–9 months on 30 September
+                    else:
+                        m, d = _MONTH_DAYS[int(rand() * 365)]
+                    birth = f"{d:02d}/{m:02d}/{birth_year}"
+                    name, given = _name(rng, sex, ethnicity)
+                    if rand() < BLANK_ID_SHARE:
+                        pid = ""
+                    else:
+                        century_sex = ("2" if sex == "Nam" else "3") if birth_year >= 2000 else \
+                            ("0" if sex == "Nam" else "1")
+                        pid = f"0{self.province}{century_sex}{birth_year % 100:02d}{int(rand() * 1_000_000):06d}"
+                    disability = "C" if rand() < DISABILITY_SHARE else "K"
+                    school = self._pick(own[level])
+                    person = [self.sy.label, school.code, level, grade, "", pid, name, birth, sex, ethnicity,
+                              self.province, commune, ENROLLED, self.cal.opening, "", disability]
+                    key = (grade_order, given, name)
+                    self._status(person, key, school, thresholds[level, minority], by_level, communes, out)
+
+    def _pick(self, items: Sequence[Any]) -> Any:
+        return items[int(self.rng.random() * len(items))] if len(items) > 1 else items[0]
+
+    def _thresholds(self, level: str, profile: Profile, minority: bool) -> tuple[float, ...]:
+        """Cumulative probabilities of: counted dropout, September dropout, dropout with an excluded
+        reason, transfer, leave (03/07); above the last, the student is simply enrolled (01)."""
+        mult = _dropout_multiplier(profile, minority) / self.norm[level]
+        steps = (DROPOUT_RATE[level] * mult, DROPOUT_RATE[level] * mult * EARLY_DROPOUT_SHARE,
+                 EXCLUDED_DROPOUT_RATE[level] * mult, TRANSFER_RATE[level], ON_LEAVE_RATE)
+        return tuple(_cum(steps))
+
+    def _status(self, row: list[str], key: tuple, school: _School, thresholds: tuple[float, ...],
+                by_level: dict[str, list[_School]], communes: list[str], out: list) -> None:
+        rng, cal = self.rng, self.cal
+        u = rng.random()
+        if u >= thresholds[-1]:
+            pass
+        elif u < thresholds[0]:                            # a dropout that counts
+            v = rng.random()
+            if v < 0.45:
+                row[I_STATUS], row[I_STATUS_DATE] = "05", rng.choice(cal.term1)
+            elif v < 0.85:
+                row[I_STATUS], row[I_STATUS_DATE] = "09", rng.choice(cal.term2)
+            else:
+                row[I_STATUS], row[I_STATUS_DATE] = "12", rng.choice(cal.summer_after)
+            row[I_REASON] = _weighted(rng, _COUNTED_REASONS)
+        elif u < thresholds[1]:                            # left in September: not enrolled at start
+            row[I_STATUS], row[I_STATUS_DATE] = "05", rng.choice(cal.september)
+            row[I_REASON] = _weighted(rng, _COUNTED_REASONS)
+        elif u < thresholds[2]:                            # bảo lưu / học nghề / mất tích: not a dropout
+            status, window = rng.choice((("05", cal.term1), ("09", cal.term2), ("12", cal.summer_after)))
+            row[I_STATUS], row[I_STATUS_DATE] = status, rng.choice(window)
+            row[I_REASON] = _weighted(rng, _EXCLUDED_REASONS[row[I_LEVEL]])
+        elif u < thresholds[3]:
+            self._transfer(row, key, school, by_level, communes, out)
+            return
+        elif rng.random() < 0.6:                           # on leave, asked to come back
+            row[I_STATUS], row[I_STATUS_DATE] = "03", rng.choice(cal.term1)
+        else:
+            row[I_STATUS], row[I_STATUS_DATE] = "07", rng.choice(cal.term2)
+        out.append(((school.code, key), row, school))
+
+    def _transfer(self, row: list[str], key: tuple, school: _School, by_level: dict[str, list[_School]],
+                  communes: list[str], out: list) -> None:
+        rng, cal = self.rng, self.cal
+        v = rng.random()
+        if v < 0.25:
+            period, window = 2, cal.summer_before
+        elif v < 0.45:
+            period, window = 0, cal.september
+        elif v < 0.75:
+            period, window = 0, cal.term1
+        elif v < 0.95:
+            period, window = 1, cal.term2
+        else:
+            period, window = 2, cal.summer_after
+        day = rng.choice(window)
+        others = [s for s in by_level[row[I_LEVEL]] if s is not school]
+        w = rng.random()
+        if w < LONE_TRANSFER_IN:                       # came from another province
+            row[I_STATUS], row[I_STATUS_DATE] = TRANSFER_IN[period], day
+        elif w < LONE_TRANSFER_IN + LONE_TRANSFER_OUT or not others:   # left for another province
+            row[I_STATUS], row[I_STATUS_DATE] = TRANSFER_OUT[period], day
+        else:                                          # both records in this file
+            target = self._pick(others)
+            arrival = row[:]
+            row[I_STATUS], row[I_STATUS_DATE] = TRANSFER_OUT[period], day
+            arrival[I_SCHOOL], arrival[I_STATUS], arrival[I_STATUS_DATE] = target.code, TRANSFER_IN[period], day
+            arrival[I_COMMUNE] = target.commune if target.level != "THPT" else self._pick(communes)
+            out.append(((target.code, key), arrival, target))
+        out.append(((school.code, key), row, school))
+
+
+def _weighted(rng: random.Random, pairs: Sequence[tuple[str, float]]) -> str:
+    total = sum(w for _, w in pairs)
+    u = rng.random() * total
+    for code, w in pairs:
+        u -= w
+        if u < 0:
+            return code
+    return pairs[-1][0]
+
+
+# --- invalid rows ---------------------------------------------------------------------------------------
+
+_BAD_STATUSES = ("00", "13", "14", "20", "99", "DH")
+_BAD_REASONS = ("00", "11", "12", "15", "99")
+_BAD_SEXES = ("X", "?", "3", "Khác")
+
+
+class _Injector:
+    """Replaces a share of the rows of one file by invalid rows, one defect per row, kinds dealt in turn."""
+
+    def __init__(self, geo: Geography, sy: SchoolYear, rate: float, rng: random.Random):
+        self.geo, self.sy, self.rate, self.rng = geo, sy, rate, rng
+        self._next = rng.randrange(len(INVALID_KINDS))
+
+    def maybe_corrupt(self, row: list[str]) -> str | None:
+        if self.rate <= 0 or self.rng.random() >= self.rate:
+            return None
+        kind = INVALID_KINDS[self._next % len(INVALID_KINDS)]
+        self._next += 1
+        getattr(self, f"_{kind}")(row)
+        return kind
+
+    def _bad_status(self, row: list[str]) -> None:
+        row[I_STATUS], row[I_REASON] = self.rng.choice(_BAD_STATUSES), ""
+
+    def _missing_reason(self, row: list[str]) -> None:
+        if row[I_STATUS] not in DROPOUT:
+            row[I_STATUS] = self.rng.choice(DROPOUT)
+        row[I_REASON] = ""
+
+    def _reason_for_non_dropout(self, row: list[str]) -> None:
+        if row[I_STATUS] in DROPOUT:
+            row[I_STATUS], row[I_STATUS_DATE] = ENROLLED, _ddmmyyyy(date(self.sy.start_year, 9, 5))
+        row[I_REASON] = self.rng.choice(REASONS)
+
+    def _reason_out_of_range(self, row: list[str]) -> None:
+        if row[I_STATUS] not in DROPOUT:
+            row[I_STATUS] = self.rng.choice(DROPOUT)
+        row[I_REASON] = self.rng.choice(_BAD_REASONS)
+
+    def _grade_level_mismatch(self, row: list[str]) -> None:
+        right = row[I_LEVEL]
+        row[I_LEVEL] = self.rng.choice([lvl for lvl in LEVELS if lvl != right])
+
+    def _implausible_birth_date(self, row: list[str]) -> None:
+        age = self.rng.randint(9, 14) if row[I_LEVEL] == "MN" else self.rng.randint(1, 2)
+        row[I_BIRTH] = f"{row[I_BIRTH][:6]}{self.sy.start_year - age}"
+
+    def _impossible_date(self, row: list[str]) -> None:
+        i = I_BIRTH if self.rng.random() < 0.6 else I_STATUS_DATE
+        row[i] = _impossible(self.rng, int(row[i][6:]))
+
+    def _commune_outside_province(self, row: list[str]) -> None:
+        vintage = self.sy.vintage
+        other = self.rng.choice([p for p in self.geo.provinces(vintage) if p != row[I_PROVINCE]])
+        row[I_COMMUNE] = self.rng.choice(self.geo.communes(vintage, other))
+
+    def _unknown_sex(self, row: list[str]) -> None:
+        row[I_SEX] = self.rng.choice(_BAD_SEXES)
+
+
+# --- accounting -----------------------------------------------------------------------------------------
+
+_LEVEL_KEY = {"MN": "mn", "TH": "th", "THCS": "thcs", "THPT": "thpt"}
+
+
+def _count(counts: Counter[str], row: list[str], start_year: int) -> None:
+    """Counts over valid rows (keys: see ``generate_education_feed``)."""
+    level = _LEVEL_KEY[row[I_LEVEL]]
+    sex = "male" if row[I_SEX] == "Nam" else "female"
+    eth = "kinh" if row[I_ETH] == KINH else "minority"
+    status = row[I_STATUS]
+    counts[f"records_{level}"] += 1
+    if status != ENROLLED and not enrolled_at_start(status, row[I_STATUS_DATE], start_year):
+        return
+    counts[f"enrolled_start_{level}"] += 1
+    counts[f"enrolled_start_{level}_{sex}"] += 1
+    counts[f"enrolled_start_{level}_{eth}"] += 1
+    if level == "mn":
+        age = start_year - int(row[I_BIRTH][6:])
+        if row[I_GRADE] == "NT":
+            counts["nursery_enrolled_start"] += 1
+            counts[f"nursery_enrolled_start_age{age}"] += 1
+        else:
+            counts[f"mg_enrolled_start_age{age}"] += 1
+    if status in DROPOUT:
+        if row[I_REASON] in EXCLUDED_REASONS:
+            counts[f"dropout_excluded_{level}"] += 1
+        else:
+            counts[f"dropouts_{level}"] += 1
+            counts[f"dropouts_{level}_{sex}"] += 1
+            counts[f"dropouts_{level}_{eth}"] += 1
+
+
+# --- XLSX -----------------------------------------------------------------------------------------------
+
+ROW_NUMBER_COLUMN = "STT"
+_EXCEL_EPOCH = date(1899, 12, 30)
+# Excel itself saves strings in a shared-string table; xlsxwriter can only do that holding the whole sheet
+# in memory (and is faster so). Files expected above SHARED_STRINGS_MAX_ROWS rows are always streamed in
+# constant_memory mode (inline strings, one row in memory); smaller ones are, in 1 - SHARED_STRINGS_SHARE.
+SHARED_STRINGS_MAX_ROWS = 30_000
+SHARED_STRINGS_SHARE = 0.7
+
+
+@dataclass(frozen=True)
+class XlsxDelivery:
+    """How one XLSX file is laid out. The default is the plain form: header in row 1, every cell text."""
+
+    title_rows: tuple[str, ...] = ()   # above the header; "" is a blank row
+    merged_title: bool = False         # title cells merged across the table's width
+    row_number_column: bool = False    # an extra STT column on the left
+    numeric_codes: tuple[str, ...] = ()  # columns whose digit codes are written as numbers (01 → 1)
+    text_date_rate: float = 1.0        # share of date cells written as dd/mm/yyyy text (the rest: real dates)
+    shared_strings: bool = False       # default xlsxwriter mode (shared-string table), not constant_memory
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.title_rows:
+            out["title_rows"] = len(self.title_rows)
+        if self.merged_title:
+            out["merged_title"] = True
+        if self.row_number_column:
+            out["extra_column"] = ROW_NUMBER_COLUMN
+        if self.numeric_codes:
+            out["numeric_codes"] = list(self.numeric_codes)
+        if self.text_date_rate < 1.0:
+            out["text_date_rate"] = self.text_date_rate
+        if self.shared_strings:
+            out["shared_strings"] = True
+        return out
+
+
+def choose_xlsx_delivery(rng: random.Random, sy: SchoolYear, province_name: str, *, numeric: bool,
+                         small: bool) -> XlsxDelivery:
+    agency = rng.choice(("BỘ GIÁO DỤC VÀ ĐÀO TẠO", f"SỞ GIÁO DỤC VÀ ĐÀO TẠO {province_name.upper()}",
+                         "CƠ SỞ DỮ LIỆU NGÀNH GIÁO DỤC"))
+    lines = [agency, "DANH SÁCH HỌC SINH", f"Năm học {sy.label}", f"Đơn vị: {province_name}",
+             f"Ngày xuất dữ liệu: 31/08/{sy.start_year + 1}"]
+    height = rng.randint(1, 6)                      # rows above the header, a blank one included
+    blank = height == 6 or (height >= 2 and rng.random() < 0.4)
+    texts = height - blank
+    if texts == 1:
+        title = [lines[1]]
+    else:  # the list's name always, then others in their usual order
+        title = [lines[i] for i in sorted([1] + rng.sample([0, 2, 3, 4], texts - 1))]
+    if blank:
+        title.append("")
+    codes: tuple[str, ...] = ()
+    if numeric:
+        codes = CODE_COLUMNS + (("Khối",) if rng.random() < 0.5 else ())
+    return XlsxDelivery(
+        title_rows=tuple(title),
+        merged_title=rng.random() < 0.6,
+        row_number_column=rng.random() < 0.3,
+        numeric_codes=codes,
+        text_date_rate=round(rng.uniform(0.05, 0.35), 2),
+        shared_strings=small and rng.random() < SHARED_STRINGS_SHARE,
+    )
+
+
+class XlsxFeedWriter:
+    """Streams rows (lists in canonical column order, text) into the first sheet of one XLSX file."""
+
+    def __init__(self, path: Path, columns: Sequence[str], delivery: XlsxDelivery, rng: random.Random,
+                 created: datetime):
+        self.path, self.columns, self.delivery, self.rng, self.created = path, columns, delivery, rng, created
+
+    def __enter__(self) -> "XlsxFeedWriter":
+        import xlsxwriter
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        d = self.delivery
+        self._wb = xlsxwriter.Workbook(str(self.path), {"constant_memory": not d.shared_strings})
+        self._wb.set_properties({"created": self.created, "author": "CSDL ngành", "title": "Danh sách học sinh"})
+        ws = self._ws = self._wb.add_worksheet("Danh sách học sinh")
+        title_fmt = self._wb.add_format({"bold": True, "align": "center"})
+        header_fmt = self._wb.add_format({"bold": True, "border": 1, "align": "center", "text_wrap": True})
+        self._date_fmt = self._wb.add_format({"num_format": "dd/mm/yyyy"})
+        self._offset = 1 if d.row_number_column else 0
+        width = len(self.columns) + self._offset
+        ws.set_column(0, width - 1, 14)
+        for r, text in enumerate(d.title_rows):
+            if not text:
+                continue
+            if d.merged_title:
+                ws.merge_range(r, 0, r, width - 1, text, title_fmt)
+            else:
+                ws.write_string(r, 0, text, title_fmt)
+        header = ([ROW_NUMBER_COLUMN] if d.row_number_column else []) + list(self.columns)
+        self._row = len(d.title_rows)
+        for c, name in enumerate(header):
+            ws.write_string(self._row, c, name, header_fmt)
+        self._row += 1
+        self._dates = {self.columns.index(c) for c in DATE_COLUMNS}
+        self._numbers = {self.columns.index(c) for c in d.numeric_codes}
+        self._serials: dict[str, int | None] = {}
+        # the undecorated writers (row/column only, no A1 notation): the decorator costs ~10% per cell
+        self._write_string = getattr(ws, "_write_string", ws.write_string)
+        self._write_number = getattr(ws, "_write_number", ws.write_number)
+        self.rows = 0
+        return self
+
+    def _serial(self, value: str) -> int | None:
+        serial = self._serials.get(value, -1)
+        if serial == -1:
+            ymd = _dmy(value)
+            try:
+                serial = (date(*ymd) - _EXCEL_EPOCH).days if ymd else None
+            except ValueError:
+                serial = None
+            self._serials[value] = serial
+        return serial
+
+    def write(self, row: list[str]) -> None:
+        r, offset = self._row, self._offset
+        write_string, write_number = self._write_string, self._write_number
+        text_rate, rand = self.delivery.text_date_rate, self.rng.random
+        if offset:
+            write_number(r, 0, self.rows + 1)
+        for i, value in enumerate(row):
+            if not value:
+                continue
+            if i in self._dates:
+                serial = self._serial(value)
+                if serial is not None and rand() >= text_rate:
+                    write_number(r, i + offset, serial, self._date_fmt)
+                    continue
+            elif i in self._numbers and value.isdigit():
+                write_number(r, i + offset, int(value))
+                continue
+            write_string(r, i + offset, value)
+        self._row += 1
+        self.rows += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self._wb.close()
+
+
+STUDENTS_NATIONAL = 23_500_000   # ≈ rows a year at scale 1 (preschool + general education)
+PARALLEL_MIN_ROWS = 50_000
+
+# --- the feed -------------------------------------------------------------------------------------------
+
+def generate_education_feed(
+    landing_dir: Path | str,
+    *,
+    scale: float = 0.001,
+    seed: int = 13,
+    school_years: Sequence[str] = DEFAULT_SCHOOL_YEARS,
+    provinces: Sequence[str] | None = None,
+    invalid_rate: float = 0.0,
+    delivery_variants: bool = True,
+    xlsx_share: float = 0.5,
+    reference_dir: Path | str | None = None,
+    workers: int | None = None,
+) -> Manifest:
+    """Write giao_duc_hoc_sinh files under ``landing_dir``/giao_duc_hoc_sinh, one per province × school
+    year, and record them in the landing manifest (returned, and written to ``_manifest.json``).
+
+    A school year's rows carry the geography of its 1 September (2025-2026 on: the 34 provinces);
+    ``provinces`` filters by NEW province code (earlier years get the old provinces mapping into them).
+    ``scale`` is that of ``generate_population_feed``: the children are its children (same seed). A file
+    is ``.xlsx`` with probability ``xlsx_share`` (seeded per file; with two or more files and 0 < share < 1
+    both formats appear), else ``.csv``. ``invalid_rate`` is the share of rows replaced by invalid rows of
+    the kinds in ``INVALID_KINDS``, counted per file in ``invalid_rows``.
+
+    ``counts`` per file, over valid rows (levels mn/th/thcs/thpt, "enrolled at start" and "dropout" as in
+    sources.md): ``records_<level>``; ``enrolled_start_<level>`` and its splits ``_male``/``_female`` and
+    ``_kinh``/``_minority``; ``dropouts_<level>`` with the same splits; ``dropout_excluded_<level>``
+    (enrolled at start, status 05/09/12 with reason 07/08/10); ``nursery_enrolled_start`` (nhà trẻ) and
+    ``nursery_enrolled_start_age0``–``2``; ``mg_enrolled_start_age3``–``5`` (mẫu giáo; ages by the Vietnamese
+    convention, start year − birth year).
+
+    Files are written in parallel worker processes (``fork``) when the run is large (≥ PARALLEL_MIN_ROWS
+    expected rows), one per CPU; ``workers`` sets the number (1: in this process). Output is the same.
+    """
+    if scale <= 0:
+        raise ValueError("scale must be positive")
+    if not 0 <= invalid_rate < 1:
+        raise ValueError("invalid_rate must be in [0, 1)")
+    if not 0 <= xlsx_share <= 1:
+        raise ValueError("xlsx_share must be in [0, 1]")
+    years = [SchoolYear.parse(y) for y in ([school_years] if isinstance(school_years, str) else school_years)]
+    if len({y.label for y in years}) != len(years):
+        raise ValueError("duplicate school years")
+    geo = load_geography(reference_dir)
+    model = build_population(geo, seed)
+    new_provinces = _normalise_provinces(geo, provinces)
+    landing = Path(landing_dir)
+
+    jobs: list[tuple[SchoolYear, str, bool]] = []
+    for sy in years:
+        chosen = (sorted({old for new in new_provinces for old in geo.old_provinces_of(new)})
+                  if sy.vintage == PRE_REFORM else new_provinces)
+        for province in chosen:
+            pick = random.Random(f"{seed}|{FEED}|{sy.label}|{province}|container").random() < xlsx_share
+            jobs.append((sy, province, pick))
+    if 0 < xlsx_share < 1 and len(jobs) >= 2 and len({x for _, _, x in jobs}) == 1:
+        sy, province, pick = jobs[-1]
+        jobs[-1] = (sy, province, not pick)
+
+    tasks: list[tuple[SchoolYear, str, bool, int]] = []
+    n_csv = n_xlsx = 0
+    for sy, province, as_xlsx in jobs:
+        tasks.append((sy, province, as_xlsx, n_xlsx if as_xlsx else n_csv))
+        if as_xlsx:
+            n_xlsx += 1
+        else:
+            n_csv += 1
+    common = (landing, reference_dir, scale, seed, invalid_rate, delivery_variants)
+    sizes = [STUDENTS_NATIONAL * scale * model.province_share(sy.vintage, province) for sy, province, _, _ in tasks]
+    n_workers = _workers(workers, len(tasks), sum(sizes))
+    if n_workers > 1:
+        # files are independent: write them in parallel (fork keeps the loaded geography and model),
+        # largest first; the manifest keeps the job order
+        order = sorted(range(len(tasks)), key=lambda i: -sizes[i])
+        with ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = {i: pool.submit(_task, common, tasks[i]) for i in order}
+            files = [futures[i].result() for i in range(len(tasks))]
+    else:
+        files = [_task(common, task) for task in tasks]
+    manifest = Manifest(
+        landing_dir=str(landing), generator=GENERATOR,
+        parameters={"feeds": [FEED], "scale": scale, "seed": seed, "school_years": [y.label for y in years],
+                    "provinces": None if provinces is None else new_provinces, "invalid_rate": invalid_rate,
+                    "delivery_variants": delivery_variants, "xlsx_share": xlsx_share},
+        files=files,
+    )
+    manifest.write(landing)
+    return manifest
+
+
+def _workers(requested: int | None, jobs: int, expected_rows: float) -> int:
+    if requested is not None:
+        if requested < 1:
+            raise ValueError("workers must be at least 1")
+        wanted = requested
+    elif expected_rows < PARALLEL_MIN_ROWS:
+        return 1
+    else:
+        wanted = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(wanted, jobs))
+
+
+def _task(common: tuple, task: tuple[SchoolYear, str, bool, int]) -> FileEntry:
+    landing, reference_dir, scale, seed, invalid_rate, delivery_variants = common
+    sy, province, as_xlsx, index = task
+    geo = load_geography(reference_dir)
+    return _write_file(landing, geo, build_population(geo, seed), sy, province, scale, seed, invalid_rate,
+                       delivery_variants, as_xlsx, index)
+
+
+def _write_file(landing: Path, geo: Geography, model: PopulationModel, sy: SchoolYear, province: str,
+                scale: float, seed: int, invalid_rate: float, delivery_variants: bool, as_xlsx: bool,
+                index: int) -> FileEntry:
+    key = f"{seed}|{FEED}|{sy.label}|{province}"
+    rel = f"{FEED}/{FEED}_{province}_{sy.label}.{'xlsx' if as_xlsx else 'csv'}"
+    path = landing / rel
+    vintage = sy.vintage
+    maker = _RowMaker(geo, model, sy, province, scale, seed, random.Random(f"{key}|rows"))
+    injector = _Injector(geo, sy, invalid_rate, random.Random(f"{key}|invalid"))
+    format_rng = random.Random(f"{key}|format")
+    writer: CsvFeedWriter | XlsxFeedWriter
+    if as_xlsx:
+        if delivery_variants:
+            expected = STUDENTS_NATIONAL * scale * model.province_share(vintage, province)
+            xlsx = choose_xlsx_delivery(format_rng, sy, geo.province_name[vintage].get(province, province),
+                                        numeric=index % 2 == 0 or format_rng.random() < 0.3,
+                                        small=expected <= SHARED_STRINGS_MAX_ROWS)
+        else:
+            xlsx = XlsxDelivery()
+        variants: dict[str, Any] = {"xlsx": True, **xlsx.describe()}
+        writer = XlsxFeedWriter(path, COLUMNS, xlsx, random.Random(f"{key}|cells"),
+                                datetime(sy.start_year + 1, 8, 31, 17, 0, 0))
+    else:
+        delivery = (choose_delivery(format_rng, COLUMNS, force=VARIANT_NAMES[index % len(VARIANT_NAMES)])
+                    if delivery_variants else Delivery())
+        variants = delivery.describe()
+        writer = CsvFeedWriter(path, COLUMNS, delivery, CODE_COLUMNS, random.Random(f"{key}|cells"))
+    invalid: Counter[str] = Counter()
+    counts: Counter[str] = Counter()
+    with writer:
+        for row in maker.rows():
+            kind = injector.maybe_corrupt(row)
+            if kind:
+                invalid[kind] += 1
+            else:
+                _count(counts, row, sy.start_year)
+            writer.write(row)
+        written = writer.rows
+    return FileEntry(feed=FEED, path=rel, province=province, vintage=vintage, period=sy.label, rows=written,
+                     valid_rows=written - sum(invalid.values()), invalid_rows=dict(sorted(invalid.items())),
+                     variants=variants, counts=dict(sorted(counts.items())), sha256=_sha256(path))
