@@ -173,3 +173,62 @@ def test_failed_gate_blocks_publication_and_keeps_the_previous_release(fresh_war
                     select run_id from audit.load_batches order by batch_id desc limit 1)""").fetchall()
     assert still == first_release and after == before
     assert ("marts_indicator_values", "error", "01", "2025-H2") in failures
+
+
+def test_education_and_population_publish_next_to_mortality(fresh_warehouse, tmp_path):
+    """Students (CSV and Excel), population and health feeds in one DAG run: dropout rates by level and
+    ethnicity and preschool attendance match counts computed from the generator and the files."""
+    from synthetic import generate_education_feed
+
+    landing = tmp_path / "landing"
+    provinces = ("01", "15")
+    generate_health_feeds(landing, scale=0.005, seed=5, periods=("2025-H1",), provinces=provinces)
+    generate_population_feed(landing, scale=0.005, seed=5, years=(2023, 2024, 2025), provinces=provinces)
+    education = generate_education_feed(landing, scale=0.005, seed=5, provinces=provinces, invalid_rate=0.005)
+    assert {Path(f.path).suffix for f in education.files} == {".csv", ".xlsx"}
+    assert run_dag(fresh_warehouse, landing, airflow_home=tmp_path / "airflow") == 0
+
+    with open(REFERENCE / "province_conversion_2025.csv", encoding="utf-8") as handle:
+        to_new = {row["old_province_code"]: row["new_province_code"] for row in csv.DictReader(handle)}
+    counts: dict = defaultdict(Counter)
+    for entry in education.files:
+        end_year = str(int(entry.period[:4]) + 1)
+        current = to_new[entry.province] if entry.vintage == "pre_2025_07" else entry.province
+        for area in (current, "VN"):
+            counts[(end_year, area)].update(entry.counts)
+    population: dict = defaultdict(Counter)  # (reporting year, area) -> persons by age, start-year estimates
+    for path in sorted((landing / "dan_so").iterdir()):
+        for _, row in _read(path):
+            year, province = int(row["năm"]), row["mã tỉnh"].zfill(2)
+            current = to_new[province] if year < 2025 else province
+            for area in (current, "VN"):
+                population[(str(year + 1), area)][int(row["tuổi"])] += int(row["dân số"])
+
+    with psycopg.connect(fresh_warehouse) as conn:
+        rows = conn.execute(
+            """select indicator_id, period, admin_code, ethnicity, category, numerator, denominator, value
+                 from published.indicator_values
+                where admin_level in ('national', 'province') and sex = 'total' and age_group = 'total'""").fetchall()
+    values = {(ind, period, area, eth, cat): (num, den, val) for ind, period, area, eth, cat, num, den, val in rows}
+    assert any(ind == "under5_mortality_rate" for ind, *_ in values)  # published next to mortality
+
+    checked = 0
+    for (period, area), c in counts.items():
+        for level in ("th", "thcs", "thpt"):
+            numerator, denominator, value = values[("dropout_rate", period, area, "total", level.upper())]
+            assert (numerator, denominator) == (c[f"dropouts_{level}"], c[f"enrolled_start_{level}"]), (period, area, level)
+            assert float(value) == pytest.approx(100 * float(numerator) / float(denominator), abs=5e-5)
+            checked += 1
+        minority = values[("dropout_rate", period, area, "minority", "total")]
+        assert minority[:2] == (sum(c[f"dropouts_{lv}_minority"] for lv in ("th", "thcs", "thpt")),
+                                sum(c[f"enrolled_start_{lv}_minority"] for lv in ("th", "thcs", "thpt")))
+        ages = population[(period, area)]
+        kindergarten = values[("kindergarten_attendance_rate_3_5", period, area, "total", "total")]
+        assert kindergarten[:2] == (sum(c[f"mg_enrolled_start_age{a}"] for a in (3, 4, 5)), ages[3] + ages[4] + ages[5])
+        age5 = values[("kindergarten_attendance_rate_age5", period, area, "total", "total")]
+        assert age5[:2] == (c["mg_enrolled_start_age5"], ages[5])
+        nursery = values[("nursery_attendance_rate", period, area, "total", "total")]
+        assert nursery[0] == c["nursery_enrolled_start"]
+        assert float(nursery[1]) == pytest.approx(0.75 * ages[0] + ages[1] + ages[2])
+        checked += 1
+    assert checked == 3 * 3 * 4  # 3 reporting years × 3 areas (01, 15, VN) × (3 levels + preschool)
