@@ -1,4 +1,4 @@
-"""Nightly child-statistics load: landing files → raw → quality gate → dbt marts → quality gate → release.
+"""Nightly child-statistics load: landing files and reference data → raw checks → dbt marts → mart checks → release.
 
 Thin by design: every task calls a function of `pipeline.steps`; see dags/README.md for the timetable,
 manual runs, recovery and backfill.
@@ -36,6 +36,12 @@ def child_stats_nightly():
 
         return ingest_feed(feed, run_id)
 
+    @task
+    def load_reference() -> None:
+        from pipeline.steps import load_reference as seed
+
+        seed()
+
     @task(retries=0)
     def validate_raw(run_id: str | None = None) -> None:
         from pipeline.steps import validate
@@ -61,7 +67,7 @@ def child_stats_nightly():
         return make_release(run_id)
 
     loads = [ingest.override(task_id=f"ingest_{feed}")(feed) for feed in RAW_SUITES]
-    loads >> validate_raw() >> dbt_build() >> validate_marts() >> publish()
+    [*loads, load_reference()] >> validate_raw() >> dbt_build() >> validate_marts() >> publish()
 
 
 child_stats_nightly()

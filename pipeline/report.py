@@ -5,7 +5,8 @@ from __future__ import annotations
 import psycopg
 
 HEADLINE_INDICATORS = ("child_population", "live_births", "neonatal_mortality_rate", "infant_mortality_rate",
-                       "under5_mortality_rate")
+                       "under5_mortality_rate", "dropout_rate", "kindergarten_attendance_rate_age5",
+                       "nursery_attendance_rate")
 
 
 def latest_run_id(conn: psycopg.Connection) -> str | None:
@@ -51,14 +52,15 @@ def run_summary(conn: psycopg.Connection, run_id: str | None) -> str:
                  + ("" if made_now else " — made by an earlier run; this run published no new release"))
     headline = conn.execute(
         """select period, indicator_id, value, unit from published.indicator_values
-            where admin_level = 'national' and sex = 'total' and age_group = 'total' and period_type = 'year'
-              and indicator_id = any(%s) order by period, indicator_id""",
+            where admin_level = 'national' and sex = 'total' and age_group = 'total' and ethnicity = 'total'
+              and category = 'total' and period_type = 'year' and indicator_id = any(%s)
+            order by period, indicator_id""",
         (list(HEADLINE_INDICATORS),),
     ).fetchall()
     if headline:
         lines.append("  Headline values (Việt Nam, total):")
         for period, indicator, value, unit in headline:
-            shown = f"{value:,.0f}" if unit in ("births", "deaths", "children") else f"{value:.1f}"
+            shown = f"{value:,.0f}" if unit in ("births", "deaths", "children", "pupils") else f"{value:.2f}"
             lines.append(f"    {period}  {indicator:<24} {shown:>10} {unit}")
     return "\n".join(lines)
 

@@ -41,10 +41,18 @@ def validate(suites: list[str], run_id: str) -> None:
         raise QualityGateFailed("quality gate failed:\n" + "\n".join(m for m in outcome.messages if m.startswith("error")))
 
 
-def transform() -> None:
-    from pipeline.dbt import build
+def load_reference() -> None:
+    """Reference data (geography, catalogue) first: the raw checks compare codes with it."""
+    from pipeline.dbt import run_dbt
 
-    build()
+    run_dbt("seed")
+
+
+def transform() -> None:
+    """Models with their data and unit tests; seeds were loaded by load_reference."""
+    from pipeline.dbt import run_dbt
+
+    run_dbt("build", "--exclude", "resource_type:seed")
 
 
 def publish(run_id: str) -> str:
