@@ -27,6 +27,21 @@ def _parser() -> argparse.ArgumentParser:
                         help="floor on expected deaths per file, topped up with deaths aged 5-17 (0 = off)")
     health.add_argument("--reference-dir", type=Path, default=None, help="admin-unit seeds directory")
 
+    population = sub.add_parser("population", help="population estimates (dan_so)")
+    population.add_argument("--landing", required=True, type=Path, help="landing directory")
+    population.add_argument("--scale", type=float, default=0.001)
+    population.add_argument("--seed", type=int, default=13)
+    population.add_argument("--years", nargs="+", type=int, default=[2023, 2024, 2025])
+    population.add_argument("--provinces", nargs="+", default=None, metavar="NEW_CODE")
+
+    education = sub.add_parser("education", help="student exports (giao_duc_hoc_sinh), .xlsx and .csv")
+    education.add_argument("--landing", required=True, type=Path, help="landing directory")
+    education.add_argument("--scale", type=float, default=0.001)
+    education.add_argument("--seed", type=int, default=13)
+    education.add_argument("--school-years", nargs="+", default=["2023-2024", "2024-2025", "2025-2026"])
+    education.add_argument("--provinces", nargs="+", default=None, metavar="NEW_CODE")
+    education.add_argument("--invalid-rate", type=float, default=0.0)
+
     births = sub.add_parser("births-file", help="one large valid births CSV (benchmarks)")
     births.add_argument("--out", required=True, type=Path)
     births.add_argument("--rows", required=True, type=int)
@@ -56,6 +71,19 @@ def main(argv: list[str] | None = None) -> int:
                 invalid = sum(t["invalid_rows"].values())
                 print(f"{feed}: {t['files']} files, {t['rows']:,} rows ({t['valid_rows']:,} valid, "
                       f"{invalid:,} invalid) in {args.landing / feed}")
+        elif args.command in ("population", "education"):
+            from synthetic import generate_education_feed, generate_population_feed
+
+            if args.command == "population":
+                manifest = generate_population_feed(args.landing, scale=args.scale, seed=args.seed, years=args.years,
+                                                    provinces=args.provinces)
+            else:
+                manifest = generate_education_feed(args.landing, scale=args.scale, seed=args.seed,
+                                                   school_years=args.school_years, provinces=args.provinces,
+                                                   invalid_rate=args.invalid_rate)
+            for feed in manifest.feeds():
+                t = manifest.totals(feed)
+                print(f"{feed}: {t['files']} files, {t['rows']:,} rows ({t['valid_rows']:,} valid) in {args.landing / feed}")
         else:
             entry = write_births_csv(args.out, args.rows, args.seed, period=args.period,
                                      reference_dir=args.reference_dir)

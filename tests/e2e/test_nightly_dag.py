@@ -211,6 +211,15 @@ def test_education_and_population_publish_next_to_mortality(fresh_warehouse, tmp
             """select indicator_id, period, admin_code, ethnicity, category, numerator, denominator, value
                  from published.indicator_values
                 where admin_level in ('national', 'province') and sex = 'total' and age_group = 'total'""").fetchall()
+        # Names and personal IDs never leave raw: no column for them anywhere else, and no name as a value.
+        leaks = conn.execute(
+            """select table_schema || '.' || table_name || '.' || column_name from information_schema.columns
+                where column_name in ('full_name', 'personal_id', 'ho_ten')
+                  and table_schema not in ('raw', 'pg_catalog', 'information_schema')""").fetchall()
+        some_name = conn.execute("select full_name from raw.giao_duc_hoc_sinh where full_name is not null limit 1").fetchone()[0]
+        published_text = conn.execute("select count(*) from published.indicator_values where admin_name = %s",
+                                      (some_name,)).fetchone()[0]
+    assert leaks == [] and published_text == 0
     values = {(ind, period, area, eth, cat): (num, den, val) for ind, period, area, eth, cat, num, den, val in rows}
     assert any(ind == "under5_mortality_rate" for ind, *_ in values)  # published next to mortality
 
