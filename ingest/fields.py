@@ -179,15 +179,77 @@ class Text(Parser):
 
 
 @dataclass
-class PersonalId(Parser):
-    """A 12-digit personal ID (Mã định danh), stored only as its keyed pseudonym (ingest.pseudonymise).
-    A spreadsheet may have dropped the leading zero: re-padded before hashing."""
+class Pseudonymised(Parser):
+    """An identifier of a person, stored only as its keyed pseudonym (ingest.pseudonymise): never the
+    value itself, neither in raw nor in quarantine."""
+
+    def pseudonymise(self, value: str) -> str:
+        from ingest.pseudonymise import pseudonym
+
+        return pseudonym(self.canonical(value))
+
+    def canonical(self, value: str) -> str:
+        return value
+
+    def parse(self, value: str) -> str:
+        self.check(value)
+        return self.pseudonymise(value)
+
+    def check(self, value: str) -> None:
+        """Raise CellError for a malformed identifier (the message must not echo it)."""
+
+
+@dataclass
+class PersonalId(Pseudonymised):
+    """A 12-digit personal ID (Mã định danh). A spreadsheet may have dropped the leading zero: re-padded
+    before hashing, so the same person gets the same pseudonym in every feed."""
 
     width: int = 12
 
-    def parse(self, value: str) -> str:
-        from ingest.pseudonymise import pseudonym
+    def canonical(self, value: str) -> str:
+        return value.strip().zfill(self.width)
 
+    def check(self, value: str) -> None:
         if not value.isdigit() or len(value) > self.width:
             raise CellError(f"personal ID is not {self.width} digits")  # never echo the ID itself
-        return pseudonym(value.zfill(self.width))
+
+
+@dataclass
+class RegistryId(Pseudonymised):
+    """A sector system's own person code (e.g. the immunisation registry's Mã đối tượng). Hashed within
+    its namespace, so codes of different systems never link by accident."""
+
+    namespace: str = ""
+    max_length: int = 64
+
+    def canonical(self, value: str) -> str:
+        return f"{self.namespace}|{value.strip()}"
+
+    def check(self, value: str) -> None:
+        if len(value) > self.max_length:
+            raise CellError(f"person code longer than {self.max_length} characters")
+
+
+_DECIMAL = re.compile(r"^(\d{1,6})(?:[.,](\d{1,4}))?$")
+
+
+@dataclass
+class DecimalNumber(Parser):
+    """A decimal with a comma or a point as separator (`12,5` or `12.5`), within [minimum, maximum]."""
+
+    minimum: float | None = None
+    maximum: float | None = None
+    label: str = "number"
+    unit: str = ""
+
+    def parse(self, value: str) -> str:
+        match = _DECIMAL.match(value)
+        if not match:
+            raise CellError(f"{self.label} {value!r} is not a number (digits with one decimal comma or point)")
+        text = match.group(1) + (f".{match.group(2)}" if match.group(2) else "")
+        number = float(text)
+        if (self.minimum is not None and number < self.minimum) or (
+                self.maximum is not None and number > self.maximum):
+            raise CellError(f"{self.label} {text}{self.unit} is outside the physiological limits "
+                            f"{self.minimum:g}–{self.maximum:g}{self.unit}")
+        return text

@@ -22,7 +22,7 @@ import pyarrow.csv as arrow_csv
 from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 
-from ingest.fields import PersonalId
+from ingest.fields import Pseudonymised
 from ingest.geography import AdminUnits, admin_units
 from ingest.pseudonymise import key_id
 from ingest.readers import ColumnChunk, UnreadableFile, reader_for
@@ -52,7 +52,7 @@ def file_sha256(path: Path) -> str:
 
 
 def _open_batch(conn, spec: FeedSpec, path: Path, sha256: str, run_id: str | None) -> int:
-    has_personal_ids = any(isinstance(column.parser, PersonalId) for column in spec.columns)
+    has_personal_ids = any(isinstance(column.parser, Pseudonymised) for column in spec.columns)
     return conn.execute(
         """insert into audit.load_batches (run_id, feed, file_name, file_path, file_sha256, file_bytes, status,
                                            pseudonymisation_key_id)
@@ -102,7 +102,8 @@ class _BatchWriter:
 
     def __init__(self, spec: FeedSpec, path: Path, batch_id: int, quarantine_spool):
         self.spec, self.batch_id, self.file_name = spec, batch_id, path.name
-        self.value_names = [column.name for column in spec.columns] + ["admin_vintage", "period_key"]
+        self.value_names = ([column.name for column in spec.columns] + [name for name, _, _ in spec.derived_columns]
+                            + ["admin_vintage", "period_key"])
         sent = ["line_number", *self.value_names, "extra_columns"]  # the rest are filled by the server
         self.copy_statement = sql.SQL("copy {} ({}) from stdin (format csv, delimiter E'\\t')").format(
             sql.Identifier("raw", spec.name), sql.SQL(", ").join(map(sql.Identifier, sent)))

@@ -10,7 +10,7 @@ from ingest.spec import BATCH_COLUMNS, BATCH_DEFAULTS, TRAILING_COLUMNS, FeedSpe
 
 def raw_columns(spec: FeedSpec) -> list[tuple[str, str, str]]:
     own = [(column.name, column.sql_type, column.description) for column in spec.columns]
-    return [*BATCH_COLUMNS, *own, *TRAILING_COLUMNS]
+    return [*BATCH_COLUMNS, *own, *spec.derived_columns, *TRAILING_COLUMNS]
 
 
 def ensure_raw_table(conn: psycopg.Connection, spec: FeedSpec) -> None:

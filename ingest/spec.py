@@ -27,6 +27,16 @@ class Column:
         return header_key(self.header)
 
 
+@dataclass(frozen=True)
+class Derived:
+    """Columns the loader computes from a chunk's typed columns (e.g. growth z-scores), stored in raw next
+    to the delivered values. `compute(columns, errors)` returns {name: array of COPY text}; rows in
+    `errors` are quarantined anyway and may be left null."""
+
+    columns: tuple[tuple[str, str, str], ...]   # (raw column name, SQL type, description)
+    compute: Callable[[dict, dict], dict]
+
+
 def half_year(iso_date: str) -> str:
     return f"{iso_date[:4]}-H{1 if iso_date[5:7] <= '06' else 2}"
 
@@ -42,10 +52,15 @@ class FeedSpec:
     row_rules: tuple[RowRule, ...] = ()
     period_of: Callable[[str], str] = half_year  # supersede key: a newer file replaces this period
     extensions: tuple[str, ...] = (".csv",)
+    derived: tuple[Derived, ...] = ()
 
     @property
     def raw_table(self) -> str:
         return f"raw.{self.name}"
+
+    @property
+    def derived_columns(self) -> tuple[tuple[str, str, str], ...]:
+        return tuple(column for derived in self.derived for column in derived.columns)
 
     def column(self, name: str) -> Column:
         return next(column for column in self.columns if column.name == name)

@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingest.fields import PersonalId
+from ingest.fields import Pseudonymised
 from ingest.geography import POST_REFORM, PRE_REFORM, REFORM_DATE, AdminUnits
-from ingest.pseudonymise import pseudonym
 from ingest.readers import UnreadableFile
 from ingest.spec import FeedSpec
 from ingest.text import header_key
@@ -58,8 +57,8 @@ class RecordValidator:
                 f"{file_name}: missing required column(s) {', '.join(repr(m) for m in missing)}; "
                 f"the header has {', '.join(repr(h) for h in header)}"
             )
-        self.personal_id_positions = [position for column, position in zip(spec.columns, self.positions)
-                                      if position is not None and isinstance(column.parser, PersonalId)]
+        self.personal_id_positions = [(position, column.parser) for column, position in zip(spec.columns, self.positions)
+                                      if position is not None and isinstance(column.parser, Pseudonymised)]
         known = {position for position in self.positions if position is not None}
         self.extra_positions = [index for index in range(len(header)) if index not in known]
         # Problems are reported under the header as the file spelled it.
@@ -73,10 +72,10 @@ class RecordValidator:
     def record_as_dict(self, cells: list[str]) -> dict:
         """The record as delivered, for quarantine; personal IDs only as their pseudonym."""
         record = {name: (cells[i] if i < len(cells) else None) for i, name in enumerate(self.header)}
-        for position in self.personal_id_positions:
+        for position, parser in self.personal_id_positions:
             raw = record.get(self.header[position])
             if raw and raw.strip():
-                record[self.header[position]] = "pseudonym:" + pseudonym(raw.strip().zfill(12))
+                record[self.header[position]] = "pseudonym:" + parser.pseudonymise(raw.strip())
         if len(cells) > len(self.header):
             record["(cells beyond the header)"] = cells[len(self.header):]
         return record
@@ -102,6 +101,8 @@ class RecordValidator:
             for index, header, reason in rule(columns):
                 if index not in errors:  # rules judge rows whose cells are good
                     errors[index] = [(header, reason)]
+        for derived in self.spec.derived:
+            columns.update(derived.compute(columns, errors))
         return CheckedChunk(columns, errors)
 
     def check(self, records: list[list[str]]) -> CheckedChunk:

@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingest.feeds.common import ETHNICITY_CODES, SEX, SEX_WITH_UNKNOWN, geography_columns
+from ingest.feeds.rules import broken_rows as _broken_rows
+from ingest.feeds.rules import not_in_future as _not_in_future
+from ingest.feeds.rules import years_later
 from ingest.fields import Choice, Code, DayMonthYear, Text, WholeNumber
 from ingest.spec import FEEDS, Column, FeedSpec
 
 CAUSES = {code: code.lower() for code in ("BENH", "DUOI_NUOC", "TNGT", "TNTT_KHAC", "KHONG_RO")}
-
-
-def _broken_rows(mask: pa.Array) -> list[int]:
-    """Rows where a rule's condition holds; rows with a null (a bad cell) are judged by their cell rule."""
-    return pc.indices_nonzero(pc.fill_null(mask, False)).to_pylist()
-
-
-def _not_in_future(column: str, header: str):
-    def rule(columns: dict[str, pa.Array]):
-        values = columns[column]
-        return [(i, header, f"date {values[i].as_py()} is in the future")
-                for i in _broken_rows(pc.greater(values, date.today().isoformat()))]
-
-    return rule
 
 
 BIRTHS = FEEDS.register(FeedSpec(
@@ -64,9 +51,7 @@ def _under_18_at_death(columns: dict[str, pa.Array]):
     births, deaths = columns["birth_date"], columns["death_date"]
     # ISO dates compare as text: the 18th birthday is the birth date with the year + 18 (29 February
     # sorts right too).
-    eighteenth = pc.binary_join_element_wise(
-        pc.cast(pc.add(pc.cast(pc.utf8_slice_codeunits(births, 0, 4), pa.int32()), 18), pa.string()),
-        pc.utf8_slice_codeunits(births, 4, 10), "")
+    eighteenth = years_later(births, 18)
     return [(i, "Ngày sinh", "the register holds deaths under 18; this person was 18 or older")
             for i in _broken_rows(pc.greater_equal(deaths, eighteenth))]
 

@@ -17,6 +17,7 @@ final as (
         births.event_id,
         births.birth_date,
         births.sex,
+        births.mother_ethnicity_code,
         geography.current_province_code,
         geography.current_commune_code,
         geography.current_commune_is_comparable

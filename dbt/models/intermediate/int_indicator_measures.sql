@@ -24,6 +24,30 @@ preschool as (
 
 ),
 
+immunisation as (
+
+    select * from {{ ref('int_health__immunisation_measures') }}
+
+),
+
+nutrition as (
+
+    select * from {{ ref('int_health__nutrition_measures') }}
+
+),
+
+injury as (
+
+    select * from {{ ref('int_health__injury_measures') }}
+
+),
+
+sex_ratio as (
+
+    select * from {{ ref('int_health__sex_ratio_measures') }}
+
+),
+
 mortality_long as (
 
     select
@@ -113,6 +137,38 @@ preschool_long as (
 
 ),
 
+immunisation_long as (
+
+    select period, period_type, admin_level, admin_code, sex, 'total' as age_group, 'total' as ethnicity,
+           category, measure, amount
+    from immunisation
+
+),
+
+nutrition_long as (
+
+    select period, period_type, admin_level, admin_code, sex, 'total' as age_group, 'total' as ethnicity,
+           'total' as category, measure, amount
+    from nutrition
+
+),
+
+injury_long as (
+
+    select period, period_type, admin_level, admin_code, sex, 'total' as age_group, 'total' as ethnicity,
+           'total' as category, measure, amount
+    from injury
+
+),
+
+sex_ratio_long as (
+
+    select period, period_type, admin_level, admin_code, 'total' as sex, 'total' as age_group, ethnicity,
+           'total' as category, measure, amount
+    from sex_ratio
+
+),
+
 final as (
 
     select * from mortality_long
@@ -122,6 +178,14 @@ final as (
     select * from dropout_long
     union all
     select * from preschool_long
+    union all
+    select * from immunisation_long
+    union all
+    select * from nutrition_long
+    union all
+    select * from injury_long
+    union all
+    select * from sex_ratio_long
 
 )
 

@@ -34,6 +34,7 @@ final as (
         plausible_max,
         bounds_min_denominator,
         flag_above,
+        flag_reason,
         numerator_within_denominator,
         is_sensitive,
         notes

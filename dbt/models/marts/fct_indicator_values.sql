@@ -52,6 +52,11 @@ computed as (
         and denominators.age_group = numerators.age_group
         and denominators.ethnicity = numerators.ethnicity
         and denominators.category = numerators.category
+    -- the catalogue says at which levels and for which period types an indicator is published
+    where (catalogue.admin_levels is null
+           or numerators.admin_level = any(string_to_array(catalogue.admin_levels, '|')))
+        and (catalogue.period_types is null
+             or numerators.period_type = any(string_to_array(catalogue.period_types, '|')))
 
 ),
 

@@ -1,0 +1,123 @@
+-- Deaths of children under 16 from injuries (drowning, road traffic, other injuries) and from drowning
+-- alone, per period, level (national, province), province and sex, with the population under 16 of the
+-- period's year (mid-year estimate, dan_so) as denominator. A half-year's rate is deaths in the
+-- half-year over the year's population: not annualised. Only provinces that delivered a health register
+-- (births or deaths) for the period and a population estimate for its year are counted.
+with deaths as (
+
+    select * from {{ ref('int_child_deaths__aged') }}
+    where age_years < 16
+
+),
+
+births as (
+
+    select * from {{ ref('int_births__on_current_geography') }}
+
+),
+
+periods as (
+
+    select * from {{ ref('dim_period') }}
+
+),
+
+population as (
+
+    select
+        estimates.reference_year,
+        geography.current_province_code as province_code,
+        estimates.sex,
+        sum(estimates.population) as population_under16
+    from {{ ref('stg_population__estimates') }} as estimates
+    inner join {{ ref('int_admin_units__mapped_to_current') }} as geography
+        on geography.admin_vintage = estimates.admin_vintage
+        and geography.commune_code = estimates.commune_code
+    where estimates.age < 16
+    group by 1, 2, 3
+
+),
+
+death_events as (
+
+    select periods.period, periods.period_type, periods.year, deaths.current_province_code as province_code,
+           deaths.sex,
+           (deaths.cause_code in ('duoi_nuoc', 'tngt', 'tntt_khac'))::integer as injury_deaths,
+           (deaths.cause_code = 'duoi_nuoc')::integer as drowning_deaths
+    from deaths
+    inner join periods
+        on deaths.death_date between periods.start_date and periods.end_date
+
+),
+
+reporting as (
+
+    select distinct period, period_type, year, province_code from death_events
+    union
+    select distinct periods.period, periods.period_type, periods.year, births.current_province_code
+    from births
+    inner join periods
+        on births.birth_date between periods.start_date and periods.end_date
+
+),
+
+events as (
+
+    select period, period_type, province_code, sex, injury_deaths, drowning_deaths, 0::numeric as population_under16
+    from death_events
+
+    union all
+
+    select reporting.period, reporting.period_type, reporting.province_code, population.sex, 0, 0,
+           population.population_under16
+    from reporting
+    inner join population
+        on population.reference_year = reporting.year
+        and population.province_code = reporting.province_code
+
+),
+
+counted as (
+
+    -- a province with deaths but no population estimate for the year has no rate: leave it out whole
+    select events.*
+    from events
+    where exists (
+        select 1 from reporting
+        inner join population
+            on population.reference_year = reporting.year and population.province_code = reporting.province_code
+        where reporting.period = events.period and reporting.province_code = events.province_code)
+
+),
+
+summed as (
+
+    select
+        period,
+        period_type,
+        case when grouping(province_code) = 1 then 'national' else 'province' end as admin_level,
+        coalesce(province_code, 'VN') as admin_code,
+        case when grouping(sex) = 1 then 'total' else sex end as sex,
+        sum(injury_deaths) as injury_deaths_under16,
+        sum(drowning_deaths) as drowning_deaths_under16,
+        sum(population_under16) as population_under16
+    from counted
+    group by period, period_type, grouping sets ((), (sex), (province_code), (province_code, sex))
+
+),
+
+final as (
+
+    select summed.period, summed.period_type, summed.admin_level, summed.admin_code, summed.sex,
+           measures.measure, measures.amount::numeric as amount
+    from summed
+    cross join lateral (
+        values
+            ('injury_deaths_under16', summed.injury_deaths_under16),
+            ('drowning_deaths_under16', summed.drowning_deaths_under16),
+            ('population_under16', summed.population_under16)
+    ) as measures (measure, amount)
+
+)
+
+select * from final
