@@ -6,7 +6,9 @@ import psycopg
 
 HEADLINE_INDICATORS = ("child_population", "live_births", "neonatal_mortality_rate", "infant_mortality_rate",
                        "under5_mortality_rate", "dropout_rate", "kindergarten_attendance_rate_age5",
-                       "nursery_attendance_rate")
+                       "nursery_attendance_rate", "full_immunisation_rate_under1", "hepb_birth_dose_rate",
+                       "stunting_rate", "underweight_rate", "wasting_rate", "overweight_rate", "injury_death_rate",
+                       "drowning_death_rate", "sex_ratio_at_birth")
 
 
 def latest_run_id(conn: psycopg.Connection) -> str | None:

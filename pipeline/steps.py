@@ -6,9 +6,10 @@ import logging
 
 log = logging.getLogger(__name__)
 
-RAW_SUITES = {"y_te_sinh": "raw_y_te_sinh", "y_te_tu_vong": "raw_y_te_tu_vong", "dan_so": "raw_dan_so",
+RAW_SUITES = {"y_te_sinh": "raw_y_te_sinh", "y_te_tu_vong": "raw_y_te_tu_vong",
+              "y_te_tiem_chung": "raw_y_te_tiem_chung", "y_te_can_do": "raw_y_te_can_do", "dan_so": "raw_dan_so",
               "giao_duc_hoc_sinh": "raw_giao_duc_hoc_sinh"}
-MART_SUITES = ["marts_indicator_values"]
+MART_SUITES = ["marts_indicator_values", "marts_nutrition_zscores"]
 
 
 class QualityGateFailed(RuntimeError):

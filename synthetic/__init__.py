@@ -3,11 +3,16 @@
 Health feeds: ``generate_health_feeds(landing_dir, ...)`` writes ``y_te_sinh`` (births) and
 ``y_te_tu_vong`` (child deaths) files plus ``_manifest.json``; ``write_births_csv`` streams one large
 births file for benchmarks. Command line: ``python -m synthetic health --landing DIR``.
+
+Immunisation doses (``y_te_tiem_chung``, the same children as the births feed) and growth monitoring
+(``y_te_can_do``): ``generate_immunisation_feed`` and ``generate_growth_feed``.
 """
 
 from synthetic.dan_so import generate_population_feed
 from synthetic.education import EDUCATION_FEED, generate_education_feed
 from synthetic.feeds import DEFAULT_PERIODS, HEALTH_FEEDS, generate_health_feeds, write_births_csv
+from synthetic.growth import generate_growth_feed
+from synthetic.immunisation import generate_immunisation_feed
 from synthetic.formats import Delivery
 from synthetic.manifest import MANIFEST_NAME, FileEntry, Manifest
 
@@ -20,7 +25,9 @@ __all__ = [
     "FileEntry",
     "Manifest",
     "generate_education_feed",
+    "generate_growth_feed",
     "generate_health_feeds",
+    "generate_immunisation_feed",
     "generate_population_feed",
     "write_births_csv",
 ]

