@@ -201,7 +201,7 @@ class Pseudonymised(Parser):
 
 @dataclass
 class PersonalId(Pseudonymised):
-    """A 12-digit personal ID (Mã định danh). A spreadsheet may have dropped the leading zero: re-padded
+    """A 12-digit personal ID (Mã định danh). A spreadsheet may have dropped the leading zeros: re-padded
     before hashing, so the same person gets the same pseudonym in every feed."""
 
     width: int = 12
@@ -212,6 +212,9 @@ class PersonalId(Pseudonymised):
     def check(self, value: str) -> None:
         if not value.isdigit() or len(value) > self.width:
             raise CellError(f"personal ID is not {self.width} digits")  # never echo the ID itself
+        # A spreadsheet strips every leading zero; a short ID that still starts with one lost a digit.
+        if len(value) < self.width and value.startswith("0"):
+            raise CellError(f"personal ID has {len(value)} digits and a leading zero: a digit is missing")
 
 
 @dataclass
