@@ -75,7 +75,7 @@ def _create_candidates(conn: psycopg.Connection) -> None:
         create table marts.dim_indicator (
             indicator_id text primary key, name_vi text, name_en text, unit text, multiplier numeric,
             plausible_min numeric, plausible_max numeric, bounds_min_denominator numeric, flag_above numeric,
-            numerator_within_denominator boolean);
+            flag_reason text, numerator_within_denominator boolean);
         create table marts.dim_indicator_bounds (
             indicator_id text, category text, plausible_min numeric, plausible_max numeric);
         create table marts.fct_indicator_values (
@@ -202,13 +202,15 @@ def test_bounds_skip_denominators_below_the_catalogue_minimum(warehouse):
 
 
 def test_a_value_above_the_flag_level_warns_without_blocking(warehouse):
-    warehouse.execute("update marts.dim_indicator set flag_above = 14 where indicator_id = 'under5_mortality_rate'")
+    warehouse.execute("update marts.dim_indicator set flag_above = 14, flag_reason = 'deaths of visitors counted'"
+                      " where indicator_id = 'under5_mortality_rate'")
 
     outcome = run_suites(["marts_indicator_values"])
 
     assert outcome.passed
     warned = [m for m in outcome.messages if m.startswith("warning: value above the level the catalogue flags")]
-    assert any("province 15" in m and "2025-H1" in m for m in warned)
+    # the catalogue's reason is in the message
+    assert any("province 15" in m and "2025-H1" in m and m.endswith("deaths of visitors counted") for m in warned)
 
 
 def test_a_category_s_own_bounds_override_the_indicator_s(warehouse):

@@ -11,11 +11,10 @@ national_and_province as (
 
     select
         period,
-        case when grouping(current_province_code) = 1 then 'national' else 'province' end as admin_level,
-        coalesce(current_province_code, 'VN') as admin_code,
-        case when grouping(sex) = 1 then 'total' else sex end as sex,
-        case when grouping(ethnicity) = 1 then 'total' else ethnicity end as ethnicity,
-        case when grouping(school_level) = 1 then 'total' else school_level end as category,
+        {{ admin_level_and_code('current_province_code') }},
+        {{ total_when_rolled_up('sex') }},
+        {{ total_when_rolled_up('ethnicity') }},
+        {{ total_when_rolled_up('school_level', 'category') }},
         count(*) as enrolled_start_of_year,
         count(*) filter (where is_dropout) as dropouts
     from students
@@ -29,9 +28,9 @@ communes as (
         period,
         'commune' as admin_level,
         current_commune_code as admin_code,
-        case when grouping(sex) = 1 then 'total' else sex end as sex,
-        case when grouping(ethnicity) = 1 then 'total' else ethnicity end as ethnicity,
-        case when grouping(school_level) = 1 then 'total' else school_level end as category,
+        {{ total_when_rolled_up('sex') }},
+        {{ total_when_rolled_up('ethnicity') }},
+        {{ total_when_rolled_up('school_level', 'category') }},
         count(*) as enrolled_start_of_year,
         count(*) filter (where is_dropout) as dropouts
     from students

@@ -75,9 +75,8 @@ national_and_province as (
 
     select
         period,
-        case when grouping(current_province_code) = 1 then 'national' else 'province' end as admin_level,
-        coalesce(current_province_code, 'VN') as admin_code,
-        case when grouping(sex) = 1 then 'total' else sex end as sex,
+        {{ admin_level_and_code('current_province_code') }},
+        {{ total_when_rolled_up('sex') }},
         sum(nursery_enrolled) as nursery_enrolled,
         sum(kindergarten_enrolled_3_5) as kindergarten_enrolled_3_5,
         sum(kindergarten_enrolled_age5) as kindergarten_enrolled_age5,
@@ -95,7 +94,7 @@ communes as (
         period,
         'commune' as admin_level,
         current_commune_code as admin_code,
-        case when grouping(sex) = 1 then 'total' else sex end as sex,
+        {{ total_when_rolled_up('sex') }},
         sum(nursery_enrolled) as nursery_enrolled,
         sum(kindergarten_enrolled_3_5) as kindergarten_enrolled_3_5,
         sum(kindergarten_enrolled_age5) as kindergarten_enrolled_age5,

@@ -126,9 +126,8 @@ summed as (
     select
         period,
         period_type,
-        case when grouping(province_code) = 1 then 'national' else 'province' end as admin_level,
-        coalesce(province_code, 'VN') as admin_code,
-        case when grouping(sex) = 1 then 'total' else sex end as sex,
+        {{ admin_level_and_code('province_code') }},
+        {{ total_when_rolled_up('sex') }},
         category,
         -- a province counts for the infant measures only if its births of the cohort were delivered,
         -- and for the birth dose only if its births of the period were

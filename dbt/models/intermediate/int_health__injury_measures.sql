@@ -95,9 +95,8 @@ summed as (
     select
         period,
         period_type,
-        case when grouping(province_code) = 1 then 'national' else 'province' end as admin_level,
-        coalesce(province_code, 'VN') as admin_code,
-        case when grouping(sex) = 1 then 'total' else sex end as sex,
+        {{ admin_level_and_code('province_code') }},
+        {{ total_when_rolled_up('sex') }},
         sum(injury_deaths) as injury_deaths_under16,
         sum(drowning_deaths) as drowning_deaths_under16,
         sum(population_under16) as population_under16

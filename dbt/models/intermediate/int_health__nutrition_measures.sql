@@ -14,9 +14,8 @@ summed as (
     select
         period,
         period_type,
-        case when grouping(current_province_code) = 1 then 'national' else 'province' end as admin_level,
-        coalesce(current_province_code, 'VN') as admin_code,
-        case when grouping(sex) = 1 then 'total' else sex end as sex,
+        {{ admin_level_and_code('current_province_code') }},
+        {{ total_when_rolled_up('sex') }},
         count(*) as children_measured_under5,
         count(*) filter (where is_haz_valid) as children_assessed_haz,
         count(*) filter (where is_stunted) as stunted_children,

@@ -33,9 +33,8 @@ summed as (
     select
         period,
         period_type,
-        case when grouping(province_code) = 1 then 'national' else 'province' end as admin_level,
-        coalesce(province_code, 'VN') as admin_code,
-        case when grouping(ethnicity) = 1 then 'total' else ethnicity end as ethnicity,
+        {{ admin_level_and_code('province_code') }},
+        {{ total_when_rolled_up('ethnicity') }},
         count(*) filter (where sex = 'male') as live_births_male,
         count(*) filter (where sex = 'female') as live_births_female
     from classified

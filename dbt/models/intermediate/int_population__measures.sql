@@ -40,10 +40,9 @@ national_and_province as (
 
     select
         period,
-        case when grouping(current_province_code) = 1 then 'national' else 'province' end as admin_level,
-        coalesce(current_province_code, 'VN') as admin_code,
-        case when grouping(sex) = 1 then 'total' else sex end as sex,
-        case when grouping(age_group) = 1 then 'total' else age_group end as age_group,
+        {{ admin_level_and_code('current_province_code') }},
+        {{ total_when_rolled_up('sex') }},
+        {{ total_when_rolled_up('age_group') }},
         sum(population) as child_population
     from children
     group by period, cube (current_province_code, sex, age_group)
@@ -56,8 +55,8 @@ communes as (
         period,
         'commune' as admin_level,
         current_commune_code as admin_code,
-        case when grouping(sex) = 1 then 'total' else sex end as sex,
-        case when grouping(age_group) = 1 then 'total' else age_group end as age_group,
+        {{ total_when_rolled_up('sex') }},
+        {{ total_when_rolled_up('age_group') }},
         sum(population) as child_population
     from children
     -- a pre-reform estimate reaches a current commune only where its history is exact

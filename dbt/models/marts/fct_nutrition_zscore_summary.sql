@@ -38,8 +38,7 @@ summed as (
     select
         period,
         period_type,
-        case when grouping(current_province_code) = 1 then 'national' else 'province' end as admin_level,
-        coalesce(current_province_code, 'VN') as admin_code,
+        {{ admin_level_and_code('current_province_code') }},
         zscore,
         count(*) as children,
         count(*) filter (where exclusion is null) as children_valid,
