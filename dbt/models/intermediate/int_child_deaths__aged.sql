@@ -32,6 +32,7 @@ final as (
         aged.death_date,
         aged.sex,
         aged.cause_code,
+        aged.ethnicity_code,
         aged.age_days,
         aged.age_years,
         aged.age_days < 28 as is_neonatal,

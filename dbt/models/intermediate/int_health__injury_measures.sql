@@ -1,5 +1,6 @@
 -- Deaths of children under 16 from injuries (drowning, road traffic, other injuries) and from drowning
--- alone, per period, level (national, province), province and sex, with the population under 16 of the
+-- alone, per period, level (national, province), province and sex (and the counts by ethnicity, kinh /
+-- minority, which the death register carries and the population estimates do not), with the population under 16 of the
 -- period's year (mid-year estimate, dan_so) as denominator. A half-year's rate is deaths in the
 -- half-year over the year's population: not annualised. Only provinces that delivered a health register
 -- (births or deaths) for the period and a population estimate for its year are counted.
@@ -42,6 +43,7 @@ death_events as (
 
     select periods.period, periods.period_type, periods.year, deaths.current_province_code as province_code,
            deaths.sex,
+           case when deaths.ethnicity_code = '01' then 'kinh' else 'minority' end as ethnicity,
            (deaths.cause_code in ('duoi_nuoc', 'tngt', 'tntt_khac'))::integer as injury_deaths,
            (deaths.cause_code = 'duoi_nuoc')::integer as drowning_deaths
     from deaths
@@ -63,12 +65,13 @@ reporting as (
 
 events as (
 
-    select period, period_type, province_code, sex, injury_deaths, drowning_deaths, 0::numeric as population_under16
+    select period, period_type, province_code, sex, ethnicity, injury_deaths, drowning_deaths,
+           0::numeric as population_under16
     from death_events
 
     union all
 
-    select reporting.period, reporting.period_type, reporting.province_code, population.sex, 0, 0,
+    select reporting.period, reporting.period_type, reporting.province_code, population.sex, null, 0, 0,
            population.population_under16
     from reporting
     inner join population
@@ -97,17 +100,20 @@ summed as (
         period_type,
         {{ admin_level_and_code('province_code') }},
         {{ total_when_rolled_up('sex') }},
+        {{ total_when_rolled_up('ethnicity') }},
         sum(injury_deaths) as injury_deaths_under16,
         sum(drowning_deaths) as drowning_deaths_under16,
         sum(population_under16) as population_under16
     from counted
-    group by period, period_type, grouping sets ((), (sex), (province_code), (province_code, sex))
+    group by period, period_type,
+        grouping sets ((), (sex), (province_code), (province_code, sex), (ethnicity), (province_code, ethnicity))
 
 ),
 
 final as (
 
-    select summed.period, summed.period_type, summed.admin_level, summed.admin_code, summed.sex,
+    -- by ethnicity: death counts only (population rows have no ethnicity, their group is left out)
+    select summed.period, summed.period_type, summed.admin_level, summed.admin_code, summed.sex, summed.ethnicity,
            measures.measure, measures.amount::numeric as amount
     from summed
     cross join lateral (
@@ -116,6 +122,8 @@ final as (
             ('drowning_deaths_under16', summed.drowning_deaths_under16),
             ('population_under16', summed.population_under16)
     ) as measures (measure, amount)
+    where summed.ethnicity is not null
+        and (summed.ethnicity = 'total' or measures.measure <> 'population_under16')
 
 )
 

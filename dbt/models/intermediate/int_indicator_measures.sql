@@ -155,7 +155,7 @@ nutrition_long as (
 
 injury_long as (
 
-    select period, period_type, admin_level, admin_code, sex, 'total' as age_group, 'total' as ethnicity,
+    select period, period_type, admin_level, admin_code, sex, 'total' as age_group, ethnicity,
            'total' as category, measure, amount
     from injury
 

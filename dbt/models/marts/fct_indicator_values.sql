@@ -57,6 +57,12 @@ computed as (
            or numerators.admin_level = any(string_to_array(catalogue.admin_levels, '|')))
         and (catalogue.period_types is null
              or numerators.period_type = any(string_to_array(catalogue.period_types, '|')))
+        -- ... and which breakdowns: a row broken down by a column the catalogue does not list is not published
+        and (catalogue.breakdowns is null or (
+            (numerators.sex = 'total' or 'sex' = any(string_to_array(catalogue.breakdowns, '|')))
+            and (numerators.age_group = 'total' or 'age_group' = any(string_to_array(catalogue.breakdowns, '|')))
+            and (numerators.ethnicity = 'total' or 'ethnicity' = any(string_to_array(catalogue.breakdowns, '|')))
+            and (numerators.category = 'total' or 'category' = any(string_to_array(catalogue.breakdowns, '|')))))
 
 ),
 
