@@ -99,6 +99,24 @@ class DayMonthYear(Parser):
             raise CellError(f"date {value!r} does not exist") from None
 
 
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+@dataclass
+class IsoDate(Parser):
+    """`yyyy-mm-dd` (JSON feeds). Impossible dates such as 2024-02-30 are errors."""
+
+    def parse(self, value: str) -> str:
+        match = _ISO.match(value)
+        if not match:
+            raise CellError(f"date {value!r} is not in yyyy-mm-dd form")
+        year, month, day = (int(part) for part in match.groups())
+        try:
+            return date(year, month, day).isoformat()
+        except ValueError:
+            raise CellError(f"date {value!r} does not exist") from None
+
+
 @dataclass
 class Code(Parser):
     """Zero-padded code of `width` digits; spreadsheet exports drop the leading zeros, so re-pad."""
@@ -190,6 +208,10 @@ class Pseudonymised(Parser):
 
     def canonical(self, value: str) -> str:
         return value
+
+    def quarantine_text(self, value: str) -> str:
+        """What quarantine keeps of a delivered cell: its pseudonym, never the value."""
+        return "pseudonym:" + self.pseudonymise(value)
 
     def parse(self, value: str) -> str:
         self.check(value)

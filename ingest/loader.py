@@ -184,7 +184,7 @@ def _stream_into_batch(conn, spec: FeedSpec, path: Path, batch_id: int, sha256: 
         writer = _BatchWriter(spec, path, batch_id, spool)
         with cursor.copy(writer.copy_statement, writer=_BoundedQueuedWriter(cursor)) as copy:
             for chunk in source.chunks():
-                checked = validator.check_columns(chunk.columns)
+                checked = validator.check_columns(chunk.columns, chunk.lines)
                 loaded, quarantined = writer.write(copy, chunk, checked, validator)
                 result.rows_read += chunk.size + len(chunk.malformed)
                 result.rows_loaded += loaded

@@ -53,6 +53,7 @@ class FeedSpec:
     period_of: Callable[[str], str] = half_year  # supersede key: a newer file replaces this period
     extensions: tuple[str, ...] = (".csv",)
     derived: tuple[Derived, ...] = ()
+    unique_within_file: tuple[str, ...] = ()   # raw columns whose values a file may hold only once
 
     @property
     def raw_table(self) -> str:

@@ -67,6 +67,7 @@ class RecordValidator:
             for column, position in zip(spec.columns, self.positions)
         }
         self._geography_verdicts: dict[str, str | None] = {}
+        self._seen: dict[tuple, int | None] = {}
         self._periods: dict[str, str] = {}
 
     def record_as_dict(self, cells: list[str]) -> dict:
@@ -81,7 +82,7 @@ class RecordValidator:
         for position, parser in self.personal_id_positions:
             raw = record.get(self.header[position])
             if raw and raw.strip():
-                record[self.header[position]] = "pseudonym:" + parser.pseudonymise(raw.strip())
+                record[self.header[position]] = parser.quarantine_text(raw.strip())
         if len(cells) > len(self.header):
             record["(cells beyond the header)"] = cells[len(self.header):]
         return record
@@ -90,8 +91,9 @@ class RecordValidator:
         extra = {self.header[i]: cells[i] for i in self.extra_positions if i < len(cells) and cells[i]}
         return extra or None
 
-    def check_columns(self, cells_by_position: Sequence[pa.Array]) -> CheckedChunk:
-        """The chunk's columns, one string array per header position."""
+    def check_columns(self, cells_by_position: Sequence[pa.Array], lines=None) -> CheckedChunk:
+        """The chunk's columns, one string array per header position (and the records' line numbers,
+        for messages that point at an earlier record)."""
         size = len(cells_by_position[0]) if cells_by_position else 0
         errors: dict[int, list[Problem]] = {}
         columns: dict[str, pa.Array] = {}
@@ -107,9 +109,26 @@ class RecordValidator:
             for index, header, reason in rule(columns):
                 if index not in errors:  # rules judge rows whose cells are good
                     errors[index] = [(header, reason)]
+        if self.spec.unique_within_file:
+            self._check_unique(columns, errors, lines)
         for derived in self.spec.derived:
             columns.update(derived.compute(columns, errors))
         return CheckedChunk(columns, errors)
+
+    def _check_unique(self, columns: dict[str, pa.Array], errors: dict, lines) -> None:
+        """A record repeating the key of an earlier good record of the same file is quarantined (e.g. one
+        child twice in one register snapshot); the first one stays."""
+        names = self.spec.unique_within_file
+        header = self.delivered_header[names[0]]
+        for index, key in enumerate(zip(*(columns[name].to_pylist() for name in names))):
+            if index in errors or any(part is None for part in key):
+                continue
+            if key in self._seen:
+                first = self._seen[key]
+                where = f" (first on line {first})" if first is not None else ""
+                errors[index] = [(header, f"{header} appears twice in this file{where}")]
+            else:
+                self._seen[key] = int(lines[index]) if lines is not None else None
 
     def check(self, records: list[list[str]]) -> CheckedChunk:
         """Records as lists of cells (tools and tests); rows of the wrong width are problems."""
