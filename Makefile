@@ -23,8 +23,8 @@ test: install  ## the whole test suite: unit, integration (real PostgreSQL, dbt,
 test-fast: install  ## unit tests only
 	$(PY) -m pytest -m "not integration and not e2e"
 
-db-url: install  ## print a connection URL psql accepts
-	@$(PY) -m warehouse url
+db-url: install  ## print a connection URL psql accepts (ROLE=report_reader|analyst|loader: as that role)
+	@$(PY) -m warehouse url$(if $(ROLE), --role $(ROLE))
 
 psql: install  ## open psql on the warehouse
 	$(PY) -m warehouse psql

@@ -1,4 +1,5 @@
-"""Create the loader-owned schemas and tables (idempotent). dbt owns staging, intermediate and marts."""
+"""Create the loader-owned schemas and tables, and the database roles with their grants (idempotent; see
+warehouse/roles.py). dbt owns staging, intermediate and marts."""
 
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ def bootstrap(conn: psycopg.Connection | None = None) -> None:
 
             for spec in FEEDS:
                 ensure_raw_table(conn, spec)
+            from warehouse.roles import ensure_roles  # last: grants cover the tables made above
+
+            ensure_roles(conn)
     finally:
         if own:
             conn.close()
