@@ -48,6 +48,18 @@ sex_ratio as (
 
 ),
 
+child_register as (
+
+    select * from {{ ref('int_child_affairs__register_measures') }}
+
+),
+
+child_abuse as (
+
+    select * from {{ ref('int_child_affairs__abuse_measures') }}
+
+),
+
 mortality_long as (
 
     select
@@ -169,6 +181,22 @@ sex_ratio_long as (
 
 ),
 
+child_register_long as (
+
+    select period, period_type, admin_level, admin_code, sex, 'total' as age_group, 'total' as ethnicity,
+           category, measure, amount
+    from child_register
+
+),
+
+child_abuse_long as (
+
+    select period, period_type, admin_level, admin_code, sex, age_group, 'total' as ethnicity,
+           category, measure, amount
+    from child_abuse
+
+),
+
 final as (
 
     select * from mortality_long
@@ -186,6 +214,10 @@ final as (
     select * from injury_long
     union all
     select * from sex_ratio_long
+    union all
+    select * from child_register_long
+    union all
+    select * from child_abuse_long
 
 )
 

@@ -1,0 +1,142 @@
+-- Register measures per period, level (national, province, commune), unit, sex and category: children in
+-- the register (under 16), in special circumstances (category = the group letter a–o, or total: a child
+-- in several groups counts once in the total and once in each group), assisted, aged 5–15 and in child
+-- labour against the law (trai_quy_dinh). A commune's figures before the reform are kept only where the
+-- commune is comparable.
+with children as (
+
+    select * from {{ ref('int_child_register__period_children') }}
+
+),
+
+groups as (
+
+    -- one row per child and category: the total, and each of the child's groups
+    select children.*, 'total' as category from children
+    union all
+    select children.*, groups.letter as category
+    from children
+    cross join lateral unnest(children.special_circumstance_groups) as groups (letter)
+
+),
+
+flagged as (
+
+    select
+        period,
+        period_type,
+        current_province_code,
+        case when current_commune_is_comparable or admin_vintage = '2025_07' then current_commune_code end
+            as current_commune_code,
+        sex,
+        category,
+        -- the register's children are every category's denominator
+        1 as children_in_register,
+        case when category = 'total' then is_special_circumstances::integer else 1 end as children_special_circumstances,
+        case when category = 'total' then (is_special_circumstances and is_assisted)::integer
+             else is_assisted::integer end as children_special_circumstances_assisted,
+        (category = 'total' and age_years between 5 and 15)::integer as children_5_15,
+        (category = 'total' and age_years between 5 and 15 and labour = 'trai_quy_dinh')::integer as child_labourers
+    from groups
+
+),
+
+events as (
+
+    select period, period_type, current_province_code, current_commune_code, sex, category,
+           case when category = 'total' then children_in_register else 0 end as children_in_register,
+           children_special_circumstances, children_special_circumstances_assisted, children_5_15, child_labourers
+    from flagged
+
+),
+
+national_and_province as (
+
+    select
+        period,
+        period_type,
+        {{ admin_level_and_code('current_province_code') }},
+        {{ total_when_rolled_up('sex') }},
+        category,
+        sum(children_in_register) as children_in_register,
+        sum(children_special_circumstances) as children_special_circumstances,
+        sum(children_special_circumstances_assisted) as children_special_circumstances_assisted,
+        sum(children_5_15) as children_5_15,
+        sum(child_labourers) as child_labourers
+    from events
+    group by period, period_type, category, grouping sets ((), (sex), (current_province_code), (current_province_code, sex))
+
+),
+
+communes as (
+
+    select
+        period,
+        period_type,
+        'commune' as admin_level,
+        current_commune_code as admin_code,
+        {{ total_when_rolled_up('sex') }},
+        category,
+        sum(children_in_register) as children_in_register,
+        sum(children_special_circumstances) as children_special_circumstances,
+        sum(children_special_circumstances_assisted) as children_special_circumstances_assisted,
+        sum(children_5_15) as children_5_15,
+        sum(child_labourers) as child_labourers
+    from events
+    where current_commune_code is not null
+    group by period, period_type, category, current_commune_code, grouping sets ((), (sex))
+
+),
+
+summed as (
+
+    select * from national_and_province
+    union all
+    select * from communes
+
+),
+
+letters as (
+
+    select unnest(array['a', 'b', 'c', 'd', 'đ', 'e', 'g', 'h', 'i', 'k', 'l', 'm', 'n', 'o']) as category
+
+),
+
+completed as (
+
+    -- every group of every unit and sex, 0 where no child is in it; a group's rate is over all the
+    -- register's children of the unit (the total row's count)
+    select totals.period, totals.period_type, totals.admin_level, totals.admin_code, totals.sex, letters.category,
+           totals.children_in_register,
+           coalesce(groups.children_special_circumstances, 0) as children_special_circumstances,
+           coalesce(groups.children_special_circumstances_assisted, 0) as children_special_circumstances_assisted,
+           0 as children_5_15, 0 as child_labourers
+    from summed as totals
+    cross join letters
+    left join summed as groups
+        on groups.period = totals.period and groups.admin_level = totals.admin_level
+        and groups.admin_code = totals.admin_code and groups.sex = totals.sex and groups.category = letters.category
+    where totals.category = 'total'
+    union all
+    select * from summed where category = 'total'
+
+),
+
+final as (
+
+    select completed.period, completed.period_type, completed.admin_level, completed.admin_code, completed.sex,
+           completed.category, measures.measure, measures.amount::numeric as amount
+    from completed
+    cross join lateral (
+        values
+            ('children_in_register', completed.children_in_register, true),
+            ('children_special_circumstances', completed.children_special_circumstances, true),
+            ('children_special_circumstances_assisted', completed.children_special_circumstances_assisted, true),
+            ('children_5_15_in_register', completed.children_5_15, completed.category = 'total'),
+            ('child_labourers', completed.child_labourers, completed.category = 'total')
+    ) as measures (measure, amount, applies)
+    where measures.applies
+
+)
+
+select * from final

@@ -1,0 +1,95 @@
+-- The children each period's register indicators count: for every province, the latest snapshot dated
+-- within the period (a half-year its own latest snapshot, a year the latest of the year; sources.md).
+-- Across the 2025 reform an old province's snapshot and its new province's snapshot can both fall in
+-- the period: the current province then uses the latest vintage only, so no child is counted twice.
+with register as (
+
+    select * from {{ ref('stg_child_affairs__register') }}
+
+),
+
+geography as (
+
+    select * from {{ ref('int_admin_units__mapped_to_current') }}
+
+),
+
+periods as (
+
+    select * from {{ ref('dim_period') }}
+
+),
+
+province_snapshots as (
+
+    select distinct
+        periods.period,
+        periods.period_type,
+        periods.includes_pre_reform_dates,
+        register.admin_vintage,
+        register.province_code,
+        geography.current_province_code,
+        register.snapshot_date
+    from register
+    inner join periods
+        on register.snapshot_date between periods.start_date and periods.end_date
+    inner join geography
+        on geography.admin_vintage = register.admin_vintage
+        and geography.commune_code = register.commune_code
+
+),
+
+latest_per_province as (
+
+    select distinct on (period, admin_vintage, province_code)
+        period, period_type, includes_pre_reform_dates, admin_vintage, province_code, current_province_code,
+        snapshot_date
+    from province_snapshots
+    order by period, admin_vintage, province_code, snapshot_date desc
+
+),
+
+chosen as (
+
+    -- per current province, the snapshots of its latest vintage in the period (post-reform if any)
+    select latest.*
+    from latest_per_province as latest
+    where latest.admin_vintage = '2025_07'
+        or not exists (
+            select 1 from latest_per_province as other
+             where other.period = latest.period and other.current_province_code = latest.current_province_code
+               and other.admin_vintage = '2025_07')
+
+),
+
+final as (
+
+    select
+        chosen.period,
+        chosen.period_type,
+        chosen.includes_pre_reform_dates,
+        chosen.snapshot_date,
+        register.child_key,
+        register.sex,
+        register.ethnicity_code,
+        extract(year from age(register.snapshot_date, register.birth_date))::integer as age_years,
+        register.special_circumstance_groups,
+        cardinality(register.special_circumstance_groups) > 0 as is_special_circumstances,
+        register.is_assisted,
+        register.labour,
+        register.admin_vintage,
+        geography.current_province_code,
+        geography.current_commune_code,
+        geography.current_commune_is_comparable
+    from chosen
+    inner join register
+        on register.admin_vintage = chosen.admin_vintage
+        and register.province_code = chosen.province_code
+        and register.snapshot_date = chosen.snapshot_date
+    inner join geography
+        on geography.admin_vintage = register.admin_vintage
+        and geography.commune_code = register.commune_code
+
+)
+
+select * from final
