@@ -20,8 +20,9 @@ def _landing_dir() -> Path:
     if os.environ.get("LANDING_DIR"):
         return Path(os.environ["LANDING_DIR"])
     if not DEFAULT_LANDING_DIR.exists():
-        from synthetic import (generate_education_feed, generate_growth_feed, generate_health_feeds,
-                               generate_immunisation_feed, generate_population_feed)
+        from synthetic import (generate_abuse_cases_feed, generate_child_register_feed, generate_education_feed,
+                               generate_growth_feed, generate_health_feeds, generate_immunisation_feed,
+                               generate_population_feed)
 
         print(f"No LANDING_DIR given: generating a sample landing folder in {DEFAULT_LANDING_DIR} ...")
         generate_health_feeds(DEFAULT_LANDING_DIR, scale=SAMPLE_SCALE, seed=2025, invalid_rate=0.002)
@@ -29,6 +30,10 @@ def _landing_dir() -> Path:
         generate_education_feed(DEFAULT_LANDING_DIR, scale=SAMPLE_SCALE, seed=2025, invalid_rate=0.002)
         generate_immunisation_feed(DEFAULT_LANDING_DIR, scale=SAMPLE_SCALE, seed=2025, invalid_rate=0.002)
         generate_growth_feed(DEFAULT_LANDING_DIR, scale=SAMPLE_SCALE, seed=2025, invalid_rate=0.002)
+        generate_child_register_feed(DEFAULT_LANDING_DIR, scale=SAMPLE_SCALE, seed=2025, invalid_rate=0.002)
+        # abuse is rare (≈2,000 victims a year nationally): the sample takes the national volume, so that the
+        # statistics and their suppression are realistic
+        generate_abuse_cases_feed(DEFAULT_LANDING_DIR, scale=1.0, seed=2025, invalid_rate=0.002)
     return DEFAULT_LANDING_DIR
 
 

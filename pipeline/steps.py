@@ -8,7 +8,8 @@ log = logging.getLogger(__name__)
 
 RAW_SUITES = {"y_te_sinh": "raw_y_te_sinh", "y_te_tu_vong": "raw_y_te_tu_vong",
               "y_te_tiem_chung": "raw_y_te_tiem_chung", "y_te_can_do": "raw_y_te_can_do", "dan_so": "raw_dan_so",
-              "giao_duc_hoc_sinh": "raw_giao_duc_hoc_sinh"}
+              "giao_duc_hoc_sinh": "raw_giao_duc_hoc_sinh", "ldxh_tre_em": "raw_ldxh_tre_em",
+              "ldxh_xam_hai": "raw_ldxh_xam_hai"}
 MART_SUITES = ["marts_indicator_values", "marts_nutrition_zscores"]
 
 

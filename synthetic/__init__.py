@@ -5,9 +5,11 @@ Health feeds: ``generate_health_feeds(landing_dir, ...)`` writes ``y_te_sinh`` (
 births file for benchmarks. Command line: ``python -m synthetic health --landing DIR``.
 
 Immunisation doses (``y_te_tiem_chung``, the same children as the births feed) and growth monitoring
-(``y_te_can_do``): ``generate_immunisation_feed`` and ``generate_growth_feed``.
+(``y_te_can_do``): ``generate_immunisation_feed`` and ``generate_growth_feed``. Child affairs (JSON lines):
+``generate_child_register_feed`` (``ldxh_tre_em`` snapshots) and ``generate_abuse_cases_feed`` (``ldxh_xam_hai``).
 """
 
+from synthetic.child_affairs import generate_abuse_cases_feed, generate_child_register_feed
 from synthetic.dan_so import generate_population_feed
 from synthetic.education import EDUCATION_FEED, generate_education_feed
 from synthetic.feeds import DEFAULT_PERIODS, HEALTH_FEEDS, generate_health_feeds, write_births_csv
@@ -24,6 +26,8 @@ __all__ = [
     "Delivery",
     "FileEntry",
     "Manifest",
+    "generate_abuse_cases_feed",
+    "generate_child_register_feed",
     "generate_education_feed",
     "generate_growth_feed",
     "generate_health_feeds",

@@ -52,6 +52,22 @@ def _parser() -> argparse.ArgumentParser:
         extra.add_argument("--provinces", nargs="+", default=None, metavar="NEW_CODE")
         extra.add_argument("--invalid-rate", type=float, default=0.0)
 
+    register = sub.add_parser("register", help="child register snapshots (ldxh_tre_em), JSON lines")
+    register.add_argument("--landing", required=True, type=Path, help="landing directory")
+    register.add_argument("--scale", type=float, default=0.001)
+    register.add_argument("--seed", type=int, default=13)
+    register.add_argument("--snapshot-dates", nargs="+", default=None, metavar="YYYY-MM-DD")
+    register.add_argument("--provinces", nargs="+", default=None, metavar="NEW_CODE")
+    register.add_argument("--invalid-rate", type=float, default=0.0)
+
+    abuse = sub.add_parser("abuse", help="child abuse cases (ldxh_xam_hai), JSON lines")
+    abuse.add_argument("--landing", required=True, type=Path, help="landing directory")
+    abuse.add_argument("--scale", type=float, default=0.001)
+    abuse.add_argument("--seed", type=int, default=13)
+    abuse.add_argument("--periods", nargs="+", default=list(DEFAULT_PERIODS), metavar="YYYY-HN")
+    abuse.add_argument("--provinces", nargs="+", default=None, metavar="NEW_CODE")
+    abuse.add_argument("--invalid-rate", type=float, default=0.0)
+
     births = sub.add_parser("births-file", help="one large valid births CSV (benchmarks)")
     births.add_argument("--out", required=True, type=Path)
     births.add_argument("--rows", required=True, type=int)
@@ -87,6 +103,19 @@ def main(argv: list[str] | None = None) -> int:
             generate = generate_immunisation_feed if args.command == "immunisation" else generate_growth_feed
             manifest = generate(args.landing, scale=args.scale, seed=args.seed, periods=args.periods,
                                 provinces=args.provinces, invalid_rate=args.invalid_rate)
+            for feed in manifest.feeds():
+                t = manifest.totals(feed)
+                print(f"{feed}: {t['files']} files, {t['rows']:,} rows ({t['valid_rows']:,} valid) in {args.landing / feed}")
+        elif args.command in ("register", "abuse"):
+            from synthetic import generate_abuse_cases_feed, generate_child_register_feed
+
+            if args.command == "register":
+                extra = {"snapshot_dates": args.snapshot_dates} if args.snapshot_dates else {}
+                manifest = generate_child_register_feed(args.landing, scale=args.scale, seed=args.seed,
+                                                        provinces=args.provinces, invalid_rate=args.invalid_rate, **extra)
+            else:
+                manifest = generate_abuse_cases_feed(args.landing, scale=args.scale, seed=args.seed, periods=args.periods,
+                                                     provinces=args.provinces, invalid_rate=args.invalid_rate)
             for feed in manifest.feeds():
                 t = manifest.totals(feed)
                 print(f"{feed}: {t['files']} files, {t['rows']:,} rows ({t['valid_rows']:,} valid) in {args.landing / feed}")
