@@ -1,5 +1,7 @@
-"""Make a release: an immutable snapshot of the candidate indicator values, allowed only when the
-quality gate of the same run passed. The previous release stays in place until the new one commits."""
+"""Make a release: an immutable snapshot of the candidate indicator values after disclosure control
+(marts.fct_published_values: small counts of sensitive indicators suppressed, with the reason in
+`suppression`), allowed only when the quality gate of the same run passed. The previous release stays in
+place until the new one commits."""
 
 from __future__ import annotations
 
@@ -11,10 +13,12 @@ import psycopg
 
 from warehouse.connection import connect
 
-CANDIDATES = "marts.fct_indicator_values"
+# The candidates after disclosure control; the quality gate checks marts.fct_indicator_values, the same
+# rows before suppression.
+CANDIDATES = "marts.fct_published_values"
 CATALOGUE = "marts.dim_indicator"
 VALUE_COLUMNS = ("indicator_id, period, period_type, admin_level, admin_code, admin_name, sex, age_group, "
-                 "ethnicity, category, numerator, denominator, value, unit")
+                 "ethnicity, category, numerator, denominator, value, unit, suppression")
 
 
 class PublicationBlocked(RuntimeError):

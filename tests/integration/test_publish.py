@@ -17,10 +17,10 @@ def warehouse(fresh_warehouse):
     with psycopg.connect(fresh_warehouse, autocommit=True) as conn:
         conn.execute("""
             create schema marts;
-            create table marts.fct_indicator_values (
+            create table marts.fct_published_values (
                 indicator_id text, period text, period_type text, admin_level text, admin_code text,
                 admin_name text, sex text, age_group text, ethnicity text, category text,
-                numerator numeric, denominator numeric, value numeric, unit text);
+                numerator numeric, denominator numeric, value numeric, unit text, suppression text);
             create table marts.dim_indicator (
                 indicator_id text, tt13_code text, name_vi text, name_en text, kind text, unit text,
                 unit_label_vi text, multiplier numeric, numerator_definition text, denominator_definition text,
@@ -28,11 +28,11 @@ def warehouse(fresh_warehouse):
             insert into marts.dim_indicator (indicator_id, tt13_code, name_vi, name_en, kind, unit, multiplier) values
                 ('under5_mortality_rate', '0202', 'Tỷ suất chết của trẻ em dưới 5 tuổi', 'Under-five mortality rate',
                  'rate', 'per 1,000 live births', 1000);
-            insert into marts.fct_indicator_values values
+            insert into marts.fct_published_values values
                 ('under5_mortality_rate', '2025', 'year', 'national', 'VN', 'Việt Nam', 'total', 'total', 'total',
-                 'total', 20, 1000, 20, 'per 1,000 live births'),
+                 'total', 20, 1000, 20, 'per 1,000 live births', null),
                 ('under5_mortality_rate', '2025', 'year', 'province', '15', 'Tỉnh Lào Cai', 'total', 'total',
-                 'total', 'total', 3, 100, 30, 'per 1,000 live births');
+                 'total', 'total', 3, 100, 30, 'per 1,000 live births', null);
         """)
         yield conn
 
@@ -73,7 +73,7 @@ def test_release_snapshots_values_and_the_catalogue(warehouse):
 def test_a_failed_gate_leaves_the_previous_release_in_place(warehouse):
     gate(warehouse, "run-1")
     first = create_release("run-1", SUITES)
-    warehouse.execute("update marts.fct_indicator_values set value = 999 where admin_code = '15'")
+    warehouse.execute("update marts.fct_published_values set value = 999 where admin_code = '15'")
     gate(warehouse, "run-2", errors={"marts_indicator_values": 1})
     with pytest.raises(PublicationBlocked):
         create_release("run-2", SUITES)
@@ -88,7 +88,7 @@ def test_unchanged_values_keep_the_release_and_changes_make_a_new_one(warehouse)
     again = create_release("run-2", SUITES)
     assert (again.release_id, again.is_new) == (first.release_id, False)
 
-    warehouse.execute("update marts.fct_indicator_values set numerator = 4, value = 40 where admin_code = '15'")
+    warehouse.execute("update marts.fct_published_values set numerator = 4, value = 40 where admin_code = '15'")
     gate(warehouse, "run-3")
     second = create_release("run-3", SUITES)
     assert second.is_new and second.release_id != first.release_id
@@ -113,6 +113,52 @@ def test_published_columns_are_documented_in_the_database(warehouse):
          where a.attrelid = 'published.indicator_values'::regclass and a.attnum > 0""").fetchall()
     names = [name for name, _ in comments]
     for required in ("release_id", "indicator_id", "period", "period_type", "admin_level", "admin_code", "admin_name",
-                     "sex", "age_group", "ethnicity", "category", "numerator", "denominator", "value", "unit"):
+                     "sex", "age_group", "ethnicity", "category", "numerator", "denominator", "value", "unit",
+                     "suppression"):
         assert required in names
     assert all(description for _, description in comments)
+
+
+def test_a_release_carries_the_suppression_flags(warehouse):
+    """Suppressed rows are published in their place with numerator and value null and the reason; a night whose
+    values are unchanged but whose flags changed makes a new release."""
+    warehouse.execute("""
+        insert into marts.dim_indicator (indicator_id, name_vi, name_en, kind, unit) values
+            ('abused_children', 'Số trẻ em bị xâm hại', 'Abused children', 'count', 'children');
+        insert into marts.fct_published_values values
+            ('abused_children', '2025', 'year', 'province', '15', 'Tỉnh Lào Cai', 'total', 'total', 'total', 'total',
+             11, null, 11, 'children', null),
+            ('abused_children', '2025', 'year', 'province', '15', 'Tỉnh Lào Cai', 'male', 'total', 'total', 'total',
+             null, null, null, 'children', 'primary: fewer than 5'),
+            ('abused_children', '2025', 'year', 'province', '15', 'Tỉnh Lào Cai', 'female', 'total', 'total', 'total',
+             null, null, null, 'children', 'secondary: protects a suppressed cell')""")
+    gate(warehouse, "run-1")
+    first = create_release("run-1", SUITES)
+    assert first.row_count == 5
+    rows = warehouse.execute("""select release_id, sex, numerator, value, suppression from published.indicator_values
+                                 where indicator_id = 'abused_children' order by sex""").fetchall()
+    assert rows == [(first.release_id, "female", None, None, "secondary: protects a suppressed cell"),
+                    (first.release_id, "male", None, None, "primary: fewer than 5"),
+                    (first.release_id, "total", 11, 11, None)]
+    assert warehouse.execute("select count(*) from published.indicator_values where suppression is null"
+                             ).fetchone()[0] == 2 + 1  # the two mortality rows and the total
+
+    warehouse.execute("update marts.fct_published_values set suppression = 'primary: fewer than 3' where sex = 'male'")
+    gate(warehouse, "run-2")
+    second = create_release("run-2", SUITES)
+    assert second.is_new and second.release_id != first.release_id
+    assert warehouse.execute("select suppression from published.indicator_values where sex = 'male'"
+                             ).fetchone() == ("primary: fewer than 3",)
+
+
+def test_bootstrap_adds_the_suppression_column_to_an_older_warehouse(warehouse):
+    """A warehouse whose release_values predates disclosure control gets the column, and the view shows it."""
+    from warehouse.schema import bootstrap
+
+    gate(warehouse, "run-1")
+    release = create_release("run-1", SUITES)
+    warehouse.execute("drop view published.indicator_values; "
+                      "alter table published.release_values drop column suppression")
+    bootstrap()
+    assert warehouse.execute("select count(*), count(suppression) from published.indicator_values"
+                             " where release_id = %s", (release.release_id,)).fetchone() == (2, 0)

@@ -73,7 +73,7 @@ def _create_candidates(conn: psycopg.Connection) -> None:
         create table reference.province_conversion_2025 (
             old_province_code text, old_province_name text, new_province_code text, new_province_name text);
         create table marts.dim_indicator (
-            indicator_id text primary key, name_vi text, name_en text, unit text, multiplier numeric,
+            indicator_id text primary key, name_vi text, name_en text, kind text, unit text, multiplier numeric,
             plausible_min numeric, plausible_max numeric, bounds_min_denominator numeric, flag_above numeric,
             flag_reason text, numerator_within_denominator boolean);
         create table marts.dim_indicator_bounds (
@@ -361,7 +361,7 @@ def test_a_check_that_cannot_be_evaluated_blocks(warehouse):
     assert outcome.blocked
     failed = _failed(outcome, "marts_indicator_values")
     assert set(failed) == {"numerator within denominator", "value within plausible bounds",
-                           "value above the level the catalogue flags"}
+                           "value above the level the catalogue flags", "counts do not jump between consecutive periods"}
     for check in failed.values():
         [message] = check.messages
         assert message.startswith(f"{check.severity}: {check.expectation} could not be evaluated: ")

@@ -39,6 +39,10 @@ create table if not exists published.release_values (
     primary key (release_id, indicator_id, period, admin_level, admin_code, sex, age_group, ethnicity, category)
 );
 comment on table published.release_values is 'Indicator values of every release (history). Most users want published.indicator_values, the latest release.';
+-- Disclosure control (marts.fct_published_values): added after the first releases, so added here for
+-- warehouses that have the table already; rows of earlier releases have it null (nothing was suppressed).
+alter table published.release_values add column if not exists suppression text;
+comment on column published.release_values.suppression is 'Why numerator and value are withheld (null when published): ''primary: fewer than N'' (a small count of a sensitive indicator at commune level or in a breakdown), ''secondary: protects a suppressed cell'' (withheld so a suppressed cell cannot be recovered from its total and the other cells), ''primary: basis count unknown''.';
 
 create table if not exists published.release_indicators (
     release_id            text not null references published.releases (release_id),
@@ -84,7 +88,7 @@ create or replace view published.indicator_values as
 select
     v.release_id, v.indicator_id, i.name_vi as indicator_name_vi, i.name_en as indicator_name_en,
     v.period, v.period_type, v.admin_level, v.admin_code, v.admin_name, v.sex, v.age_group,
-    v.ethnicity, v.category, v.numerator, v.denominator, v.value, v.unit
+    v.ethnicity, v.category, v.numerator, v.denominator, v.value, v.unit, v.suppression
 from published.release_values as v
 join published.latest_release as r using (release_id)
 left join published.release_indicators as i using (release_id, indicator_id);
@@ -102,10 +106,11 @@ comment on column published.indicator_values.sex is 'total, male or female (birt
 comment on column published.indicator_values.age_group is 'Age group, total where not broken down.';
 comment on column published.indicator_values.ethnicity is 'kinh or minority, total where not broken down.';
 comment on column published.indicator_values.category is 'Indicator-specific category, total where not broken down.';
-comment on column published.indicator_values.numerator is 'Summed numerator (for a count indicator, the count).';
-comment on column published.indicator_values.denominator is 'Summed denominator; null for counts.';
-comment on column published.indicator_values.value is 'numerator × multiplier / denominator for rates, the count for counts; null when the denominator is 0.';
+comment on column published.indicator_values.numerator is 'Summed numerator (for a count indicator, the count); null when suppressed (see suppression).';
+comment on column published.indicator_values.denominator is 'Summed denominator; null for counts, and withheld with a suppressed rate whose basis is its denominator.';
+comment on column published.indicator_values.value is 'numerator × multiplier / denominator for rates, the count for counts; null when the denominator is 0 or the value is suppressed (see suppression).';
 comment on column published.indicator_values.unit is 'Unit of value, e.g. per 1,000 live births.';
+comment on column published.indicator_values.suppression is 'Null when the value is published. Otherwise why numerator and value are withheld to protect children (small counts of sensitive indicators such as abuse): ''primary: fewer than N'' (a count of 1 to N − 1 at commune level or in a breakdown), ''secondary: protects a suppressed cell'' (withheld so a suppressed cell cannot be worked out from its total and the other cells), ''primary: basis count unknown''. The row keeps its place; a rate whose basis is its denominator has the denominator withheld too.';
 
 create or replace view published.indicators as
 select i.* from published.release_indicators as i join published.latest_release as r using (release_id);

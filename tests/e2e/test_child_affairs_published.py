@@ -1,0 +1,181 @@
+"""End to end: the child register and abuse cases through the real Airflow DAG. Published totals equal an
+independent computation from the JSON-lines files; small counts are suppressed with no single suppressed
+cell left to recover by subtraction; and no personal ID, pseudonym, name or birth date reaches marts or
+published."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pytest
+from landing_reader import completed_years, current_province, periods_of, to_current_province
+
+from pipeline.airflow_local import run_dag
+from synthetic import generate_abuse_cases_feed, generate_child_register_feed
+
+pytestmark = pytest.mark.e2e
+
+PROVINCES = ("01", "15")
+PERIODS = ("2024-H1", "2024-H2", "2025-H1", "2025-H2")
+
+
+def _objects(landing: Path, feed: str, quarantined: set | None):
+    """The objects of a feed's files; without `quarantined`, every line that parses (for the scan)."""
+    for path in sorted((landing / feed).iterdir()):
+        with open(path, encoding="utf-8-sig") as handle:
+            for line, text in enumerate(handle, start=1):
+                if not text.strip() or (quarantined is not None and (path.name, line) in quarantined):
+                    continue
+                try:
+                    item = json.loads(text)
+                except json.JSONDecodeError:
+                    if quarantined is not None:
+                        raise
+                    continue
+                if isinstance(item, dict):
+                    yield item
+
+
+def _register_expected(landing, quarantined, to_new):
+    """(indicator, period, area) -> (numerator, denominator) from each province's latest snapshot."""
+    snapshots = defaultdict(list)  # (own province, snapshot date) -> children
+    for child in _objects(landing, "ldxh_tre_em", quarantined):
+        snapshots[(child["ma_tinh"], child["ngay_cap_nhat"])].append(child)
+    chosen = {}  # (period, own province) -> latest snapshot date
+    for province, snapshot in snapshots:
+        for period in periods_of(date.fromisoformat(snapshot)):
+            chosen[(period, province)] = max(chosen.get((period, province), ""), snapshot)
+    post = {(period, province) for (period, province), snapshot in chosen.items() if snapshot >= "2025-07-01"}
+    counts = defaultdict(Counter)
+    for (period, province), snapshot in chosen.items():
+        day = date.fromisoformat(snapshot)
+        current = current_province(province, day, to_new)
+        if day < date(2025, 7, 1) and (period, current) in post:
+            continue  # the new province's own snapshot of the period is used instead
+        for child in snapshots[(province, snapshot)]:
+            age = completed_years(date.fromisoformat(child["ngay_sinh"]), day)
+            groups = bool(child["hcdb"])
+            for area in (current, "VN"):
+                c = counts[(period, area)]
+                c["children"] += 1
+                c["special"] += groups
+                c["assisted"] += groups and child["tro_giup"]["duoc_tro_giup"]
+                c["aged_5_15"] += 5 <= age <= 15
+                c["labour"] += 5 <= age <= 15 and child["lao_dong"] == "trai_quy_dinh"
+    expected = {}
+    for (period, area), c in counts.items():
+        expected[("special_circumstances_rate", period, area)] = (c["special"], c["children"])
+        expected[("special_circumstances_assisted_rate", period, area)] = (c["assisted"], c["special"])
+        expected[("child_labour_rate", period, area)] = (c["labour"], c["aged_5_15"])
+    return expected
+
+
+def _abuse_expected(landing, quarantined, to_new):
+    children, cases, offenders = defaultdict(set), Counter(), Counter()
+    for case in _objects(landing, "ldxh_xam_hai", quarantined):
+        day = date.fromisoformat(case["ngay_phat_hien"])
+        current = current_province(case["ma_tinh"], day, to_new)
+        for period in periods_of(day):
+            for area in (current, "VN"):
+                cases[(period, area)] += 1
+                offenders[(period, area)] += case["so_doi_tuong"]
+                for number, victim in enumerate(case["nan_nhan"], start=1):
+                    children[(period, area)].add(victim.get("ma_dinh_danh") or f"{case['ma_vu']}:{number}")
+    expected = {}
+    for key in cases:
+        expected[("abused_children", *key)] = (len(children[key]), None)
+        expected[("abuse_cases", *key)] = (cases[key], None)
+        expected[("abuse_offenders", *key)] = (offenders[key], None)
+    return expected
+
+
+def _personal_values(landing):
+    ids, names, births = set(), set(), set()
+    for child in _objects(landing, "ldxh_tre_em", None):
+        ids.add(str(child.get("ma_dinh_danh")))
+        names.add(str(child.get("ho_ten")))
+        births.add(str(child.get("ngay_sinh")))
+    for case in _objects(landing, "ldxh_xam_hai", None):
+        for victim in case.get("nan_nhan") or []:
+            if isinstance(victim, dict) and victim.get("ma_dinh_danh"):
+                ids.add(str(victim["ma_dinh_danh"]))
+    return ids, names, births
+
+
+def test_child_affairs_publish_protected_values_that_match_the_files(fresh_warehouse, tmp_path):
+    landing = tmp_path / "landing"
+    generate_child_register_feed(landing, scale=0.005, seed=17, provinces=PROVINCES, invalid_rate=0.005)
+    generate_abuse_cases_feed(landing, scale=1.0, seed=17, periods=PERIODS, provinces=PROVINCES, invalid_rate=0.01)
+    assert run_dag(fresh_warehouse, landing, airflow_home=tmp_path / "airflow") == 0
+
+    with psycopg.connect(fresh_warehouse) as conn:
+        quarantined = {(name, line) for name, line in conn.execute(
+            "select file_name, line_number from quarantine.rejected_rows")}
+        rows = conn.execute(
+            """select indicator_id, period, admin_level, admin_code, sex, age_group, category, numerator, denominator,
+                      value, suppression
+                 from published.indicator_values""").fetchall()
+        rules = dict(conn.execute("select indicator_id, min_count from reference.disclosure_rules").fetchall())
+        ids, names, births = _personal_values(landing)
+        leaks = _scan(conn, ids | names, births)
+
+    to_new = to_current_province()
+    totals = {(ind, period, code): (num, den) for ind, period, level, code, sex, age, cat, num, den, _, _ in rows
+              if level in ("national", "province") and sex == "total" and age == "total" and cat == "total"}
+    expected = {**_register_expected(landing, quarantined, to_new), **_abuse_expected(landing, quarantined, to_new)}
+    for key, (numerator, denominator) in expected.items():
+        assert key in totals, key
+        assert totals[key][0] == numerator and (denominator is None or totals[key][1] == denominator), key
+    assert len(expected) > 40
+
+    # Disclosure control: no small count of a sensitive indicator at commune level or in a breakdown...
+    sensitive = [row for row in rows if row[0] in rules]
+    exposed = [row for row in sensitive if row[10] is None and row[7] is not None and 0 < row[7] < rules[row[0]]
+               and (row[2] == "commune" or any(part != "total" for part in row[4:7]))
+               and row[0] in ("abused_children", "abuse_cases", "children_special_circumstances", "child_labourers")]
+    assert exposed == []
+    suppressed = [row for row in sensitive if row[10] is not None]
+    assert suppressed and all(row[7] is None and row[9] is None for row in suppressed)
+    assert any(row[10].startswith("secondary") for row in suppressed)
+    # ... and no total with its sex breakdown (total, male, female) has exactly one suppressed cell, which
+    # could be recovered by subtraction
+    by_sex = defaultdict(dict)
+    for ind, period, level, code, sex, age, cat, num, _, _, flag in sensitive:
+        if age == "total" and not cat.startswith("hinh_thuc:"):
+            by_sex[(ind, period, level, code, cat)][sex] = flag
+    groups = {key: cells for key, cells in by_sex.items() if "total" in cells and len(cells) > 1}
+    exposed_groups = {key: cells for key, cells in groups.items() if sum(flag is not None for flag in cells.values()) == 1}
+    assert groups and exposed_groups == {}
+
+    assert leaks == []
+
+
+def _scan(conn, values: set[str], births: set[str]) -> list[str]:
+    """Every column of every table and view in marts and published: no personal ID, name or pseudonym as a
+    value, and no column that could hold a birth date (a date column holding one of the children's)."""
+    leaks = []
+    columns = conn.execute(
+        """select table_schema, table_name, column_name, data_type from information_schema.columns
+            where table_schema in ('marts', 'published') order by 1, 2, 3""").fetchall()
+    for schema, table, column, data_type in columns:
+        relation = f'"{schema}"."{table}"'
+        if data_type in ("text", "character varying", "jsonb", "json", "ARRAY"):
+            hit = conn.execute(
+                f"""select count(*) from {relation}
+                     where "{column}"::text = any(%s) or "{column}"::text ~ '[0-9a-f]{{64}}'""",
+                (list(values),)).fetchone()[0]
+            if hit:
+                leaks.append(f"{schema}.{table}.{column}: {hit} personal value(s)")
+        elif data_type == "date" and "birth" in column:
+            leaks.append(f"{schema}.{table}.{column}: a birth date column")
+        elif data_type == "date":
+            hit = conn.execute(f'select count(*) from {relation} where "{column}"::text = any(%s)'
+                               f" and {relation}.\"{column}\" < date '2025-01-01' - interval '1 year'",
+                               (list(births),)).fetchone()[0]
+            if hit and (schema, table) not in (("marts", "dim_period"), ("marts", "dim_indicator")):
+                leaks.append(f"{schema}.{table}.{column}: {hit} value(s) equal to a child's birth date")
+    return leaks
