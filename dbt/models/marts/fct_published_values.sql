@@ -19,7 +19,8 @@
 --     in var('disclosure_non_additive_category_prefixes') are skipped: a child counted in several forms
 --     of abuse makes the forms sum to more than the total, so nothing is recovered by subtraction;
 --   * an area and the areas in it, breakdowns equal: a province and its communes, the nation and its
---     provinces (a suppressed province breakdown is otherwise the national one minus the other provinces).
+--     provinces (a suppressed province breakdown is otherwise the national one minus the other provinces);
+--   * a year and its two half-years, unit and breakdowns equal (a year's count of cases is H1 + H2).
 -- A group with exactly one suppressed cell gives that cell away: a child as the total minus the other
 -- children, a suppressed total as the sum of its children (a commune suppressed to protect its neighbour,
 -- rebuilt from its published sex breakdown). While some group has exactly one suppressed cell, total
@@ -165,6 +166,17 @@ children as (
         child.cell_id as child_id
     from cells as child
     where child.admin_level = 'province'
+
+    union all
+
+    -- a year and its two half-years: a flow (cases, fines) is H1 + H2, a distinct count nearly so, and a
+    -- stock (the register) equals its H2: a suppressed half-year must not be the year minus the other one
+    select
+        {{ disclosure_cell_key('child', 'child.basis_indicator', {'period': 'left(child.period, 4)'}) }} as total_key,
+        'period' as grouping,
+        child.cell_id as child_id
+    from cells as child
+    where child.period ~ '^\d{4}-H[12]$'
 
 ),
 
