@@ -1,8 +1,8 @@
 -- Register measures per period, level (national, province, commune), unit, sex and category: children in
 -- the register (under 16), in special circumstances (category = the group letter a–o, or total: a child
 -- in several groups counts once in the total and once in each group), assisted, aged 5–15 and in child
--- labour against the law (trai_quy_dinh). A commune's figures before the reform are kept only where the
--- commune is comparable.
+-- labour against the law (trai_quy_dinh). Groups are published for the nation and provinces; communes get
+-- their totals only. A commune's figures before the reform are kept only where the commune is comparable.
 with children as (
 
     select * from {{ ref('int_child_register__period_children') }}
@@ -83,7 +83,8 @@ communes as (
         sum(children_5_15) as children_5_15,
         sum(child_labourers) as child_labourers
     from events
-    where current_commune_code is not null
+    -- communes: totals only; a commune's figures by group would be almost all small counts, suppressed
+    where current_commune_code is not null and category = 'total'
     group by period, period_type, category, current_commune_code, grouping sets ((), (sex))
 
 ),
@@ -116,7 +117,7 @@ completed as (
     left join summed as groups
         on groups.period = totals.period and groups.admin_level = totals.admin_level
         and groups.admin_code = totals.admin_code and groups.sex = totals.sex and groups.category = letters.category
-    where totals.category = 'total'
+    where totals.category = 'total' and totals.admin_level <> 'commune'
     union all
     select * from summed where category = 'total'
 
