@@ -5,7 +5,7 @@ TOOLS := .warehouse/tools
 UV := $(TOOLS)/bin/uv
 PY := .venv/bin/python
 
-.PHONY: install run test test-fast db-url psql stop bench docs clean
+.PHONY: install run test test-fast db-url psql stop bench docs clean approve revisions
 
 $(UV):
 	@$(PYTHON) -m venv $(TOOLS)
@@ -23,8 +23,14 @@ test: install  ## the whole test suite: unit, integration (real PostgreSQL, dbt,
 test-fast: install  ## unit tests only
 	$(PY) -m pytest -m "not integration and not e2e"
 
-db-url: install  ## print a connection URL psql accepts (ROLE=report_reader|analyst|loader: as that role)
+db-url: install  ## print a connection URL psql accepts (ROLE=report_reader|analyst|approver|loader: as that role)
 	@$(PY) -m warehouse url$(if $(ROLE), --role $(ROLE))
+
+approve: install  ## sign off a period: PERIOD=2025-H1 [PROVINCE=15 | ALL=1] BY="name" [NOTE="..."] [FORCE=1] [RELEASE=id]
+	@$(PY) -m publish approve --period "$(PERIOD)" --by "$(BY)"$(if $(PROVINCE), --province "$(PROVINCE)")$(if $(NOTE), --note "$(NOTE)")$(if $(filter 1,$(FORCE)), --force)$(if $(filter 1,$(ALL)), --all)$(if $(RELEASE), --release "$(RELEASE)")
+
+revisions: install  ## approved values that the latest release changes (pending revisions) [PERIOD=2025-H1]
+	@$(PY) -m publish revisions$(if $(PERIOD), --period "$(PERIOD)")
 
 psql: install  ## open psql on the warehouse
 	$(PY) -m warehouse psql

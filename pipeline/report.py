@@ -34,26 +34,36 @@ def run_summary(conn: psycopg.Connection, run_id: str | None) -> str:
             "and status = 'rejected' order by batch_id", (run_id,)):
         lines.append(f"    rejected {feed}/{name}: {reason}")
     failures = conn.execute(
-        """select suite, expectation, admin_code, period, severity from audit.quality_results
-            where run_id is not distinct from %s and not success order by severity, suite limit 20""",
+        """select suite, expectation, admin_code, period, severity, pinned from audit.quality_results
+            where run_id is not distinct from %s and not success order by severity, pinned, suite limit 20""",
         (run_id,),
     ).fetchall() if _has_table(conn, "audit.quality_results") else []
     if failures:
-        lines.append("  Quality checks that failed:")
-        for suite, expectation, admin_code, period, severity in failures:
-            where = ", ".join(p for p in (f"province {admin_code}" if admin_code else "", f"period {period}" if period else "") if p)
-            lines.append(f"    {severity}: {suite} / {expectation}{' — ' + where if where else ''}")
-    release = conn.execute("select release_id, run_id, row_count, created_at from published.latest_release").fetchone() \
-        if _has_table(conn, "published.releases") else None
+        lines.append("  Quality checks that failed (error: blocks the release; error, withheld: withholds the values "
+                     "it names; warning: reported):")
+        for suite, expectation, admin_code, period, severity, pinned in failures:
+            where = ", ".join(p for p in (f"unit {admin_code}" if admin_code else "", f"period {period}" if period else "") if p)
+            label = "error, withheld" if severity == "error" and pinned else severity
+            lines.append(f"    {label}: {suite} / {expectation}{' — ' + where if where else ''}")
+    release = conn.execute(
+        "select release_id, run_id, row_count, created_at, coalesce(withheld_count, 0), coalesce(withheld, '[]'::jsonb)"
+        " from published.latest_release").fetchone() if _has_table(conn, "published.releases") else None
     if release is None:
         lines.append("  No release is published yet.")
         return "\n".join(lines)
-    release_id, release_run, row_count, created_at = release
+    release_id, release_run, row_count, created_at, withheld_count, withheld = release
     made_now = release_run == run_id
     lines.append(f"  Release: {release_id} ({row_count} values, {created_at:%Y-%m-%d %H:%M} UTC)"
                  + ("" if made_now else " — made by an earlier run; this run published no new release"))
+    if withheld_count:
+        lines.append(f"  Withheld by failed quality checks: {withheld_count} value(s), with what aggregates them:")
+        for group in withheld[:WITHHELD_SHOWN]:
+            lines.append("    " + withheld_line(group))
+        if len(withheld) > WITHHELD_SHOWN:
+            lines.append(f"    ... and {len(withheld) - WITHHELD_SHOWN} more (published.releases.withheld)")
     headline = conn.execute(
-        """select period, indicator_id, value, unit from published.indicator_values
+        """select period, indicator_id, value, unit, withheld, suppression, is_preliminary
+             from published.indicator_values
             where admin_level = 'national' and sex = 'total' and age_group = 'total' and ethnicity = 'total'
               and category = 'total' and period_type = 'year' and indicator_id = any(%s)
             order by period, indicator_id""",
@@ -61,10 +71,30 @@ def run_summary(conn: psycopg.Connection, run_id: str | None) -> str:
     ).fetchall()
     if headline:
         lines.append("  Headline values (Việt Nam, total):")
-        for period, indicator, value, unit in headline:
-            shown = f"{value:,.0f}" if unit in ("births", "deaths", "children", "pupils") else f"{value:.2f}"
-            lines.append(f"    {period}  {indicator:<24} {shown:>10} {unit}")
+        for period, indicator, value, unit, withheld_reason, suppression, preliminary in headline:
+            shown = format_value(value, unit, withheld_reason, suppression)
+            lines.append(f"    {period}  {indicator:<24} {shown:>10} {unit}" + ("  (preliminary)" if preliminary else ""))
     return "\n".join(lines)
+
+
+WITHHELD_SHOWN = 20
+COUNT_UNITS = ("births", "deaths", "children", "pupils", "cases", "persons", "VND")
+
+
+def withheld_line(group: dict) -> str:
+    """One withheld group: indicator, unit, period, breakdown, the check and what it saw, how many values."""
+    unit = "Việt Nam" if group.get("admin_level") == "national" else f"{group.get('admin_level')} {group.get('admin_code')}"
+    breakdown = ", ".join(f"{key} {group[key]}" for key in ("sex", "age_group", "ethnicity", "category")
+                          if group.get(key) not in (None, "total"))
+    where = ", ".join(part for part in (group.get("indicator_id"), unit, group.get("period"), breakdown) if part)
+    return f"{where}: {group.get('check')}: {group.get('detail', '')} ({group.get('values_withheld', 0)} value(s))"
+
+
+def format_value(value, unit: str, withheld: str | None = None, suppression: str | None = None) -> str:
+    """A value for the console; a null value says why it is missing."""
+    if value is None:
+        return "withheld" if withheld else "suppressed" if suppression else "n/a"
+    return f"{value:,.0f}" if unit in COUNT_UNITS else f"{value:.2f}"
 
 
 def _has_table(conn: psycopg.Connection, name: str) -> bool:

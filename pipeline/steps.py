@@ -14,7 +14,8 @@ MART_SUITES = ["marts_indicator_values", "marts_nutrition_zscores"]
 
 
 class QualityGateFailed(RuntimeError):
-    """An error-level check failed: the run stops and the previous release stays published."""
+    """An error-level check that cannot be pinned to values failed: the run stops and the previous release
+    stays published. (Failures pinned to values do not stop it: the release withholds those values.)"""
 
 
 def ingest(feed: str, run_id: str) -> dict:
@@ -40,7 +41,12 @@ def validate(suites: list[str], run_id: str) -> None:
     for message in outcome.messages:
         log.warning(message)
     if outcome.blocked:
-        raise QualityGateFailed("quality gate failed:\n" + "\n".join(m for m in outcome.messages if m.startswith("error")))
+        blocking = [m for suite in outcome.suites for check in suite.checks
+                    if not check.success and check.severity == "error" and not check.pinned for m in check.messages]
+        raise QualityGateFailed("quality gate failed:\n" + "\n".join(blocking))
+    if outcome.withholding:
+        log.warning("%d error-level check(s) failed for named values: the release will withhold them and the "
+                    "values that aggregate them", len(outcome.withholding))
 
 
 def load_reference() -> None:
@@ -66,4 +72,13 @@ def publish(run_id: str) -> str:
                  ", ".join(release.periods))
     else:
         log.info("published release %s stays: the values have not changed", release.release_id)
+    for item in release.withheld:
+        log.warning("withheld %s value(s): %s", item.get("values_withheld"), _withheld_text(item))
     return release.release_id
+
+
+def _withheld_text(item: dict) -> str:
+    where = ", ".join(str(item[key]) for key in ("indicator_id", "admin_level", "admin_code", "period") if key in item)
+    breakdown = ", ".join(f"{key} {item[key]}" for key in ("sex", "age_group", "ethnicity", "category")
+                          if item.get(key) not in (None, "total"))
+    return f"{where}{', ' + breakdown if breakdown else ''}: {item.get('check')}: {item.get('detail', '')}"

@@ -1,16 +1,23 @@
 """Make a release: an immutable snapshot of the candidate indicator values after disclosure control
 (marts.fct_published_values: small counts of sensitive indicators suppressed, with the reason in
-`suppression`), allowed only when the quality gate of the same run passed. The previous release stays in
-place until the new one commits."""
+`suppression`).
+
+The quality gate of the same run decides: a suite that did not run, or an error-level failure that cannot
+be pinned to values, blocks the release (the previous one stays in place). An error-level failure pinned to
+values withholds those values and what aggregates them (publish.withholding); everything else is released.
+Every release is provisional; statisticians approve periods afterwards (published.approve)."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import psycopg
 
+from publish.deliveries import record_deliveries
+from publish.periods import record_periods
+from publish.withholding import CANDIDATES_TABLE, UnresolvedPins, as_json, build_candidates, withheld_summary
 from warehouse.connection import connect
 
 # The candidates after disclosure control; the quality gate checks marts.fct_indicator_values, the same
@@ -18,7 +25,7 @@ from warehouse.connection import connect
 CANDIDATES = "marts.fct_published_values"
 CATALOGUE = "marts.dim_indicator"
 VALUE_COLUMNS = ("indicator_id, period, period_type, admin_level, admin_code, admin_name, sex, age_group, "
-                 "ethnicity, category, numerator, denominator, value, unit, suppression")
+                 "ethnicity, category, numerator, denominator, value, unit, suppression, withheld, province_code")
 
 
 class PublicationBlocked(RuntimeError):
@@ -31,22 +38,34 @@ class Release:
     row_count: int
     periods: list[str]
     is_new: bool = True  # False when the candidates equal the latest release, which then stays
+    withheld: list[dict] = field(default_factory=list)  # the pinned failures and how many values each withheld
+
+    @property
+    def withheld_count(self) -> int:
+        return sum(item.get("values_withheld", 0) for item in self.withheld)
 
 
-def _same_as_latest(conn: psycopg.Connection) -> tuple[str, int, list[str]] | None:
-    """The latest release, if the candidate values are exactly its values (a night without new data)."""
-    latest = conn.execute("select release_id, row_count, periods from published.latest_release").fetchone()
+def _same_as_latest(conn: psycopg.Connection) -> tuple | None:
+    """The latest release, if the candidate values are exactly its values and its periods are still as
+    preliminary as they were (a night without new data)."""
+    latest = conn.execute(
+        "select release_id, row_count, periods, coalesce(withheld, '[]'::jsonb) from published.latest_release"
+    ).fetchone()
     if latest is None:
         return None
     differs = conn.execute(
         f"""select exists (
-                (select {VALUE_COLUMNS} from {CANDIDATES}
+                (select {VALUE_COLUMNS} from {CANDIDATES_TABLE}
                  except all
                  select {VALUE_COLUMNS} from published.release_values where release_id = %(id)s)
                 union all
                 (select {VALUE_COLUMNS} from published.release_values where release_id = %(id)s
                  except all
-                 select {VALUE_COLUMNS} from {CANDIDATES}))""",
+                 select {VALUE_COLUMNS} from {CANDIDATES_TABLE}))
+            or exists (
+                select 1 from published.release_periods as r
+                  join marts.dim_period as p using (period)
+                 where r.release_id = %(id)s and r.is_preliminary <> (p.end_date >= current_date))""",
         {"id": latest[0]},
     ).fetchone()[0]
     return None if differs else latest
@@ -54,18 +73,26 @@ def _same_as_latest(conn: psycopg.Connection) -> tuple[str, int, list[str]] | No
 
 def _gate_results(conn: psycopg.Connection, run_id: str, required_suites: list[str]) -> dict:
     rows = conn.execute(
-        """select distinct on (suite) suite, quality_run_id, success, error_failures, warning_failures
+        """select distinct on (suite) suite, quality_run_id, success, error_failures,
+                  coalesce(blocking_failures, error_failures), warning_failures
              from audit.quality_runs where run_id = %s order by suite, quality_run_id desc""",
         (run_id,),
     ).fetchall()
-    latest = {suite: (run, success, errors, warnings) for suite, run, success, errors, warnings in rows}
+    latest = {suite: row for suite, *row in rows}
     missing = [suite for suite in required_suites if suite not in latest]
     if missing:
         raise PublicationBlocked(f"run {run_id}: quality suites not run: {', '.join(missing)}")
-    failing = [suite for suite in required_suites if latest[suite][2] > 0]
+    failing = [suite for suite in required_suites if latest[suite][3] > 0]
     if failing:
-        raise PublicationBlocked(f"run {run_id}: error-level checks failed in {', '.join(failing)}")
-    return {suite: {"quality_run_id": latest[suite][0], "warnings": latest[suite][3]} for suite in required_suites}
+        messages = [message for (message,) in conn.execute(
+            """select message from audit.quality_results
+                where quality_run_id = any(%s) and not success and severity = 'error' and not pinned
+                order by quality_result_id limit 10""",
+            ([latest[suite][0] for suite in failing],))]
+        raise PublicationBlocked(f"run {run_id}: error-level checks that cannot be pinned to values failed in "
+                                 f"{', '.join(failing)}" + "".join(f"\n  {m}" for m in messages if m))
+    return {suite: {"quality_run_id": latest[suite][0], "warnings": latest[suite][4],
+                    "errors_pinned": latest[suite][2]} for suite in required_suites}
 
 
 def _next_release_id(conn: psycopg.Connection, now: datetime) -> str:
@@ -79,34 +106,46 @@ def create_release(run_id: str, required_suites: list[str]) -> Release:
         # One release at a time: concurrent runs queue here rather than racing for an id.
         conn.execute("select pg_advisory_xact_lock(hashtext('child-stats-release'))")
         quality = _gate_results(conn, run_id, required_suites)
+        try:
+            build_candidates(conn, run_id, CANDIDATES)
+        except UnresolvedPins as exc:
+            raise PublicationBlocked(f"run {run_id}: {exc}") from None
+        withheld = withheld_summary(conn)
         unchanged = _same_as_latest(conn)
         if unchanged is not None:
-            release_id, row_count, periods = unchanged
-            return Release(release_id, row_count, list(periods), is_new=False)
+            release_id, row_count, periods, latest_withheld = unchanged
+            return Release(release_id, row_count, list(periods), is_new=False, withheld=list(latest_withheld))
         now = datetime.now(timezone.utc)
         release_id = _next_release_id(conn, now)
-        counts = dict(conn.execute(f"select indicator_id, count(*) from {CANDIDATES} group by 1 order by 1").fetchall())
-        periods = [p for (p,) in conn.execute(f"select distinct period from {CANDIDATES} order by 1")]
+        counts = dict(conn.execute(f"select indicator_id, count(*) from {CANDIDATES_TABLE} group by 1 order by 1").fetchall())
+        periods = [p for (p,) in conn.execute(f"select distinct period from {CANDIDATES_TABLE} order by 1")]
+        withheld_count = conn.execute(f"select count(*) from {CANDIDATES_TABLE} where withheld is not null").fetchone()[0]
         batches = conn.execute(
             """select feed, array_agg(batch_id order by batch_id) from audit.load_batches
                 where status = 'loaded' group by feed""").fetchall()
         conn.execute(
             """insert into published.releases (release_id, created_at, run_id, periods, row_count, row_counts,
-                                               quality_results, source_batches)
-               values (%s, %s, %s, %s, %s, %s, %s, %s)""",
+                                               quality_results, source_batches, withheld_count, withheld)
+               values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
             (release_id, now, run_id, periods, sum(counts.values()), json.dumps(counts), json.dumps(quality),
-             json.dumps(dict(batches))),
+             json.dumps(dict(batches)), withheld_count, as_json(withheld)),
         )
         conn.execute(
             f"insert into published.release_values (release_id, {VALUE_COLUMNS}) "
-            f"select %s, {VALUE_COLUMNS} from {CANDIDATES}",
+            f"select %s, {VALUE_COLUMNS} from {CANDIDATES_TABLE}",
             (release_id,),
         )
         conn.execute(
             f"""insert into published.release_indicators
+                    (release_id, indicator_id, tt13_code, name_vi, name_en, kind, unit, unit_label_vi, multiplier,
+                     numerator_definition, denominator_definition, responsible_agency, legal_basis, notes,
+                     source_feeds)
                 select %s, indicator_id, tt13_code, name_vi, name_en, kind, unit, unit_label_vi, multiplier,
-                       numerator_definition, denominator_definition, responsible_agency, legal_basis, notes
+                       numerator_definition, denominator_definition, responsible_agency, legal_basis, notes,
+                       source_feeds
                   from {CATALOGUE}""",
             (release_id,),
         )
-    return Release(release_id, sum(counts.values()), periods)
+        record_periods(conn, release_id, now.date(), CANDIDATES_TABLE)
+        record_deliveries(conn, release_id)
+    return Release(release_id, sum(counts.values()), periods, withheld=withheld)

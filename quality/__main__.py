@@ -1,5 +1,6 @@
 """`python -m quality SUITE [SUITE ...] [--run-id ID]` — run data-quality suites; exit 1 when an
-error-level check failed (publication is blocked), 0 otherwise (warnings are printed, not blocking)."""
+error-level check failed that cannot be pinned to values (publication is blocked), 0 otherwise: warnings
+and error-level failures pinned to values (the release will withhold those values) are printed."""
 
 from __future__ import annotations
 
@@ -25,10 +26,17 @@ def main(argv: list[str] | None = None) -> int:
     for message in outcome.messages:
         print(message)
     for suite in outcome.suites:
-        print(f"{suite.suite}: {len(suite.checks)} checks, {suite.error_failures} error(s), "
+        print(f"{suite.suite}: {len(suite.checks)} checks, {suite.error_failures} error(s) "
+              f"({suite.blocking_failures} blocking), "
               f"{suite.warning_failures} warning(s) failed in {suite.seconds:.1f} s "
               f"(audit.quality_runs {suite.quality_run_id}, run {suite.run_id})")
-    print("quality gate: " + ("BLOCKED (an error-level check failed)" if outcome.blocked else "passed"))
+    if outcome.blocked:
+        print("quality gate: BLOCKED (an error-level check failed that cannot be pinned to values)")
+    elif outcome.withholding:
+        print(f"quality gate: passed; {len(outcome.withholding)} error-level check(s) failed for named values, "
+              "which the release will withhold (with what aggregates them)")
+    else:
+        print("quality gate: passed")
     return 1 if outcome.blocked else 0
 
 

@@ -54,7 +54,8 @@ class Validator:
         # FailingRows fetches them for the checks that failed.
         result = definition.run(expectation_parameters=parameters,
                                 result_format={"result_format": "SUMMARY", "partial_unexpected_count": 0})
-        return check_results(definition.suite, result, FailingRows(definition, suite.index_columns, parameters))
+        return check_results(definition.suite, result, FailingRows(definition, suite.index_columns, parameters),
+                             suite.pin_keys)
 
 
 class FailingRows:

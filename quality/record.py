@@ -18,18 +18,19 @@ def record_suite_run(conn: psycopg.Connection, run_id: str, suite: str, started_
     """Insert the run and one result row per check, or per failing (admin_code, period); one transaction,
     so a crash never leaves a run that looks complete."""
     errors = sum(1 for check in checks if not check.success and check.severity == "error")
+    blocking = sum(1 for check in checks if not check.success and check.severity == "error" and not check.pinned)
     warnings = sum(1 for check in checks if not check.success and check.severity == "warning")
     with conn.transaction():
         (quality_run_id,) = conn.execute(
             """insert into audit.quality_runs (run_id, suite, started_at, finished_at, success,
-                                               error_failures, warning_failures)
-               values (%s, %s, %s, %s, %s, %s, %s) returning quality_run_id""",
-            (run_id, suite, started_at, finished_at, errors == 0, errors, warnings),
+                                               error_failures, blocking_failures, warning_failures)
+               values (%s, %s, %s, %s, %s, %s, %s, %s) returning quality_run_id""",
+            (run_id, suite, started_at, finished_at, errors == 0, errors, blocking, warnings),
         ).fetchone()
         rows = []
         for check in checks:
             common = (quality_run_id, run_id, suite, check.expectation, check.expectation_type, check.severity,
-                      check.success, _json(check.observed))
+                      check.success, check.pinned, _json(check.observed))
             if check.success or not check.failures:
                 rows.append((*common, None, None, None, None))
             for failure in check.failures:
@@ -38,9 +39,9 @@ def record_suite_run(conn: psycopg.Connection, run_id: str, suite: str, started_
         with conn.cursor() as cursor:
             cursor.executemany(
                 """insert into audit.quality_results (quality_run_id, run_id, suite, expectation, expectation_type,
-                                                      severity, success, observed, admin_code, period,
+                                                      severity, success, pinned, observed, admin_code, period,
                                                       failing_rows, message)
-                   values (%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s::jsonb, %s)""",
+                   values (%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s::jsonb, %s)""",
                 rows,
             )
     return quality_run_id

@@ -4,7 +4,7 @@ and period where the failing rows say so, and readable messages."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from quality.suites import SEVERITIES
@@ -16,11 +16,13 @@ BREAKDOWNS = ("sex", "age_group", "ethnicity", "category")
 
 @dataclass(frozen=True)
 class Failure:
-    """The failing rows of one check for one (admin_code, period), or unpinned when they have none."""
+    """The failing rows of one check for one (admin_code, period), or unpinned when they have none.
+    `complete` is true when `rows` are all the failing rows (custom SQL checks), not examples."""
     admin_code: str | None
     period: str | None
     rows: list[Any] | None
     messages: list[str]
+    complete: bool = False
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,9 @@ class CheckResult:
     success: bool
     observed: dict
     failures: tuple[Failure, ...] = field(default=())
+    # A failed check whose failing rows are complete and each name what they concern (the suite's pin
+    # keys, e.g. indicator, level, unit and period): publication withholds those values instead of blocking.
+    pinned: bool = False
 
     @property
     def messages(self) -> list[str]:
@@ -49,13 +54,25 @@ class CheckResult:
                    failures=(Failure(None, None, None, [f"error: suite {suite} could not run: {reason}"]),))
 
 
-def check_results(suite, suite_result, failing_rows) -> list[CheckResult]:
+def check_results(suite, suite_result, failing_rows, pin_keys: tuple[str, ...] = ()) -> list[CheckResult]:
     """One CheckResult per expectation, in the order of the suite file. `failing_rows` (context.FailingRows)
-    fetches the rows of the checks that failed."""
+    fetches the rows of the checks that failed; `pin_keys` are the columns every failing row must name for
+    the failure to be pinned (none: nothing of this suite can be pinned)."""
     expectations = {expectation.id: expectation for expectation in suite.expectations}
     order = list(expectations)
     results = sorted(suite_result.results, key=lambda r: order.index(r.expectation_config.id))
-    return [_check_result(failing_rows, expectations[r.expectation_config.id], r) for r in results]
+    checks = [_check_result(failing_rows, expectations[r.expectation_config.id], r) for r in results]
+    return [replace(check, pinned=is_pinned(check, pin_keys)) for check in checks]
+
+
+def is_pinned(check: CheckResult, pin_keys: tuple[str, ...]) -> bool:
+    """Whether a failed check says exactly what it concerns: all its failing rows (not examples), each with
+    every pin key. A check that could not run, or that only counts rows, is never pinned."""
+    if check.success or not pin_keys or not check.failures:
+        return False
+    return all(failure.complete and failure.rows and
+               all(isinstance(row, dict) and all(row.get(key) is not None for key in pin_keys) for row in failure.rows)
+               for failure in check.failures)
 
 
 def _check_result(failing_rows, expectation, result) -> CheckResult:
@@ -95,7 +112,7 @@ def _unexpected_rows_failures(rows: list[dict], head: str, observed: dict) -> tu
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for row in rows:
         groups[(_text(row.get("admin_code")), _text(row.get("period")))].append(row)
-    return tuple(Failure(admin_code, period, group, [_row_message(head, row) for row in group])
+    return tuple(Failure(admin_code, period, group, [_row_message(head, row) for row in group], complete=True)
                  for (admin_code, period), group in groups.items())
 
 

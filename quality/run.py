@@ -23,6 +23,11 @@ class SuiteOutcome:
         return sum(1 for check in self.checks if not check.success and check.severity == "error")
 
     @property
+    def blocking_failures(self) -> int:
+        """Error-level failures that cannot be pinned to values: each blocks the release."""
+        return sum(1 for check in self.checks if not check.success and check.severity == "error" and not check.pinned)
+
+    @property
     def warning_failures(self) -> int:
         return sum(1 for check in self.checks if not check.success and check.severity == "warning")
 
@@ -30,6 +35,10 @@ class SuiteOutcome:
     def passed(self) -> bool:
         """No error-level check failed (warnings do not count)."""
         return self.error_failures == 0
+
+    @property
+    def blocks(self) -> bool:
+        return self.blocking_failures > 0
 
     @property
     def messages(self) -> list[str]:
@@ -51,8 +60,15 @@ class GateOutcome:
 
     @property
     def blocked(self) -> bool:
-        """An error-level check failed: nothing may be published from this run."""
-        return not self.passed
+        """An error-level check failed that cannot be pinned to values: nothing may be published from this
+        run. Pinned error-level failures do not block: the release withholds the values they name."""
+        return any(suite.blocks for suite in self.suites)
+
+    @property
+    def withholding(self) -> list[CheckResult]:
+        """Failed error-level checks pinned to values: the release withholds those values."""
+        return [check for suite in self.suites for check in suite.checks
+                if not check.success and check.severity == "error" and check.pinned]
 
     @property
     def messages(self) -> list[str]:

@@ -23,6 +23,11 @@ SUITES_DIR = Path(__file__).resolve().parent.parent / "expectations"
 # Great Expectations' severity in the files -> the project's word for it.
 SEVERITIES = {"critical": "error", "warning": "warning"}
 
+# What a suite's failures can be pinned to (meta.pins), and the columns each failing row must then give.
+# `values`: indicator values (indicator, level, unit, period; breakdown columns narrow it where given):
+# an error withholds those values and what aggregates them instead of blocking the release.
+PIN_KEYS = {"values": ("indicator_id", "admin_level", "admin_code", "period")}
+
 
 class SuiteError(ValueError):
     """A suite name or file that cannot be used, with what is wrong in it."""
@@ -35,6 +40,11 @@ class SuiteFile:
     table: str
     index_columns: tuple[str, ...]
     definition: dict  # the suite as Great Expectations serialises it
+    pins: str | None = None  # a key of PIN_KEYS, or None: every error-level failure blocks
+
+    @property
+    def pin_keys(self) -> tuple[str, ...]:
+        return PIN_KEYS[self.pins] if self.pins else ()
 
     def to_gx(self) -> gx.ExpectationSuite:
         import great_expectations as gx
@@ -60,6 +70,9 @@ def load_suite(name: str) -> SuiteFile:
     batch = meta.get("batch") or {}
     if not batch.get("schema") or not batch.get("table"):
         raise SuiteError(f"{path}: meta.batch must name the schema and table to validate")
+    pins = meta.get("pins")
+    if pins is not None and pins not in PIN_KEYS:
+        raise SuiteError(f"{path}: meta.pins must be one of {', '.join(PIN_KEYS)} (or absent), not {pins!r}")
     expectations = definition.get("expectations") or []
     if not expectations:
         raise SuiteError(f"{path}: the suite has no expectations")
@@ -71,7 +84,7 @@ def load_suite(name: str) -> SuiteFile:
         if not expectation.get("description"):
             raise SuiteError(f"{where}: a description is required; it names the check in messages")
     suite = SuiteFile(name=name, schema=batch["schema"], table=batch["table"],
-                      index_columns=tuple(meta.get("index_columns") or ()), definition=definition)
+                      index_columns=tuple(meta.get("index_columns") or ()), definition=definition, pins=pins)
     try:
         suite.to_gx()  # unknown expectation types and bad kwargs fail here, before anything runs
     except Exception as exc:  # noqa: BLE001 - Great Expectations raises many kinds; all mean a bad file

@@ -1,6 +1,6 @@
 """`python -m warehouse start|stop|url|psql|bootstrap` — manage the project's embedded PostgreSQL.
 
-`url --role report_reader|analyst|loader` prints a URL for that least-privilege role (with its password,
+`url --role report_reader|analyst|approver|loader` prints a URL for that least-privilege role (with its password,
 see warehouse/roles.py), after bootstrapping so the role and its grants exist in the warehouse."""
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 - `report_reader` (BI tools, report users): reads `published` (tables and views), nothing else;
 - `analyst` (statisticians, data engineers): reads `marts`, `published`, `reference` and `audit`;
+- `approver` (statisticians who sign values off): reads `published` and may call `published.approve()`,
+  the only way to write an approval (a SECURITY DEFINER function; EXECUTE is revoked from PUBLIC);
 - `loader` (the loader, when it runs with its own credentials): inserts, reads and updates `raw` (the
   update marks superseded rows), inserts into `quarantine.rejected_rows`, writes `audit.load_batches` and
   `audit.batch_coverage` (and uses their id sequences).
@@ -11,12 +13,12 @@ run with their owner's rights) or `intermediate` (one pseudonymous row per child
 own `raw`. The loader cannot read `published`, `marts` or `reference`.
 
 **Roles are cluster-wide, grants are per database.** Several warehouses (or test databases) on one server
-share the three roles; each database's bootstrap grants CONNECT on itself, USAGE on its schemas and
+share the four roles; each database's bootstrap grants CONNECT on itself, USAGE on its schemas and
 SELECT on their tables, and sets *default privileges* so the tables that the owner (the user running
 bootstrap; dbt runs as the same user) creates later are covered: dbt drops and recreates every table
 and seed on each build, so without default privileges the analyst would lose `marts` at every build.
 Existing tables are granted again at every bootstrap. The default PUBLIC privileges on the database
-(CONNECT, TEMPORARY) and on every warehouse schema are revoked, and each run revokes from the three roles
+(CONNECT, TEMPORARY) and on every warehouse schema are revoked, and each run revokes from the four roles
 whatever schema access they were not declared to have, so the access converges to the list above.
 
 The dbt schemas (`staging`, `intermediate`, `marts`, `reference`) are created by dbt, not here: their
@@ -29,8 +31,8 @@ on `raw`. Running the loader as this role therefore needs the schema bootstrappe
 (a deploy step, or the owner's first task of a run); `ingest.run.ingest_feed` bootstraps with the
 connection it is given, which the loader role cannot do.
 
-Passwords come from configuration, first match wins, per role (`<ROLE>` is REPORT_READER, ANALYST or
-LOADER):
+Passwords come from configuration, first match wins, per role (`<ROLE>` is REPORT_READER, ANALYST,
+APPROVER or LOADER):
 1. `WAREHOUSE_<ROLE>_PASSWORD` — the password itself;
 2. `WAREHOUSE_<ROLE>_PASSWORD_FILE` — a file holding it (a mounted secret);
 3. `.warehouse/role-passwords.json` in the project — a random password generated once per role, for a
@@ -39,7 +41,7 @@ Passwords never reach the server in clear: the role gets a SCRAM-SHA-256 verifie
 is only altered when the configured password does not match the stored verifier (or the verifier cannot
 be read). They are never logged; `python -m warehouse url --role <role>` prints a URL with one, on purpose.
 
-`WAREHOUSE_ROLE_PREFIX` (default none) prefixes the three role names, e.g. `cs_` → `cs_report_reader`,
+`WAREHOUSE_ROLE_PREFIX` (default none) prefixes the four role names, e.g. `cs_` → `cs_report_reader`,
 for a server shared with other applications. The environment variables keep the unprefixed names.
 """
 
@@ -65,7 +67,7 @@ log = logging.getLogger(__name__)
 
 LOCAL_PASSWORD_FILE = Path(__file__).resolve().parent.parent / ".warehouse" / "role-passwords.json"
 
-ROLES = ("report_reader", "analyst", "loader")
+ROLES = ("report_reader", "analyst", "approver", "loader")
 
 # Every schema of the warehouse: PUBLIC gets nothing on them, and a role gets only what is declared below.
 LOADER_SCHEMAS = ("raw", "audit", "quarantine", "published")      # created by warehouse/sql and ingest
@@ -76,6 +78,11 @@ WAREHOUSE_SCHEMAS = LOADER_SCHEMAS + DBT_SCHEMAS
 READS = {
     "report_reader": ("published",),
     "analyst": ("marts", "published", "reference", "audit"),
+    "approver": ("published",),
+}
+# Functions a role may execute (EXECUTE is revoked from PUBLIC where they are created).
+EXECUTES = {
+    "approver": ("published.approve(text, text, text, text, boolean, text)",),
 }
 # The loader: whole raw schema (tables of feeds added later included), and named tables elsewhere.
 LOADER_RAW_PRIVILEGES = ("INSERT", "SELECT", "UPDATE")  # UPDATE marks superseded rows
@@ -306,6 +313,10 @@ def ensure_roles(conn: psycopg.Connection, passwords: Mapping[str, str] | None =
             for schema in readable:
                 if role in roles and schema in existing:
                     grant_tables(schema, role, ("SELECT",))
+        for role, functions in EXECUTES.items():
+            for function in functions:
+                if role in roles and conn.execute("select to_regprocedure(%s)", (function,)).fetchone()[0]:
+                    run("grant execute on function " + function + " to {role}", role=roles[role])
         if "loader" in roles:
             loader = roles["loader"]
             if "raw" in existing:

@@ -54,3 +54,21 @@ comment on column audit.quality_results.failing_rows is 'Failing rows for this a
 comment on column audit.quality_results.message is 'The readable message(s) reported for this result, as printed by python -m quality.';
 create index if not exists quality_results_run on audit.quality_results (quality_run_id);
 create index if not exists quality_results_place_period on audit.quality_results (admin_code, period) where not success;
+
+-- Pinned failures (added with the release governance): a failed error-level check whose failing rows name
+-- the values they concern withholds those values; only the others block a release. Columns are added only
+-- when missing, so a bootstrap on a current warehouse takes no lock on these tables.
+do $$
+begin
+    if not exists (select 1 from pg_attribute where attrelid = 'audit.quality_runs'::regclass
+                                                and attname = 'blocking_failures' and not attisdropped) then
+        alter table audit.quality_runs add column blocking_failures integer check (blocking_failures >= 0);
+    end if;
+    if not exists (select 1 from pg_attribute where attrelid = 'audit.quality_results'::regclass
+                                                and attname = 'pinned' and not attisdropped) then
+        alter table audit.quality_results add column pinned boolean not null default false;
+    end if;
+end;
+$$;
+comment on column audit.quality_runs.blocking_failures is 'Error-level failures that cannot be pinned to values (a structural check, a check that could not run): above 0 blocks the release. Null on runs recorded before pinning existed (then every error blocked).';
+comment on column audit.quality_results.pinned is 'True for a failed error-level check whose failing rows name every value they concern (indicator, level, unit, period, and breakdown where given): the release withholds those values and the values that aggregate them, instead of being blocked.';

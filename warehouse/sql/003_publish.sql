@@ -63,6 +63,88 @@ create table if not exists published.release_indicators (
 );
 comment on table published.release_indicators is 'The indicator catalogue as it stood for each release (names, units, definitions).';
 
+-- Added with the release governance: values withheld by a failed check, the province of each value, the
+-- feeds of each indicator, what was withheld and why. Columns are added only when missing (no lock on a
+-- current warehouse); rows of earlier releases have them null.
+do $$
+declare
+    missing record;
+begin
+    for missing in
+        select * from (values
+            ('release_values', 'withheld', 'text'),
+            ('release_values', 'province_code', 'text'),
+            ('releases', 'withheld_count', 'bigint'),
+            ('releases', 'withheld', 'jsonb'),
+            ('release_indicators', 'source_feeds', 'text')) as wanted (table_name, column_name, column_type)
+        where not exists (select 1 from pg_attribute
+                           where attrelid = ('published.' || table_name)::regclass
+                             and attname = column_name and not attisdropped)
+    loop
+        execute format('alter table published.%I add column %I %s', missing.table_name, missing.column_name,
+                       missing.column_type);
+    end loop;
+end;
+$$;
+comment on column published.release_values.withheld is 'Why numerator and value are withheld by the quality gate (null when not): the failed check and what it saw, for the value itself or for a value it aggregates (a province in the nation, a half-year in the year, a breakdown cell in its total).';
+comment on column published.release_values.province_code is 'Current province of a province or commune value; null for national values.';
+comment on column published.releases.withheld_count is 'Number of values of the release withheld by failed quality checks (value and numerator null, reason in release_values.withheld).';
+comment on column published.releases.withheld is 'Each failed check that withheld values: check, indicator, level, unit, period, breakdown, what it saw, and how many values it withheld (with those that aggregate them).';
+comment on column published.release_indicators.source_feeds is 'Landing feeds the indicator is computed from, ''|''-separated.';
+create index if not exists release_values_period on published.release_values (release_id, period, province_code);
+
+-- Periods of each release: calendar years and half-years and the report rounds (reporting_calendar),
+-- with their data windows, and whether the window had ended when the release was made.
+create table if not exists published.release_periods (
+    release_id      text not null references published.releases (release_id),
+    period          text not null,
+    period_type     text not null,
+    start_date      date not null,
+    end_date        date not null,
+    is_preliminary  boolean not null,
+    data_until      date not null,
+    round_name_vi   text,
+    deadline        date,
+    province_deadlines jsonb,
+    primary key (release_id, period)
+);
+comment on table published.release_periods is 'The periods of each release: data window, and whether it was still open (preliminary) when the release was made.';
+comment on column published.release_periods.period is '2025 (year), 2025-H1 / 2025-H2 (half-year), 2025-R6 / 2025-RY (report rounds of the reporting calendar).';
+comment on column published.release_periods.period_type is 'year, half_year or report_round.';
+comment on column published.release_periods.start_date is 'First day of the data window.';
+comment on column published.release_periods.end_date is 'Last day of the data window (a report round: e.g. 14 June for the six-month round).';
+comment on column published.release_periods.is_preliminary is 'True when the window had not ended when the release was made: the values are preliminary (SỐ LIỆU SƠ BỘ) and cover data until data_until.';
+comment on column published.release_periods.data_until is 'Last day the values cover: the end of the window, or for a preliminary period the day before the release.';
+comment on column published.release_periods.round_name_vi is 'Report round (6 tháng, năm) for report rounds; null for calendar periods.';
+comment on column published.release_periods.deadline is 'Filing deadline of a report round for provinces without their own (reference.reporting_calendar).';
+comment on column published.release_periods.province_deadlines is 'Provinces with their own deadline for the round: {current province code: date}.';
+
+-- Deliveries behind each release: for every half-year, every province of the geography of that half-year
+-- and every feed that any province delivered for it, the current load batches (none: not delivered).
+-- Approval reads it for completeness; pending revisions name the batches that changed a value.
+create table if not exists published.release_deliveries (
+    release_id             text not null references published.releases (release_id),
+    half_year              text not null,
+    start_date             date not null,
+    end_date               date not null,
+    admin_vintage          text not null,
+    province_code          text not null,
+    province_name          text,
+    current_province_code  text not null,
+    feed                   text not null,
+    batch_ids              bigint[] not null,
+    rows                   bigint not null,
+    primary key (release_id, half_year, admin_vintage, province_code, feed)
+);
+comment on table published.release_deliveries is 'Which province delivered which feed for which half-year, as it stood for each release (rows 0 and no batch: not delivered, while other provinces did).';
+comment on column published.release_deliveries.half_year is 'Calendar half-year the delivered rows fall in (a yearly or school-year delivery counts for both halves of its reporting year).';
+comment on column published.release_deliveries.admin_vintage is 'Geography of the half-year: pre_2025_07 (63 provinces) before 1 July 2025, 2025_07 (34) from then.';
+comment on column published.release_deliveries.province_code is 'Province code in that vintage.';
+comment on column published.release_deliveries.current_province_code is 'The post-2025 province it lies in.';
+comment on column published.release_deliveries.feed is 'Landing feed.';
+comment on column published.release_deliveries.batch_ids is 'Current load batches (audit.load_batches) holding the rows.';
+comment on column published.release_deliveries.rows is 'Current rows delivered; 0 when not delivered.';
+
 -- Releases are immutable: refuse updates and deletes of released rows.
 create or replace function published.refuse_change() returns trigger language plpgsql as $$
 begin
@@ -72,7 +154,8 @@ $$;
 do $$
 declare t text;
 begin
-    foreach t in array array['releases', 'release_values', 'release_indicators'] loop
+    foreach t in array array['releases', 'release_values', 'release_indicators', 'release_periods',
+                              'release_deliveries'] loop
         if not exists (select 1 from pg_trigger where tgname = t || '_immutable') then
             execute format('create trigger %I before update or delete on published.%I for each statement execute function published.refuse_change()', t || '_immutable', t);
         end if;
@@ -80,38 +163,3 @@ begin
 end;
 $$;
 
-create or replace view published.latest_release as
-select * from published.releases order by created_at desc, release_id desc limit 1;
-comment on view published.latest_release is 'The release that published.indicator_values shows.';
-
-create or replace view published.indicator_values as
-select
-    v.release_id, v.indicator_id, i.name_vi as indicator_name_vi, i.name_en as indicator_name_en,
-    v.period, v.period_type, v.admin_level, v.admin_code, v.admin_name, v.sex, v.age_group,
-    v.ethnicity, v.category, v.numerator, v.denominator, v.value, v.unit, v.suppression
-from published.release_values as v
-join published.latest_release as r using (release_id)
-left join published.release_indicators as i using (release_id, indicator_id);
-comment on view published.indicator_values is 'Indicator values of the latest release, on the post-2025 geography. One row per indicator, period, level, unit and breakdown. Query this from SQL and BI tools.';
-comment on column published.indicator_values.release_id is 'Release the values belong to (published.releases).';
-comment on column published.indicator_values.indicator_id is 'Indicator id; names and definitions in published.indicators.';
-comment on column published.indicator_values.indicator_name_vi is 'Indicator name in Vietnamese, as in TT 13/2021 where it has one.';
-comment on column published.indicator_values.indicator_name_en is 'Indicator name in English.';
-comment on column published.indicator_values.period is '''2025'' for a calendar year, ''2025-H1'' / ''2025-H2'' for a half-year.';
-comment on column published.indicator_values.period_type is 'year or half_year.';
-comment on column published.indicator_values.admin_level is 'national, province or commune (post-2025 geography: 34 provinces, 3,321 communes).';
-comment on column published.indicator_values.admin_code is 'VN for national; else the post-2025 province (2 digits) or commune (5 digits) code.';
-comment on column published.indicator_values.admin_name is 'Official name of the unit, Việt Nam for national.';
-comment on column published.indicator_values.sex is 'total, male or female (births of unknown sex count in total only).';
-comment on column published.indicator_values.age_group is 'Age group, total where not broken down.';
-comment on column published.indicator_values.ethnicity is 'kinh or minority, total where not broken down.';
-comment on column published.indicator_values.category is 'Indicator-specific category, total where not broken down.';
-comment on column published.indicator_values.numerator is 'Summed numerator (for a count indicator, the count); null when suppressed (see suppression).';
-comment on column published.indicator_values.denominator is 'Summed denominator; null for counts, and withheld with a suppressed rate whose basis is its denominator.';
-comment on column published.indicator_values.value is 'numerator × multiplier / denominator for rates, the count for counts; null when the denominator is 0 or the value is suppressed (see suppression).';
-comment on column published.indicator_values.unit is 'Unit of value, e.g. per 1,000 live births.';
-comment on column published.indicator_values.suppression is 'Null when the value is published. Otherwise why numerator and value are withheld to protect children (small counts of sensitive indicators such as abuse): ''primary: fewer than N'' (a count of 1 to N − 1 at commune level or in a breakdown), ''secondary: protects a suppressed cell'' (withheld so a suppressed cell cannot be worked out from its total and the other cells), ''primary: basis count unknown''. The row keeps its place; a rate whose basis is its denominator has the denominator withheld too.';
-
-create or replace view published.indicators as
-select i.* from published.release_indicators as i join published.latest_release as r using (release_id);
-comment on view published.indicators is 'The indicator catalogue of the latest release: names (Vietnamese and English), units, definitions, agencies.';

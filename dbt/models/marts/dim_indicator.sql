@@ -32,7 +32,7 @@ final as (
         valid_to,
         plausible_min,
         plausible_max,
-        bounds_min_denominator,
+        interval_method,
         flag_above,
         flag_reason,
         numerator_within_denominator,

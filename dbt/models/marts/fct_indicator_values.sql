@@ -1,6 +1,8 @@
 -- One long table of indicator values: every catalogue indicator, every period, level, unit and
 -- breakdown. A rate is always numerator × multiplier / denominator of the summed measures at its own
--- level, never an average of lower-level rates.
+-- level, never an average of lower-level rates. Each rate carries its confidence interval (macros/
+-- confidence_interval.sql, the catalogue's interval_method) so that plausibility checks can tell a wrong
+-- number from sampling noise.
 with catalogue as (
 
     select * from {{ ref('dim_indicator') }}
@@ -17,6 +19,12 @@ admin_names as (
 
     select admin_level, admin_code, admin_name from {{ ref('dim_admin_unit') }}
     where vintage = '2025_07'
+
+),
+
+confidence as (
+
+    select {{ plausibility_z() }} as z
 
 ),
 
@@ -39,8 +47,13 @@ computed as (
             when denominators.amount > 0
                 then round(numerators.amount * catalogue.multiplier / denominators.amount, 4)
         end as value,
+        round(({{ confidence_bound('lower', 'catalogue.interval_method', 'numerators.amount', 'denominators.amount',
+                                   'catalogue.multiplier', 'confidence.z') }})::numeric, 4) as ci_lower,
+        round(({{ confidence_bound('upper', 'catalogue.interval_method', 'numerators.amount', 'denominators.amount',
+                                   'catalogue.multiplier', 'confidence.z') }})::numeric, 4) as ci_upper,
         catalogue.unit
     from catalogue
+    cross join confidence
     inner join measures as numerators
         on numerators.measure = catalogue.numerator_measure
     left join measures as denominators
@@ -82,6 +95,8 @@ final as (
         computed.numerator,
         computed.denominator,
         computed.value,
+        computed.ci_lower,
+        computed.ci_upper,
         computed.unit
     from computed
     left join admin_names
