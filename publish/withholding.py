@@ -2,14 +2,18 @@
 
 The quality package records, for every error-level check whose failing rows name the values they concern
 (`audit.quality_results.pinned`), all of those rows. Here each failing row becomes a *pin* (indicator,
-level, unit, period, and the breakdowns it names; a breakdown it does not name means all of them), and the
-release withholds:
+level, unit, period, and the breakdowns it names), and the release withholds:
 
-- the pinned value, and the values of the same cell that publish the same count (the count indicator whose
-  numerator is the failing rate's numerator: under-5 deaths with the under-5 mortality rate);
-- every value that aggregates it: the same or a larger area (the province of a commune, the nation), a
-  period whose window contains the pinned one (the year of a half-year, the annual round of a six-month
-  round), and the total of each breakdown it names (sex total over male, category total over TH).
+- the values built on the same delivery as the pinned value: in its unit and period, every indicator whose
+  numerator comes from the same feed (the first feed of the catalogue's source_feeds), the pinned one
+  included, within the pinned breakdown cell: a pin on the male under-5 mortality rate of a province's
+  half-year takes that half-year's male neonatal, infant and under-5 rates and death counts, and its male
+  injury deaths of any ethnicity; a pin on a total (or a breakdown the row does not name) takes every cell.
+  The numerator is what a delivery brings (deaths, doses, dropouts); a wrong denominator shows in its own
+  feed's values;
+- every value that aggregates one of those: the same or a larger area (the province of a commune, the
+  nation), a period whose window contains the pinned one (the year of a half-year, the annual round of a
+  six-month round), the total of a breakdown cell.
 
 Nothing else is touched. A withheld value keeps its row with numerator and value null and says why in
 `withheld`; it never falls back to an older release's value.
@@ -63,9 +67,10 @@ _MATCHES = """
             case when pins.admin_level = 'commune' then communes.province_code else pins.admin_code end as pin_province
           from pins
           join marts.dim_indicator as own on own.indicator_id = pins.indicator_id
-          -- the pinned indicator, and those publishing the same count (same numerator measure)
+          -- the pinned indicator, and every other whose numerator comes from the same feed
           join marts.dim_indicator as target
-            on target.indicator_id = own.indicator_id or target.numerator_measure = own.numerator_measure
+            on target.indicator_id = own.indicator_id
+            or split_part(target.source_feeds, '|', 1) = split_part(own.source_feeds, '|', 1)
           join marts.dim_period as periods on periods.period = pins.period
           left join marts.dim_admin_unit as communes
             on pins.admin_level = 'commune' and communes.vintage = '2025_07'
@@ -76,10 +81,19 @@ _MATCHES = """
         p.suite, p.expectation, p.indicator_id as pin_indicator, p.admin_level as pin_level,
         p.admin_code as pin_code, p.period as pin_period, p.sex as pin_sex, p.age_group as pin_age_group,
         p.ethnicity as pin_ethnicity, p.category as pin_category, p.detail,
-        v.indicator_id = p.indicator_id and v.period = p.period and v.admin_level = p.admin_level
-            and v.admin_code = p.admin_code and v.sex = coalesce(p.sex, v.sex)
-            and v.age_group = coalesce(p.age_group, v.age_group) and v.ethnicity = coalesce(p.ethnicity, v.ethnicity)
-            and v.category = coalesce(p.category, v.category) as is_pinned_value
+        case when v.indicator_id = p.indicator_id and v.period = p.period and v.admin_level = p.admin_level
+                  and v.admin_code = p.admin_code and v.sex = coalesce(p.sex, v.sex)
+                  and v.age_group = coalesce(p.age_group, v.age_group)
+                  and v.ethnicity = coalesce(p.ethnicity, v.ethnicity) and v.category = coalesce(p.category, v.category)
+                  then 'pinned'
+             -- a larger unit or period, or the same indicator's total over the pinned cell
+             when v.period <> p.period or v.admin_level <> p.admin_level or v.admin_code <> p.admin_code
+                  or (v.indicator_id = p.indicator_id and v.sex in (coalesce(p.sex, v.sex), 'total')
+                      and v.age_group in (coalesce(p.age_group, v.age_group), 'total')
+                      and v.ethnicity in (coalesce(p.ethnicity, v.ethnicity), 'total')
+                      and v.category in (coalesce(p.category, v.category), 'total'))
+                  then 'aggregate'
+             else 'same delivery' end as relation
       from {candidates} as v
       join pin_targets as p
         on v.indicator_id = p.target_indicator
@@ -89,11 +103,11 @@ _MATCHES = """
        and (v.admin_level = 'national'
             or (v.admin_level = p.admin_level and v.admin_code = p.admin_code)
             or (v.admin_level = 'province' and p.admin_level = 'commune' and v.admin_code = p.pin_province))
-       -- the same breakdown cell, or its total
-       and (p.sex is null or v.sex in (p.sex, 'total'))
-       and (p.age_group is null or v.age_group in (p.age_group, 'total'))
-       and (p.ethnicity is null or v.ethnicity in (p.ethnicity, 'total'))
-       and (p.category is null or v.category in (p.category, 'total'))
+       -- the breakdown cell (a total: every cell of the delivery), or its total
+       and (coalesce(p.sex, 'total') = 'total' or v.sex in (p.sex, 'total'))
+       and (coalesce(p.age_group, 'total') = 'total' or v.age_group in (p.age_group, 'total'))
+       and (coalesce(p.ethnicity, 'total') = 'total' or v.ethnicity in (p.ethnicity, 'total'))
+       and (coalesce(p.category, 'total') = 'total' or v.category in (p.category, 'total'))
 """
 
 _UNRESOLVED = """
@@ -141,14 +155,14 @@ def build_candidates(conn: psycopg.Connection, run_id: str, source: str) -> None
                    m.category,
                    count(*) as pins,
                    (array_agg(
-                        case when m.is_pinned_value then m.expectation || ': ' || coalesce(m.detail, 'failed')
-                             when m.indicator_id = m.pin_indicator
-                                 then 'aggregates ' || {pin} || ', which failed: ' || m.expectation
-                                      || coalesce(': ' || m.detail, '')
-                             else 'the same count as ' || {pin} || ', which failed: ' || m.expectation
+                        case m.relation
+                             when 'pinned' then m.expectation || ': ' || coalesce(m.detail, 'failed')
+                             when 'same delivery' then 'built on the same delivery as ' || {pin} || ', which failed: '
+                                  || m.expectation || coalesce(': ' || m.detail, '')
+                             else 'aggregates ' || {pin} || ', which failed: ' || m.expectation
                                   || coalesce(': ' || m.detail, '') end
-                        order by m.is_pinned_value desc, m.pin_indicator = m.indicator_id desc, m.pin_period,
-                                 m.pin_code, m.expectation))[1] as first_reason
+                        order by array_position(array['pinned', 'same delivery', 'aggregate'], m.relation),
+                                 m.pin_period, m.pin_code, m.pin_indicator, m.expectation))[1] as first_reason
               from withholding_matches as m
              group by 1, 2, 3, 4, 5, 6, 7, 8
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import time
 from collections import Counter, defaultdict
 from datetime import date
@@ -21,7 +22,23 @@ pytestmark = pytest.mark.e2e
 
 PROVINCES = ("01", "15", "08")  # Hà Nội; new Lào Cai (old 10 + 15); new Tuyên Quang (old 02 + 08)
 PERIODS = ("2024-H2", "2025-H1", "2025-H2")
-_read, _date, _periods = read_rows, parse_date, periods_of
+_read, _date = read_rows, parse_date
+CALENDAR = Path(__file__).resolve().parents[2] / "dbt" / "seeds" / "catalogue" / "reporting_calendar.csv"
+
+
+def _rounds() -> list[tuple[str, date, date]]:
+    """The report rounds of the calendar seed (national rows): period, first and last day of the window."""
+    with open(CALENDAR, encoding="utf-8") as handle:
+        return [(row["period"], date.fromisoformat(row["window_start"]), date.fromisoformat(row["window_end"]))
+                for row in csv.DictReader(handle) if not row["province_code"]]
+
+
+ROUNDS = _rounds()
+
+
+def _periods(day: date) -> list[str]:
+    """Year, half-year and the report rounds whose window holds the day (2025-R6: 15/12/2024–14/6/2025)."""
+    return periods_of(day) + [period for period, start, end in ROUNDS if start <= day <= end]
 
 
 def _expected_measures(landing: Path, quarantined: set[tuple[str, int]]) -> dict:
@@ -99,6 +116,8 @@ def test_nightly_dag_publishes_values_that_match_an_independent_computation(fres
     checked = 0
     for (period, area, sex), counts in expected.items():
         births = counts["live_births"]
+        if not births:  # a round whose window barely touches the data (deaths of a fortnight, say)
+            continue
         assert values[("live_births", period, area, sex)][0] == births, (period, area, sex)
         for indicator, measure in RATES.items():
             numerator, denominator, value = values[(indicator, period, area, sex)]
@@ -106,6 +125,10 @@ def test_nightly_dag_publishes_values_that_match_an_independent_computation(fres
             assert float(value) == pytest.approx(1000 * counts[measure] / births, abs=5e-5)
             checked += 1
     assert checked >= 3 * 3 * 4 * 3  # periods × sexes × areas × rates, at least
+    # Report rounds are computed like calendar periods over their windows: the annual round of 2025 runs from
+    # 15/12/2024 (old province codes) across the reform to 14/12/2025 (new codes).
+    rounds_checked = {period for (period, _, _) in expected if period.endswith(("-R6", "-RY"))}
+    assert {"2025-R6", "2025-RY"} <= rounds_checked
     # Children under 16 by year on the current provinces: 2024 files carry old provinces, summed.
     with open(REFERENCE / "province_conversion_2025.csv", encoding="utf-8") as handle:
         to_new = {row["old_province_code"]: row["new_province_code"] for row in csv.DictReader(handle)}
@@ -121,45 +144,87 @@ def test_nightly_dag_publishes_values_that_match_an_independent_computation(fres
         values[("live_births", "2025-H1", "15", "total")][0] + values[("live_births", "2025-H2", "15", "total")][0])
 
 
-def test_failed_gate_blocks_publication_and_keeps_the_previous_release(fresh_warehouse, tmp_path):
+# Indicators whose numerator comes from the deaths feed: a bad deaths delivery withholds these.
+DEATH_NUMERATORS = ("neonatal_deaths", "infant_deaths", "under5_deaths", "neonatal_mortality_rate",
+                    "infant_mortality_rate", "under5_mortality_rate", "injury_deaths_under16", "injury_death_rate",
+                    "drowning_deaths_under16", "drowning_death_rate")
+
+
+def _ten_times(source: Path, target: Path) -> int:
+    """A correction of a deaths file with every death ten times (new event ids): a delivery gone wrong."""
+    with open(source, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    header, body = rows[0], [row for row in rows[1:] if any(row)]
+    event = next(i for i, name in enumerate(header) if name.strip().casefold() == "mã sự kiện")
+    with open(target, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for copy in range(10):
+            for row in body:
+                writer.writerow([f"{cell}-x{copy}" if i == event else cell for i, cell in enumerate(row)])
+    return 10 * len(body)
+
+
+def _release_rows(conn, release_id: str) -> dict:
+    rows = conn.execute(
+        """select indicator_id, period, period_type, admin_level, admin_code, sex, age_group, ethnicity, category,
+                  numerator, value, withheld
+             from published.release_values where release_id = %s""", (release_id,)).fetchall()
+    return {tuple(row[:9]): row[9:] for row in rows}
+
+
+def test_a_bad_delivery_withholds_exactly_the_values_built_on_it(fresh_warehouse, tmp_path):
     landing = tmp_path / "landing"
-    generate_health_feeds(landing, scale=0.02, seed=11, periods=("2025-H2",), provinces=("01",))
+    provinces, periods = ("01", "15"), ("2025-H1", "2025-H2")
+    generate_health_feeds(landing, scale=0.05, seed=11, periods=periods, provinces=provinces, invalid_rate=0)
+    generate_population_feed(landing, scale=0.05, seed=11, years=(2025,), provinces=provinces)
     airflow_home = tmp_path / "airflow"
     assert run_dag(fresh_warehouse, landing, airflow_home=airflow_home) == 0
     with psycopg.connect(fresh_warehouse) as conn:
-        first_release, = conn.execute("select release_id from published.latest_release").fetchone()
-        before = conn.execute("select count(*), sum(value) from published.indicator_values").fetchone()
+        (first_release,) = conn.execute("select release_id from published.latest_release").fetchone()
+        before = _release_rows(conn, first_release)
 
-    # A correction for Hà Nội 2025-H2 with 600 births and 120 neonatal deaths: 200‰ is not plausible.
-    births = landing / "y_te_sinh" / "y_te_sinh_01_2025-H2_correction.csv"
-    births.write_text("Mã sự kiện,Ngày sinh,Giới tính,Sinh sống,Cân nặng (g),Mã tỉnh,Mã xã,Mã dân tộc mẹ,Nơi sinh\n"
-                      + "".join(f"C{i},{1 + i % 28:02d}/08/2025,Nam,C,,01,00004,01,CSYT\n" for i in range(600)),
-                      encoding="utf-8")
-    deaths = landing / "y_te_tu_vong" / "y_te_tu_vong_01_2025-H2_correction.csv"
-    deaths.write_text("Mã sự kiện,Ngày sinh,Ngày mất,Giới tính,Mã tỉnh,Mã xã,Mã dân tộc,Nguyên nhân\n"
-                      + "".join(f"D{i},01/08/2025,05/08/2025,Nam,01,00004,01,BENH\n" for i in range(120)),
-                      encoding="utf-8")
+    # Hà Nội's deaths of 2025-H2 delivered again with every death ten times: a realistic province (about
+    # 1,200 births a half-year) whose mortality becomes ten times too high.
+    original = landing / "y_te_tu_vong" / "y_te_tu_vong_01_2025-H2.csv"
+    correction = landing / "y_te_tu_vong" / "y_te_tu_vong_01_2025-H2_v2.csv"
+    assert _ten_times(original, correction) > 100
     later = time.time() + 60
-    for path in (births, deaths):
-        os.utime(path, (later, later))
+    os.utime(correction, (later, later))
 
-    assert run_dag(fresh_warehouse, landing, airflow_home=airflow_home) != 0
+    assert run_dag(fresh_warehouse, landing, airflow_home=airflow_home) == 0  # the night succeeds
     with psycopg.connect(fresh_warehouse) as conn:
-        still, = conn.execute("select release_id from published.latest_release").fetchone()
-        after = conn.execute("select count(*), sum(value) from published.indicator_values").fetchone()
-        failures = conn.execute(
-            """select suite, severity, admin_code, period from audit.quality_results
-                where not success and severity = 'error' and run_id = (
-                    select run_id from audit.load_batches order by batch_id desc limit 1)""").fetchall()
-        # the same failure, readable in the warehouse with the province's name (marts.fct_quality_issues)
-        issue = conn.execute(
-            """select admin_name, current_province_code, message from marts.fct_quality_issues
-                where suite = 'marts_indicator_values' and severity = 'error' and admin_code = '01'
-                  and period = '2025-H2' and expectation = 'value within plausible bounds'
-                order by checked_at desc limit 1""").fetchone()
-    assert still == first_release and after == before
-    assert ("marts_indicator_values", "error", "01", "2025-H2") in failures
-    assert issue is not None and issue[0].endswith("Hà Nội") and issue[1] == "01" and "2025-H2" in issue[2]
+        release = conn.execute("select release_id, withheld_count, withheld from published.latest_release").fetchone()
+        after = _release_rows(conn, release[0])
+        windows = dict((period, (start, end)) for period, start, end in conn.execute(
+            "select period, start_date, end_date from published.release_periods where release_id = %s", (release[0],)))
+        from pipeline.report import latest_run_id, run_summary
+
+        summary = run_summary(conn, latest_run_id(conn))
+    assert release[0] != first_release and release[1] > 0
+    # Withheld, for every sex (and ethnicity): the values built on the deaths of Hà Nội 2025-H2, and those of
+    # the nation and of the year that contain them. Report rounds whose window holds part of the bad half-year
+    # are judged by their own checks; no calendar value outside this set is touched.
+    expected = {key for key in after if key[0] in DEATH_NUMERATORS and key[4] in ("01", "VN")
+                and key[1] in ("2025-H2", "2025")}
+    assert expected and {key[5] for key in expected} == {"total", "male", "female"}
+    withheld_calendar = {key for key, (_, _, reason) in after.items() if reason and key[2] != "report_round"}
+    assert withheld_calendar == expected
+    bad_half = windows["2025-H2"]
+    for key, (numerator, value, reason) in after.items():
+        if key in expected:
+            assert numerator is None and value is None and reason, key
+        elif key[2] == "report_round" and windows[key[1]][0] <= bad_half[1] and windows[key[1]][1] >= bad_half[0]:
+            continue  # a round overlapping the bad half-year: its own checks decide
+        else:
+            assert (numerator, value, reason) == before[key], key  # everything else: as published before
+    # the annual round holds five and a half bad months: its own check withholds it, for Hà Nội and the nation
+    assert after[("under5_mortality_rate", "2025-RY", "report_round", "province", "01", "total", "total", "total",
+                  "total")][2] is not None
+    # the run summary lists the withheld groups before the headline values, and prints null values
+    assert summary.index("Withheld by failed quality checks") < summary.index("Headline values")
+    assert "under5_mortality_rate, province 01, 2025-H2" in summary
+    assert re.search(r"2025\s+under5_mortality_rate\s+withheld per 1,000 live births", summary)
 
 
 def test_education_and_population_publish_next_to_mortality(fresh_warehouse, tmp_path):

@@ -24,7 +24,14 @@ def warehouse(fresh_warehouse):
             create table marts.dim_indicator (
                 indicator_id text, tt13_code text, name_vi text, name_en text, kind text, unit text,
                 unit_label_vi text, multiplier numeric, numerator_definition text, denominator_definition text,
-                responsible_agency text, legal_basis text, notes text);
+                responsible_agency text, legal_basis text, notes text, numerator_measure text, source_feeds text);
+            create table marts.dim_period (
+                period text, period_type text, start_date date, end_date date, round_name_vi text, deadline date,
+                province_deadlines jsonb);
+            insert into marts.dim_period values ('2025', 'year', '2025-01-01', '2025-12-31', null, null, null);
+            create table marts.dim_admin_unit (
+                vintage text, admin_level text, admin_code text, admin_name text, province_code text,
+                valid_from date, valid_to date, current_province_code text);
             insert into marts.dim_indicator (indicator_id, tt13_code, name_vi, name_en, kind, unit, multiplier) values
                 ('under5_mortality_rate', '0202', 'Tỷ suất chết của trẻ em dưới 5 tuổi', 'Under-five mortality rate',
                  'rate', 'per 1,000 live births', 1000);
@@ -55,7 +62,7 @@ def test_no_release_without_a_passed_gate(warehouse):
     with pytest.raises(PublicationBlocked, match="quality suites not run: raw_y_te_sinh, marts_indicator_values"):
         create_release("run-1", SUITES)
     gate(warehouse, "run-2", errors={"marts_indicator_values": 2})
-    with pytest.raises(PublicationBlocked, match="error-level checks failed in marts_indicator_values"):
+    with pytest.raises(PublicationBlocked, match="error-level checks that cannot be pinned to values failed in marts_indicator_values"):
         create_release("run-2", SUITES)
     assert published(warehouse) == []
 
@@ -151,14 +158,19 @@ def test_a_release_carries_the_suppression_flags(warehouse):
                              ).fetchone() == ("primary: fewer than 3",)
 
 
-def test_bootstrap_adds_the_suppression_column_to_an_older_warehouse(warehouse):
-    """A warehouse whose release_values predates disclosure control gets the column, and the view shows it."""
+def test_bootstrap_adds_the_later_columns_to_an_older_warehouse(warehouse):
+    """A warehouse whose releases predate disclosure control and release governance gets the columns, and
+    the views show them (null for the old rows: nothing was suppressed or withheld then)."""
     from warehouse.schema import bootstrap
 
     gate(warehouse, "run-1")
     release = create_release("run-1", SUITES)
-    warehouse.execute("drop view published.indicator_values; "
-                      "alter table published.release_values drop column suppression")
+    warehouse.execute("""drop view published.indicator_values, published.official_values, published.pending_revisions;
+                         drop view published.latest_release cascade;
+                         alter table published.release_values drop column suppression, drop column withheld,
+                                                              drop column province_code;
+                         alter table published.releases drop column withheld_count, drop column withheld;""")
     bootstrap()
-    assert warehouse.execute("select count(*), count(suppression) from published.indicator_values"
-                             " where release_id = %s", (release.release_id,)).fetchone() == (2, 0)
+    assert warehouse.execute("select count(*), count(suppression), count(withheld) from published.indicator_values"
+                             " where release_id = %s", (release.release_id,)).fetchone() == (2, 0, 0)
+    assert warehouse.execute("select withheld_count from published.latest_release").fetchone() == (None,)

@@ -74,14 +74,15 @@ def _create_candidates(conn: psycopg.Connection) -> None:
             old_province_code text, old_province_name text, new_province_code text, new_province_name text);
         create table marts.dim_indicator (
             indicator_id text primary key, name_vi text, name_en text, kind text, unit text, multiplier numeric,
-            plausible_min numeric, plausible_max numeric, bounds_min_denominator numeric, flag_above numeric,
+            plausible_min numeric, plausible_max numeric, interval_method text, flag_above numeric,
             flag_reason text, numerator_within_denominator boolean);
         create table marts.dim_indicator_bounds (
             indicator_id text, category text, plausible_min numeric, plausible_max numeric);
         create table marts.fct_indicator_values (
             indicator_id text, period text, period_type text, admin_level text, admin_code text, admin_name text,
             sex text, age_group text, ethnicity text, category text,
-            numerator numeric, denominator numeric, value numeric, unit text);
+            numerator numeric, denominator numeric, value numeric, unit text,
+            ci_lower numeric, ci_upper numeric);
     """)
     with conn.cursor().copy("copy reference.province_conversion_2025 from stdin (format csv, header true)") as copy:
         copy.write(PROVINCE_CONVERSION.read_bytes())
@@ -92,7 +93,9 @@ def _create_candidates(conn: psycopg.Connection) -> None:
                values (%s, %s, %s, %s, %s, %s, %s, %s)""",
             [(i, i, i, unit, mult, low, high, within) for i, unit, mult, low, high, within in DIM_INDICATOR])
         cursor.executemany(
-            "insert into marts.fct_indicator_values values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            """insert into marts.fct_indicator_values (indicator_id, period, period_type, admin_level, admin_code,
+                   admin_name, sex, age_group, ethnicity, category, numerator, denominator, value, unit)
+               values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
             clean_candidate_values())
 
 
@@ -172,7 +175,9 @@ def test_numerator_above_denominator_names_indicator_province_and_period(warehou
 
     outcome = run_suites(["marts_indicator_values"])
 
-    assert outcome.blocked
+    # an error, pinned to the value it names: the release withholds it instead of being blocked
+    assert not outcome.passed and not outcome.blocked
+    assert [check.expectation for check in outcome.withholding] == ["numerator within denominator"]
     assert set(_failed(outcome, "marts_indicator_values")) == {"numerator within denominator"}
     assert outcome.messages == ["error: numerator within denominator failed for infant_mortality_rate, province 08, "
                                 "period 2025-H1: numerator 1010 > denominator 1000"]
@@ -184,21 +189,43 @@ def test_value_outside_catalogue_bounds_names_province_and_period(warehouse):
 
     outcome = run_suites(["marts_indicator_values"])
 
-    assert outcome.blocked
+    assert not outcome.passed and [check.pinned for check in outcome.withholding] == [True]
     assert outcome.messages == ["error: value within plausible bounds failed for under5_mortality_rate, province 15, "
                                 "period 2025-H1: value 95.2 outside [2, 60]"]
 
 
-def test_bounds_skip_denominators_below_the_catalogue_minimum(warehouse):
-    # 95.2‰ on 1000 births is implausible; on 1000 births with a minimum of 2000 it is not checked.
-    warehouse.execute("""update marts.fct_indicator_values set value = 95.2
+def test_bounds_fail_only_when_the_whole_confidence_interval_is_outside(warehouse):
+    # 95.2‰ is above [2, 60]; with an interval reaching down to 55‰ it is sampling noise (a warning), with
+    # one from 70‰ it is not (an error pinned to the value).
+    warehouse.execute("""update marts.fct_indicator_values set value = 95.2, ci_lower = 55, ci_upper = 150
                           where indicator_id = 'under5_mortality_rate' and admin_code = '15' and period = '2025-H1'""")
-    warehouse.execute("update marts.dim_indicator set bounds_min_denominator = 2000")
 
-    assert not run_suites(["marts_indicator_values"]).blocked
+    outcome = run_suites(["marts_indicator_values"])
+    assert outcome.passed
+    assert outcome.messages == ["warning: value outside plausible bounds within sampling noise failed for "
+                                "under5_mortality_rate, province 15, period 2025-H1: value 95.2 outside [2, 60], but "
+                                "its confidence interval 55–150 reaches the bounds: look at it, it is not failed"]
 
-    warehouse.execute("update marts.dim_indicator set bounds_min_denominator = 1000")
-    assert run_suites(["marts_indicator_values"]).blocked
+    warehouse.execute("""update marts.fct_indicator_values set ci_lower = 70
+                          where indicator_id = 'under5_mortality_rate' and admin_code = '15' and period = '2025-H1'""")
+    outcome = run_suites(["marts_indicator_values"])
+    assert not outcome.passed and not outcome.blocked
+    assert outcome.messages == ["error: value within plausible bounds failed for under5_mortality_rate, province 15, "
+                                "period 2025-H1: value 95.2 outside [2, 60], and so is its whole confidence "
+                                "interval 70–150"]
+
+
+def test_a_value_below_the_bounds_fails_when_its_interval_is_wholly_below(warehouse):
+    # the sex ratio of a subgroup: 80 with interval 70–88 is wholly below [90, 130]; 80 with 70–100 is not
+    warehouse.execute("""update marts.fct_indicator_values set value = 80, ci_lower = 70, ci_upper = 88
+                          where indicator_id = 'sex_ratio_at_birth' and admin_code = 'VN' and period = '2025'""")
+    failed = _failed(run_suites(["marts_indicator_values"]), "marts_indicator_values")
+    assert set(failed) == {"value within plausible bounds"}
+
+    warehouse.execute("""update marts.fct_indicator_values set ci_upper = 100
+                          where indicator_id = 'sex_ratio_at_birth' and admin_code = 'VN' and period = '2025'""")
+    failed = _failed(run_suites(["marts_indicator_values"]), "marts_indicator_values")
+    assert set(failed) == {"value outside plausible bounds within sampling noise"}
 
 
 def test_a_value_above_the_flag_level_warns_without_blocking(warehouse):
@@ -243,9 +270,10 @@ def test_duplicate_key_fails(warehouse):
 
     outcome = run_suites(["marts_indicator_values"])
 
-    assert outcome.blocked
+    assert outcome.blocked  # a column check only gives examples: it cannot pin what it concerns
     failed = _failed(outcome, "marts_indicator_values")
     assert set(failed) == {"no duplicate keys"}
+    assert not failed["no duplicate keys"].pinned
     [message] = failed["no duplicate keys"].messages
     assert message.startswith("error: no duplicate keys failed: 2 of ")
     assert "indicator_id=live_births, period=2025-H1, admin_level=province, admin_code=01" in message
@@ -258,7 +286,8 @@ def test_missing_province_fails_completeness(warehouse):
 
     outcome = run_suites(["marts_indicator_values"])
 
-    assert outcome.blocked
+    # pinned to the missing value: the release withholds what would aggregate it (the nation, the year)
+    assert not outcome.passed and not outcome.blocked
     [message] = outcome.messages
     assert message.startswith("error: every reporting province has live births failed for live_births, "
                               "province 08, period 2025-H1: ")
@@ -279,14 +308,25 @@ def test_warning_only_failure_does_not_block(warehouse, capsys):
     assert "warning: U5MR >= IMR >= NMR failed" in capsys.readouterr().out
 
 
-def test_error_failure_makes_the_cli_exit_1(warehouse, capsys):
+def test_an_error_pinned_to_values_exits_0_and_says_it_will_withhold(warehouse, capsys):
     warehouse.execute("update marts.fct_indicator_values set value = 95.2 where indicator_id = 'under5_mortality_rate' "
+                      "and admin_code = '15' and period = '2025-H1'")
+
+    assert quality_cli(["marts_indicator_values"]) == 0
+    out = capsys.readouterr().out
+    assert "error: value within plausible bounds failed for under5_mortality_rate, province 15" in out
+    assert "quality gate: passed; 1 error-level check(s) failed for named values, which the release will withhold" in out
+
+
+def test_an_error_that_cannot_be_pinned_makes_the_cli_exit_1(warehouse, capsys):
+    warehouse.execute("update marts.fct_indicator_values set numerator = -1 where indicator_id = 'live_births' "
                       "and admin_code = '15' and period = '2025-H1'")
 
     assert quality_cli(["marts_indicator_values"]) == 1
     out = capsys.readouterr().out
-    assert "error: value within plausible bounds failed for under5_mortality_rate, province 15" in out
+    assert "error: numerator not negative failed" in out
     assert "quality gate: BLOCKED" in out
+    assert "1 error(s) (1 blocking)" in out
 
 
 def test_raw_suite_catches_a_bad_code_in_current_rows_only(warehouse):
@@ -361,7 +401,9 @@ def test_a_check_that_cannot_be_evaluated_blocks(warehouse):
     assert outcome.blocked
     failed = _failed(outcome, "marts_indicator_values")
     assert set(failed) == {"numerator within denominator", "value within plausible bounds",
+                           "value outside plausible bounds within sampling noise",
                            "value above the level the catalogue flags", "counts do not jump between consecutive periods"}
+    assert not any(check.pinned for check in failed.values())  # a check that could not run pins nothing
     for check in failed.values():
         [message] = check.messages
         assert message.startswith(f"{check.severity}: {check.expectation} could not be evaluated: ")

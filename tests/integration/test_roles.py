@@ -49,12 +49,15 @@ values ('20250101-01', 'live_births', '2024', 'year', 'national', 'VN', 'total',
 
 # Everything that holds rows: the roles that may read each, the rest are refused.
 READABLE_BY = {
-    "published.releases": {"report_reader", "analyst"},
-    "published.release_values": {"report_reader", "analyst"},
-    "published.release_indicators": {"report_reader", "analyst"},
-    "published.latest_release": {"report_reader", "analyst"},
-    "published.indicator_values": {"report_reader", "analyst"},
-    "published.indicators": {"report_reader", "analyst"},
+    "published.releases": {"report_reader", "analyst", "approver"},
+    "published.release_values": {"report_reader", "analyst", "approver"},
+    "published.release_indicators": {"report_reader", "analyst", "approver"},
+    "published.latest_release": {"report_reader", "analyst", "approver"},
+    "published.indicator_values": {"report_reader", "analyst", "approver"},
+    "published.indicators": {"report_reader", "analyst", "approver"},
+    "published.official_values": {"report_reader", "analyst", "approver"},
+    "published.pending_revisions": {"report_reader", "analyst", "approver"},
+    "published.approvals": {"report_reader", "analyst", "approver"},
     "marts.fct_stand_in": {"analyst"},
     "reference.admin_units_stand_in": {"analyst"},
     "audit.load_batches": {"analyst", "loader"},
@@ -95,7 +98,7 @@ def warehouse(fresh_warehouse) -> str:
     return fresh_warehouse
 
 
-@pytest.mark.parametrize("role", ["report_reader", "analyst", "loader"])
+@pytest.mark.parametrize("role", ["report_reader", "analyst", "approver", "loader"])
 def test_each_role_reads_what_it_may_and_is_refused_the_rest(warehouse, role):
     with connect_as(warehouse, role) as conn:
         for relation, readers in READABLE_BY.items():
@@ -113,6 +116,11 @@ def test_each_role_reads_what_it_may_and_is_refused_the_rest(warehouse, role):
         refused(conn, "insert into published.releases (release_id, periods, row_count, row_counts,"
                       " quality_results, source_batches) values ('x', '{}', 0, '{}', '{}', '{}')")
         refused(conn, "delete from audit.load_batches")
+        # Approving is the approver's alone, and only through published.approve()
+        refused(conn, "insert into published.approvals (period, admin_level, admin_code, release_id, approved_by,"
+                      " values_hash, value_count) values ('2024', 'national', 'VN', '20250101-01', 'x', 'x', 1)")
+        if role != "approver":
+            refused(conn, "select * from published.approve('2024', null, 'someone')")
         if role == "analyst":
             refused(conn, "insert into marts.fct_stand_in values (2)")
 
@@ -254,7 +262,7 @@ def test_ensure_roles_is_idempotent_and_roles_serve_two_databases(warehouse, ser
 
 def test_names_and_passwords_come_from_configuration(fresh_warehouse, server_url, tmp_path, monkeypatch, caplog):
     """Prefixed roles (so the shared ones are untouched): the reader's password from the environment, the
-    analyst's from a secret file, the loader's generated in the local file (mode 600). Created at the same
+    analyst's from a secret file, the approver's and loader's generated in the local file (mode 600). Created at the same
     moment from two databases; a changed password is applied; passwords are never logged."""
     prefix = f"t{uuid.uuid4().hex[:8]}_"
     monkeypatch.setenv("WAREHOUSE_ROLE_PREFIX", prefix)
@@ -262,7 +270,8 @@ def test_names_and_passwords_come_from_configuration(fresh_warehouse, server_url
     secret = tmp_path / "analyst.secret"
     secret.write_text("analyst-from-file-" + uuid.uuid4().hex + "\n")
     monkeypatch.setenv("WAREHOUSE_ANALYST_PASSWORD_FILE", str(secret))
-    for variable in ("WAREHOUSE_ANALYST_PASSWORD", "WAREHOUSE_LOADER_PASSWORD", "WAREHOUSE_LOADER_PASSWORD_FILE"):
+    for variable in ("WAREHOUSE_ANALYST_PASSWORD", "WAREHOUSE_LOADER_PASSWORD", "WAREHOUSE_LOADER_PASSWORD_FILE",
+                     "WAREHOUSE_APPROVER_PASSWORD", "WAREHOUSE_APPROVER_PASSWORD_FILE"):
         monkeypatch.delenv(variable, raising=False)
     local_file = tmp_path / "warehouse" / "role-passwords.json"
     monkeypatch.setattr(roles, "LOCAL_PASSWORD_FILE", local_file)
@@ -290,7 +299,7 @@ def test_names_and_passwords_come_from_configuration(fresh_warehouse, server_url
         assert not failures
 
         assert stat.S_IMODE(local_file.stat().st_mode) == 0o600
-        assert set(json.loads(local_file.read_text())) == {prefix + "loader"}
+        assert set(json.loads(local_file.read_text())) == {prefix + "approver", prefix + "loader"}
         for url in databases:
             for role in roles.ROLES:
                 with connect_as(url, role):
