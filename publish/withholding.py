@@ -2,18 +2,24 @@
 
 The quality package records, for every error-level check whose failing rows name the values they concern
 (`audit.quality_results.pinned`), all of those rows. Here each failing row becomes a *pin* (indicator,
-level, unit, period, and the breakdowns it names), and the release withholds:
+level, unit, period, and the breakdowns it names; one it does not name means every cell), and the release
+withholds:
 
-- the values built on the same delivery as the pinned value: in its unit and period, every indicator whose
-  numerator comes from the same feed (the first feed of the catalogue's source_feeds), the pinned one
-  included, within the pinned breakdown cell: a pin on the male under-5 mortality rate of a province's
-  half-year takes that half-year's male neonatal, infant and under-5 rates and death counts, and its male
-  injury deaths of any ethnicity; a pin on a total (or a breakdown the row does not name) takes every cell.
-  The numerator is what a delivery brings (deaths, doses, dropouts); a wrong denominator shows in its own
-  feed's values;
-- every value that aggregates one of those: the same or a larger area (the province of a commune, the
+- the pinned value, and in the same cell the values that publish the same number: the count whose measure
+  is the failing rate's numerator (under-5 deaths with the under-5 mortality rate), so that a rate judged
+  implausible cannot be rebuilt from its published count;
+- when the pinned value is a province's (or commune's) whole figure for the period (no breakdown), what
+  the same delivery built: in that unit and its communes, for that period, every value, of every breakdown
+  cell, whose numerator comes from the same feed (the first of the catalogue's source_feeds); for a
+  half-year (what one delivery covers), also in the periods whose windows reach into it (the report rounds
+  that straddle two half-years). A deaths file with ten times too
+  many deaths fails the province's under-5 mortality rate; its neonatal rate, the male and female rates
+  and the injury deaths come from the same file and go with it, even where their own intervals are too
+  wide to fail. A breakdown cell that fails (one ethnicity's sex ratio, often by chance among the hundreds
+  checked every night) takes only itself, its count and its totals, not the births of the province;
+- every value that aggregates any of them: the same or a larger area (the province of a commune, the
   nation), a period whose window contains the pinned one (the year of a half-year, the annual round of a
-  six-month round), the total of a breakdown cell.
+  six-month round), and the total of each breakdown cell.
 
 Nothing else is touched. A withheld value keeps its row with numerator and value null and says why in
 `withheld`; it never falls back to an older release's value.
@@ -36,6 +42,10 @@ _PINS = """
          order by suite, quality_run_id desc
     )
     select distinct
+        case when f.row ->> 'admin_level' in ('province', 'commune')
+                  and coalesce(f.row ->> 'sex', 'total') = 'total' and coalesce(f.row ->> 'age_group', 'total') = 'total'
+                  and coalesce(f.row ->> 'ethnicity', 'total') = 'total' and coalesce(f.row ->> 'category', 'total') = 'total'
+             then 'delivery' else 'cell' end as scope,
         r.suite,
         r.expectation,
         f.row ->> 'indicator_id' as indicator_id,
@@ -61,16 +71,21 @@ _MATCHES = """
     pin_targets as (
         select
             pins.*,
+            own.numerator_measure,
             target.indicator_id as target_indicator,
+            target.numerator_measure as target_numerator_measure,
             periods.start_date,
             periods.end_date,
+            periods.period_type,
             case when pins.admin_level = 'commune' then communes.province_code else pins.admin_code end as pin_province
           from pins
           join marts.dim_indicator as own on own.indicator_id = pins.indicator_id
-          -- the pinned indicator, and every other whose numerator comes from the same feed
           join marts.dim_indicator as target
-            on target.indicator_id = own.indicator_id
-            or split_part(target.source_feeds, '|', 1) = split_part(own.source_feeds, '|', 1)
+            -- the pinned indicator, and those publishing the same number (the same numerator measure)
+            on target.indicator_id = own.indicator_id or target.numerator_measure = own.numerator_measure
+            -- a unit's whole figure: what the same delivery built (numerators from the same feed)
+            or (pins.scope = 'delivery'
+                and split_part(target.source_feeds, '|', 1) = split_part(own.source_feeds, '|', 1))
           join marts.dim_period as periods on periods.period = pins.period
           left join marts.dim_admin_unit as communes
             on pins.admin_level = 'commune' and communes.vintage = '2025_07'
@@ -86,6 +101,8 @@ _MATCHES = """
                   and v.age_group = coalesce(p.age_group, v.age_group)
                   and v.ethnicity = coalesce(p.ethnicity, v.ethnicity) and v.category = coalesce(p.category, v.category)
                   then 'pinned'
+             when v.admin_level = 'commune' and p.admin_level = 'province' then 'same delivery'
+             when not (v.start_date <= p.start_date and v.end_date >= p.end_date) then 'same delivery'
              -- a larger unit or period, or the same indicator's total over the pinned cell
              when v.period <> p.period or v.admin_level <> p.admin_level or v.admin_code <> p.admin_code
                   or (v.indicator_id = p.indicator_id and v.sex in (coalesce(p.sex, v.sex), 'total')
@@ -93,21 +110,32 @@ _MATCHES = """
                       and v.ethnicity in (coalesce(p.ethnicity, v.ethnicity), 'total')
                       and v.category in (coalesce(p.category, v.category), 'total'))
                   then 'aggregate'
+             when v.indicator_id <> p.indicator_id and p.target_numerator_measure = p.numerator_measure
+                  and v.sex = coalesce(p.sex, v.sex) and v.age_group = coalesce(p.age_group, v.age_group)
+                  and v.ethnicity = coalesce(p.ethnicity, v.ethnicity) and v.category = coalesce(p.category, v.category)
+                  then 'same number'
              else 'same delivery' end as relation
       from {candidates} as v
       join pin_targets as p
         on v.indicator_id = p.target_indicator
-       -- the same period, or one whose window contains it
-       and v.start_date <= p.start_date and v.end_date >= p.end_date
-       -- the same unit, or one that contains it
+       -- the same period, or one whose window contains it; for a province's whole half-year (one delivery),
+       -- every period whose window reaches into it (the report rounds that straddle half-years)
+       and ((v.start_date <= p.start_date and v.end_date >= p.end_date)
+            or (p.scope = 'delivery' and p.period_type = 'half_year'
+                and v.start_date <= p.end_date and v.end_date >= p.start_date))
+       -- the same unit, or one that contains it; for a province's whole figure, its communes too
        and (v.admin_level = 'national'
             or (v.admin_level = p.admin_level and v.admin_code = p.admin_code)
-            or (v.admin_level = 'province' and p.admin_level = 'commune' and v.admin_code = p.pin_province))
-       -- the breakdown cell (a total: every cell of the delivery), or its total
-       and (coalesce(p.sex, 'total') = 'total' or v.sex in (p.sex, 'total'))
-       and (coalesce(p.age_group, 'total') = 'total' or v.age_group in (p.age_group, 'total'))
-       and (coalesce(p.ethnicity, 'total') = 'total' or v.ethnicity in (p.ethnicity, 'total'))
-       and (coalesce(p.category, 'total') = 'total' or v.category in (p.category, 'total'))
+            or (v.admin_level = 'province' and p.admin_level = 'commune' and v.admin_code = p.pin_province)
+            or (p.scope = 'delivery' and v.admin_level = 'commune' and p.admin_level = 'province'
+                and v.province_code = p.admin_code))
+       -- a whole figure: every breakdown cell; else the same breakdown cell or its total (a breakdown
+       -- the pin does not name: every cell)
+       and (p.scope = 'delivery' or (
+                (p.sex is null or v.sex in (p.sex, 'total'))
+            and (p.age_group is null or v.age_group in (p.age_group, 'total'))
+            and (p.ethnicity is null or v.ethnicity in (p.ethnicity, 'total'))
+            and (p.category is null or v.category in (p.category, 'total'))))
 """
 
 _UNRESOLVED = """
@@ -157,11 +185,13 @@ def build_candidates(conn: psycopg.Connection, run_id: str, source: str) -> None
                    (array_agg(
                         case m.relation
                              when 'pinned' then m.expectation || ': ' || coalesce(m.detail, 'failed')
-                             when 'same delivery' then 'built on the same delivery as ' || {pin} || ', which failed: '
+                             when 'same number' then 'the same count as ' || {pin} || ', which failed: '
                                   || m.expectation || coalesce(': ' || m.detail, '')
+                             when 'same delivery' then 'built on the same delivery as ' || {pin}
+                                  || ', which failed: ' || m.expectation || coalesce(': ' || m.detail, '')
                              else 'aggregates ' || {pin} || ', which failed: ' || m.expectation
                                   || coalesce(': ' || m.detail, '') end
-                        order by array_position(array['pinned', 'same delivery', 'aggregate'], m.relation),
+                        order by array_position(array['pinned', 'same number', 'same delivery', 'aggregate'], m.relation),
                                  m.pin_period, m.pin_code, m.pin_indicator, m.expectation))[1] as first_reason
               from withholding_matches as m
              group by 1, 2, 3, 4, 5, 6, 7, 8
@@ -190,7 +220,8 @@ def withheld_summary(conn: psycopg.Connection) -> list[dict]:
                pin_ethnicity, pin_category, detail, count(*) as values_withheld
           from withholding_matches
          group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
-         order by pin_indicator, pin_level, pin_code, pin_period, pin_sex nulls first""").fetchall()
+         -- the failures that took most first: what an engineer reads at 06:00
+         order by count(*) desc, pin_indicator, pin_level, pin_code, pin_period, pin_sex nulls first""").fetchall()
     keys = ("suite", "check", "indicator_id", "admin_level", "admin_code", "period", "sex", "age_group", "ethnicity",
             "category", "detail", "values_withheld")
     return [{key: value for key, value in zip(keys, row) if value is not None} for row in rows]

@@ -48,9 +48,9 @@ def test_a_pinned_failure_withholds_the_value_and_what_aggregates_it_and_nothing
     release = create_release("run-1", SUITES)
 
     values = released(warehouse, release.release_id)
-    # the male under-5 rate of Lào Cai in H1, what else its deaths delivery built (under-5 deaths; live births
-    # come from the births feed), and what contains them: the sex total, the year, the annual round (its
-    # window 15/12/2024–14/12/2025 holds H1), the nation
+    # the male under-5 rate of Lào Cai in H1, the count it is made of (under-5 deaths; not the live births,
+    # its denominator), and what contains them: the sex total, the year, the annual round (its window
+    # 15/12/2024–14/12/2025 holds H1), the nation
     expected = {(indicator, period, unit, sex)
                 for indicator in ("under5_mortality_rate", "under5_deaths")
                 for period in ("2025-H1", "2025", "2025-RY")
@@ -69,7 +69,7 @@ def test_a_pinned_failure_withholds_the_value_and_what_aggregates_it_and_nothing
         "aggregates under5_mortality_rate, province 15, 2025-H1, sex male, which failed: "
         "value within plausible bounds: value 95 outside [0, 60]")
     assert values[("under5_deaths", "2025-H1", "15", "male")][2].startswith(
-        "built on the same delivery as under5_mortality_rate, province 15, 2025-H1, sex male, which failed")
+        "the same count as under5_mortality_rate, province 15, 2025-H1, sex male, which failed")
     # the sex total of the same indicator aggregates the male value
     assert values[("under5_mortality_rate", "2025-H1", "15", "total")][2].startswith(
         "aggregates under5_mortality_rate, province 15, 2025-H1, sex male")
@@ -86,17 +86,50 @@ def test_a_pinned_failure_withholds_the_value_and_what_aggregates_it_and_nothing
     assert shown[0] is None and shown[1].startswith("aggregates") and shown[2] == "provisional"
 
 
-def test_a_pin_on_a_total_takes_every_breakdown_of_the_delivery(warehouse):
+def test_a_province_s_whole_figure_takes_what_the_same_delivery_built(warehouse):
+    # The province's total rate fails: every value of its half-year whose numerator comes from the deaths
+    # feed goes, for every sex, even those that would pass on their own; the births do not.
     record_gate(warehouse, "run-1", SUITES, pinned=[{**MALE_U5MR_15_H1, "sex": "total"}])
 
     values = released(warehouse, create_release("run-1", SUITES).release_id)
 
     withheld = {key for key, (_, _, reason) in values.items() if reason}
+    # the six-month round (15/12/2024–14/6/2025) holds most of that delivery too
     assert withheld == {(indicator, period, unit, sex) for indicator in ("under5_mortality_rate", "under5_deaths")
-                        for period in ("2025-H1", "2025", "2025-RY") for unit in ("15", "VN")
+                        for period in ("2025-H1", "2025", "2025-R6", "2025-RY") for unit in ("15", "VN")
                         for sex in ("total", "male", "female")}
+    assert values[("under5_mortality_rate", "2025-R6", "15", "total")][2].startswith(
+        "built on the same delivery as under5_mortality_rate, province 15, 2025-H1, which failed")
     assert values[("under5_mortality_rate", "2025-H1", "15", "female")][2].startswith(
         "built on the same delivery as under5_mortality_rate, province 15, 2025-H1, which failed")
+    assert values[("under5_deaths", "2025-H1", "15", "total")][2].startswith(
+        "the same count as under5_mortality_rate, province 15, 2025-H1, which failed")
+
+
+def test_a_province_s_whole_figure_takes_its_communes_of_the_same_delivery(warehouse):
+    record_gate(warehouse, "run-1", SUITES, pinned=[{**MALE_U5MR_15_H1, "admin_code": "01", "period": "2025-H2",
+                                                     "sex": "total"}])
+
+    values = released(warehouse, create_release("run-1", SUITES).release_id)
+
+    withheld = {key for key, (_, _, reason) in values.items() if reason}
+    # the annual round (to 14/12/2025) reaches into that half-year
+    assert withheld == {(indicator, period, unit, sex) for indicator in ("under5_mortality_rate", "under5_deaths")
+                        for period in ("2025-H2", "2025", "2025-RY") for unit in ("01", "00004", "VN")
+                        for sex in ("total", "male", "female")}
+    assert values[("under5_mortality_rate", "2025-H2", "00004", "total")][2].startswith(
+        "built on the same delivery as under5_mortality_rate, province 01, 2025-H2")
+
+
+def test_a_national_figure_takes_only_itself_its_count_and_what_contains_it(warehouse):
+    record_gate(warehouse, "run-1", SUITES, pinned=[{**MALE_U5MR_15_H1, "admin_level": "national", "admin_code": "VN",
+                                                     "sex": "total"}])
+
+    values = released(warehouse, create_release("run-1", SUITES).release_id)
+
+    withheld = {key for key, (_, _, reason) in values.items() if reason}
+    assert withheld == {(indicator, period, "VN", "total") for indicator in ("under5_mortality_rate", "under5_deaths")
+                        for period in ("2025-H1", "2025", "2025-RY")}
 
 
 def test_a_pin_without_breakdowns_takes_every_breakdown_and_a_commune_takes_its_province(warehouse):
@@ -107,7 +140,7 @@ def test_a_pin_without_breakdowns_takes_every_breakdown_and_a_commune_takes_its_
     values = released(warehouse, create_release("run-1", SUITES).release_id)
 
     withheld = {key for key, (_, _, reason) in values.items() if reason}
-    assert withheld == {("live_births", period, unit, sex) for period in ("2025-H2", "2025")
+    assert withheld == {("live_births", period, unit, sex) for period in ("2025-H2", "2025", "2025-RY")
                         for unit in ("00004", "01", "VN") for sex in ("total", "male", "female")}
 
 

@@ -47,6 +47,9 @@ final as (
         runs.started_at as checked_at,
         placed.suite,
         placed.severity,
+        case when placed.severity = 'warning' then 'reported'
+             when placed.pinned then 'withholds the values it names'
+             else 'blocks the release' end as consequence,
         placed.expectation,
         placed.admin_code,
         placed.admin_vintage,
