@@ -28,6 +28,9 @@ def _connect(role: str) -> psycopg.Connection:
 def _approve(args: argparse.Namespace) -> int:
     from publish.approval import ApprovalRefused, approve, approve_all
 
+    if not args.period.strip():
+        print("error: which period? PERIOD=2025-H1 (or 2025, 2025-R6, ...)", file=sys.stderr)
+        return 2
     province = args.province if args.province not in (None, "", "VN") else None
     if args.all and province:
         print("error: give either PROVINCE or ALL=1, not both", file=sys.stderr)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import psycopg
 
 _INSERT = """
-    insert into published.release_deliveries (release_id, half_year, start_date, end_date, admin_vintage,
+    insert into published.release_deliveries (release_id, half_year, data_window, admin_vintage,
                                               province_code, province_name, current_province_code, feed,
                                               batch_ids, rows)
     with current_coverage as (
@@ -71,7 +71,7 @@ _INSERT = """
     expected as (
         select distinct half_year, feed from placed
     )
-    select %(release_id)s, p.half_year, p.start_date, p.end_date, p.vintage, p.admin_code, p.admin_name,
+    select %(release_id)s, p.half_year, daterange(p.start_date, p.end_date, '[]'), p.vintage, p.admin_code, p.admin_name,
            p.current_province_code, e.feed,
            coalesce(array_agg(distinct d.batch_id order by d.batch_id) filter (where d.batch_id is not null), '{}'),
            coalesce(sum(d.rows), 0)

@@ -196,7 +196,10 @@ def test_release_periods_say_which_windows_were_still_open(warehouse):
     periods = dict((p, (pre, until)) for p, pre, until in warehouse.execute(
         "select period, is_preliminary, data_until from published.release_periods").fetchall())
     assert periods["9999-RY"] == (True, date.today() - timedelta(days=1))  # preliminary: data until yesterday
-    assert periods["2025-R6"] == (False, date(2025, 6, 14))
+    assert periods["2025-R6"] == (False, None)  # ended: its values cover the whole window
+    window = warehouse.execute("select lower(data_window), upper(data_window) - 1 from published.release_periods"
+                               " where period = '2025-R6'").fetchone()
+    assert window == (date(2024, 12, 15), date(2025, 6, 14))
     shown = warehouse.execute("""select distinct is_preliminary, data_until from published.indicator_values
                                   where period = '9999-RY'""").fetchall()
     assert shown == [(True, date.today() - timedelta(days=1))]
@@ -219,10 +222,10 @@ def test_only_the_approver_role_may_approve(warehouse, fresh_warehouse, publishe
     with as_role(fresh_warehouse, "approver") as conn:
         approval = approve(conn, "2025-H1", "01", "Nguyễn Thị Thống Kê", "đã rà soát")
     stored = warehouse.execute("""select period, admin_level, admin_code, release_id, approved_by, note, value_count,
-                                         length(values_hash), forced, approved_as from published.approvals""").fetchall()
+                                         octet_length(values_hash), forced, approved_as from published.approvals""").fetchall()
     assert stored == [("2025-H1", "province", "01", published_once, "Nguyễn Thị Thống Kê", "đã rà soát",
                        # the province's 9 values per sex... : 3 indicators × 3 sexes, for 01 and its commune
-                       18, 64, False, stored[0][9])]
+                       18, 32, False, stored[0][9])]
     assert stored[0][9].endswith("approver") and approval.is_new
     with pytest.raises(psycopg.errors.RaiseException, match="immutable"):
         warehouse.execute("delete from published.approvals")
@@ -339,3 +342,19 @@ def test_report_rounds_are_approved_like_calendar_periods(warehouse, fresh_wareh
     assert [a.admin_code for a in approvals] == ["01", "15", "VN"]
     official = warehouse.execute("select distinct period from published.official_values").fetchall()
     assert official == [("2025-R6",)]
+
+
+def test_the_command_line_approves_as_the_approver_and_reports_refusals(warehouse, published_once, capsys):
+    from publish.__main__ import main
+
+    assert main(["approve", "--period", "2025-H1", "--province", "01", "--by", "Sở Y tế Hà Nội"]) == 0
+    assert f"2025-H1 01 Thành phố Hà Nội: approved 18 values of release {published_once}" in capsys.readouterr().out
+    assert main(["approve", "--period", "2025-H1", "--by", "Cục Thống kê"]) == 1
+    assert "refused: the nation's 2025-H1 values cannot be approved before its provinces" in capsys.readouterr().err
+    assert main(["approve", "--period", "2025-H1", "--all", "--by", "Cục Thống kê"]) == 0
+    out = capsys.readouterr().out
+    assert "already approved with these values" in out and "2025-H1 Việt Nam: approved 9 values" in out
+    assert main(["revisions"]) == 0
+    assert "No pending revisions" in capsys.readouterr().out
+    approved_as = warehouse.execute("select distinct approved_as from published.approvals").fetchall()
+    assert [role for (role,) in approved_as] == [role for (role,) in approved_as if role.endswith("approver")]

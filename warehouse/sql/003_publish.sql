@@ -96,25 +96,23 @@ create index if not exists release_values_period on published.release_values (re
 -- Periods of each release: calendar years and half-years and the report rounds (reporting_calendar),
 -- with their data windows, and whether the window had ended when the release was made.
 create table if not exists published.release_periods (
-    release_id      text not null references published.releases (release_id),
-    period          text not null,
-    period_type     text not null,
-    start_date      date not null,
-    end_date        date not null,
-    is_preliminary  boolean not null,
-    data_until      date not null,
-    round_name_vi   text,
-    deadline        date,
-    province_deadlines jsonb,
+    release_id          text not null references published.releases (release_id),
+    period              text not null,
+    period_type         text not null,
+    data_window         daterange not null,
+    is_preliminary      boolean not null,
+    data_until          date,
+    round_name_vi       text,
+    deadline            date,
+    province_deadlines  jsonb,
     primary key (release_id, period)
 );
 comment on table published.release_periods is 'The periods of each release: data window, and whether it was still open (preliminary) when the release was made.';
 comment on column published.release_periods.period is '2025 (year), 2025-H1 / 2025-H2 (half-year), 2025-R6 / 2025-RY (report rounds of the reporting calendar).';
 comment on column published.release_periods.period_type is 'year, half_year or report_round.';
-comment on column published.release_periods.start_date is 'First day of the data window.';
-comment on column published.release_periods.end_date is 'Last day of the data window (a report round: e.g. 14 June for the six-month round).';
+comment on column published.release_periods.data_window is 'The days the period covers, e.g. [2024-12-15,2025-06-15) for the six-month round of 2025 (lower(data_window) is the first day, upper(data_window) the day after the last).';
 comment on column published.release_periods.is_preliminary is 'True when the window had not ended when the release was made: the values are preliminary (SỐ LIỆU SƠ BỘ) and cover data until data_until.';
-comment on column published.release_periods.data_until is 'Last day the values cover: the end of the window, or for a preliminary period the day before the release.';
+comment on column published.release_periods.data_until is 'For a preliminary period, the last day the values cover (the day before the release); null when the window had ended (the values cover all of it).';
 comment on column published.release_periods.round_name_vi is 'Report round (6 tháng, năm) for report rounds; null for calendar periods.';
 comment on column published.release_periods.deadline is 'Filing deadline of a report round for provinces without their own (reference.reporting_calendar).';
 comment on column published.release_periods.province_deadlines is 'Provinces with their own deadline for the round: {current province code: date}.';
@@ -125,8 +123,7 @@ comment on column published.release_periods.province_deadlines is 'Provinces wit
 create table if not exists published.release_deliveries (
     release_id             text not null references published.releases (release_id),
     half_year              text not null,
-    start_date             date not null,
-    end_date               date not null,
+    data_window            daterange not null,
     admin_vintage          text not null,
     province_code          text not null,
     province_name          text,
@@ -138,6 +135,7 @@ create table if not exists published.release_deliveries (
 );
 comment on table published.release_deliveries is 'Which province delivered which feed for which half-year, as it stood for each release (rows 0 and no batch: not delivered, while other provinces did).';
 comment on column published.release_deliveries.half_year is 'Calendar half-year the delivered rows fall in (a yearly or school-year delivery counts for both halves of its reporting year).';
+comment on column published.release_deliveries.data_window is 'The days of the half-year.';
 comment on column published.release_deliveries.admin_vintage is 'Geography of the half-year: pre_2025_07 (63 provinces) before 1 July 2025, 2025_07 (34) from then.';
 comment on column published.release_deliveries.province_code is 'Province code in that vintage.';
 comment on column published.release_deliveries.current_province_code is 'The post-2025 province it lies in.';

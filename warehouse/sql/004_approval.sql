@@ -12,7 +12,7 @@ create table if not exists published.approvals (
     approved_by    text not null check (btrim(approved_by) <> ''),
     approved_at    timestamptz not null default clock_timestamp(),
     note           text,
-    values_hash    text not null,
+    values_hash    bytea not null,
     value_count    bigint not null,
     forced         boolean not null default false,
     warnings       text[] not null default '{}',
@@ -61,15 +61,15 @@ $$;
 comment on function published.approval_scope(text, text, text) is 'The values of a release that an approval of (period, VN or province code) covers.';
 
 create or replace function published.approval_scope_hash(p_release text, p_period text, p_admin_code text,
-                                                         out values_hash text, out value_count bigint)
+                                                         out values_hash bytea, out value_count bigint)
 language sql stable
 set search_path = pg_catalog, published
 as $$
-    select encode(sha256(convert_to(coalesce(string_agg(
+    select sha256(convert_to(coalesce(string_agg(
                concat_ws('|', indicator_id, period, admin_level, admin_code, sex, age_group, ethnicity, category,
                          numerator::text, denominator::text, value::text, unit, suppression, withheld),
                E'\n' order by indicator_id, admin_level, admin_code, sex, age_group, ethnicity, category), ''),
-               'UTF8')), 'hex'),
+               'UTF8')),
            count(*)
       from published.approval_scope(p_release, p_period, p_admin_code)
 $$;
@@ -96,7 +96,7 @@ declare
     v_release   text := coalesce(p_release, (select release_id from published.latest_release));
     v_code      text := coalesce(nullif(btrim(p_province), ''), 'VN');
     v_level     text := case when coalesce(nullif(btrim(p_province), ''), 'VN') = 'VN' then 'national' else 'province' end;
-    v_hash      text;
+    v_hash      bytea;
     v_count     bigint;
     v_name      text;
     v_period    published.release_periods;
@@ -163,8 +163,7 @@ begin
               from published.release_deliveries as d
              where d.release_id = v_release
                and d.rows = 0
-               and v_period.period is not null
-               and d.start_date <= v_period.end_date and d.end_date >= v_period.start_date
+               and d.data_window && v_period.data_window
                and (v_level = 'national' or d.current_province_code = v_code)
              group by 1, 2, 3) as missing;
     select count(*) into v_withheld from published.approval_scope(v_release, p_period, v_code) where withheld is not null;

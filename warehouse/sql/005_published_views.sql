@@ -52,7 +52,7 @@ comment on column published.indicator_values.suppression is 'Null when the value
 comment on column published.indicator_values.withheld is 'Null when the value passed the quality gate. Otherwise why numerator and value are withheld: the failed check and what it saw, for this value or for a value it aggregates (a province in the nation, a half-year in its year, a breakdown cell in its total). The previous value is not shown instead.';
 comment on column published.indicator_values.approval_status is 'official when a statistician approved this period for this province (or the nation) and the value equals the approved one; provisional otherwise (published.official_values holds the approved versions, published.pending_revisions the differences).';
 comment on column published.indicator_values.is_preliminary is 'True when the period''s window had not ended when the release was made (SỐ LIỆU SƠ BỘ): the values cover data until data_until.';
-comment on column published.indicator_values.data_until is 'Last day the values cover.';
+comment on column published.indicator_values.data_until is 'For a preliminary period, the last day the values cover; null when the window had ended.';
 comment on column published.indicator_values.province_code is 'Current province of a province or commune value (null for national): filter a province with its communes.';
 
 create or replace view published.indicators as
@@ -137,7 +137,7 @@ select
        join published.release_indicators as i on i.release_id = d.release_id and i.indicator_id = c.indicator_id
       cross join lateral unnest(d.batch_ids) as batch (batch_id)
       where d.release_id = a.latest_release_id
-        and d.start_date <= p.end_date and d.end_date >= p.start_date
+        and d.data_window && p.data_window
         and d.feed = any (string_to_array(i.source_feeds, '|'))
         and (c.province_code is null or d.current_province_code = c.province_code)
         and not exists (select 1

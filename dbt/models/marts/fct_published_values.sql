@@ -29,8 +29,9 @@
 -- child too has two unknowns and is left as it is. Only when every other published child is 0 is a zero
 -- chosen (the lowest code): total 3, male 3 suppressed, female 0 published would give male = 3 − 0. When
 -- no child is left (a suppressed only child: breakdown rows of 0 are often absent), the group's total goes
--- if it is a commune or breakdown total; national and province totals never go, so such a child stays
--- readable from them.
+-- if it is a commune or breakdown total; national and province totals never go, so under a small one
+-- (1 … min_count − 1) the absent siblings are first added as explicit zeros (absent_zeros below), which
+-- then give the rule its zero to suppress.
 --
 -- The passes are a recursive CTE whose single working row carries the set of suppressed cells. A pass
 -- only adds cells not yet suppressed, and the recursion stops at the first pass that adds none; as the
@@ -39,7 +40,7 @@
 {%- set dimensions = ['sex', 'age_group', 'ethnicity', 'category'] %}
 {%- set non_additive_prefixes = var('disclosure_non_additive_category_prefixes', []) | join('|') %}
 
-with recursive candidates as (
+with recursive indicator_values as (
 
     select * from {{ ref('fct_indicator_values') }}
 
@@ -48,6 +49,72 @@ with recursive candidates as (
 rules as (
 
     select * from {{ ref('disclosure_rules') }}
+
+),
+
+-- Breakdown rows of 0 are often absent (no boy among the abused children of a province's fortnight). Under
+-- a national or province total, which never goes, an absent 0 gives a suppressed only child away (total 1,
+-- female suppressed, no male row: female = 1). So a small national or province total of a basis indicator
+-- (1 … min_count − 1) gets its absent siblings as explicit zeros: the values its breakdown takes elsewhere
+-- with the same other breakdowns (male and female; the settings of abuse), never new combinations. The
+-- secondary rule then has a zero to suppress (its last resort), and the zeros are true.
+small_totals as (
+
+    select indicator_values.*
+    from indicator_values
+    inner join rules
+        on rules.indicator_id = indicator_values.indicator_id
+        and rules.basis_indicator = indicator_values.indicator_id
+    where indicator_values.admin_level in ('national', 'province')
+        and indicator_values.numerator >= 1 and indicator_values.numerator < rules.min_count
+
+),
+
+absent_zeros as (
+{%- for dimension in dimensions %}
+    {%- set others = dimensions | reject('equalto', dimension) | list %}
+
+    select distinct
+        totals.indicator_id, totals.period, totals.period_type, totals.admin_level, totals.admin_code,
+        totals.admin_name,
+        {%- for column in dimensions %}
+        {{ 'siblings.' ~ column if column == dimension else 'totals.' ~ column }} as {{ column }},
+        {%- endfor %}
+        0::numeric as numerator, null::numeric as denominator, 0::numeric as value, null::numeric as ci_lower,
+        null::numeric as ci_upper, totals.unit
+    from small_totals as totals
+    inner join indicator_values as siblings
+        on siblings.indicator_id = totals.indicator_id
+        and siblings.{{ dimension }} <> 'total'
+        {%- for column in others %}
+        and siblings.{{ column }} = totals.{{ column }}
+        {%- endfor %}
+        {%- if dimension == 'category' %}
+        -- within the families that add up (a child counts in several forms of abuse)
+        and not (split_part(siblings.category, ':', 1) || ':' = any (string_to_array('{{ non_additive_prefixes }}', '|')))
+        {%- endif %}
+    where totals.{{ dimension }} = 'total'
+        and not exists (
+            select 1 from indicator_values as present
+            where present.indicator_id = totals.indicator_id and present.period = totals.period
+                and present.admin_level = totals.admin_level and present.admin_code = totals.admin_code
+                {%- for column in others %}
+                and present.{{ column }} = totals.{{ column }}
+                {%- endfor %}
+                and present.{{ dimension }} = siblings.{{ dimension }})
+    {%- if not loop.last %}
+
+    union all
+    {%- endif %}
+{%- endfor %}
+
+),
+
+candidates as (
+
+    select * from indicator_values
+    union all
+    select * from absent_zeros
 
 ),
 
