@@ -70,7 +70,7 @@ small_totals as (
 
 ),
 
-absent_zeros as (
+basis_zeros as (
 {%- for dimension in dimensions %}
     {%- set others = dimensions | reject('equalto', dimension) | list %}
 
@@ -104,9 +104,45 @@ absent_zeros as (
                 and present.{{ dimension }} = siblings.{{ dimension }})
     {%- if not loop.last %}
 
-    union all
+    -- union, not union all: a zero can be the sibling of two small totals (female under the category
+    -- total, and under the setting's sex total)
+    union
     {%- endif %}
 {%- endfor %}
+
+),
+
+-- the indicators that follow a basis (a rate over abused children) get the same absent cells, where they
+-- are broken down the same way: 0 of 0, no value
+follower_zeros as (
+
+    select distinct
+        follower.indicator_id, zeros.period, zeros.period_type, zeros.admin_level, zeros.admin_code,
+        zeros.admin_name, zeros.sex, zeros.age_group, zeros.ethnicity, zeros.category,
+        0::numeric as numerator, 0::numeric as denominator, null::numeric as value, null::numeric as ci_lower,
+        null::numeric as ci_upper, pattern.unit
+    from basis_zeros as zeros
+    inner join rules as follower
+        on follower.basis_indicator = zeros.indicator_id
+        and follower.indicator_id <> zeros.indicator_id
+    inner join indicator_values as pattern
+        on pattern.indicator_id = follower.indicator_id
+        and pattern.sex = zeros.sex and pattern.age_group = zeros.age_group
+        and pattern.ethnicity = zeros.ethnicity and pattern.category = zeros.category
+    where not exists (
+        select 1 from indicator_values as present
+        where present.indicator_id = follower.indicator_id and present.period = zeros.period
+            and present.admin_level = zeros.admin_level and present.admin_code = zeros.admin_code
+            and present.sex = zeros.sex and present.age_group = zeros.age_group
+            and present.ethnicity = zeros.ethnicity and present.category = zeros.category)
+
+),
+
+absent_zeros as (
+
+    select * from basis_zeros
+    union all
+    select * from follower_zeros
 
 ),
 
