@@ -62,3 +62,22 @@ def test_model_column_docs_reach_the_database(built_warehouse):
             select count(*) filter (where col_description(a.attrelid, a.attnum) is not null), count(*)
               from pg_attribute a where a.attrelid = 'marts.fct_indicator_values'::regclass and a.attnum > 0""").fetchone()
     assert described[0] == described[1] > 0
+
+
+def test_report_rounds_are_periods_with_the_calendar_windows(built_warehouse):
+    from datetime import date
+
+    with psycopg.connect(built_warehouse) as conn:
+        rounds = {period: rest for period, *rest in conn.execute(
+            """select period, period_type, start_date, end_date, round_name_vi, deadline, includes_pre_reform_dates,
+                      province_deadlines
+                 from marts.dim_period where period in ('2025-R6', '2025-RY', '2026-R6')""").fetchall()}
+    # six-month: 15/12 of the previous year to 14/6; annual: 15/12 to 14/12 — the 2025 rounds straddle the
+    # reform of 1 July 2025 (RY) or end before it (R6); Quảng Ngãi (51) files on the 20th
+    assert rounds["2025-R6"][:6] == ["report_round", date(2024, 12, 15), date(2025, 6, 14), "6 tháng",
+                                     date(2025, 5, 15), True]
+    assert rounds["2025-RY"][:6] == ["report_round", date(2024, 12, 15), date(2025, 12, 14), "năm",
+                                     date(2025, 11, 15), True]
+    assert rounds["2025-R6"][6] == {"51": "2025-05-20", "52": "2025-05-15"}  # Bình Định (52) is in new Gia Lai
+    assert rounds["2025-RY"][6] == {"51": "2025-11-20"}
+    assert rounds["2026-R6"][5] is False  # starts 15/12/2025: post-reform only

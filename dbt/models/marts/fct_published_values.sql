@@ -58,23 +58,50 @@ rules as (
 -- (1 … min_count − 1) gets its absent siblings as explicit zeros: the values its breakdown takes elsewhere
 -- with the same other breakdowns (male and female; the settings of abuse), never new combinations. The
 -- secondary rule then has a zero to suppress (its last resort), and the zeros are true.
-small_totals as (
+-- the rows of the indicators that have a rule: all the zeros below are about them. Joins are on one text
+-- key (see disclosure_cell_key): on several columns of CTEs the planner picks nested loops.
+ruled_values as (
 
-    select indicator_values.*
+    select indicator_values.*,
+           {{ disclosure_cell_key('indicator_values', 'indicator_values.indicator_id') }} as row_key
     from indicator_values
-    inner join rules
-        on rules.indicator_id = indicator_values.indicator_id
-        and rules.basis_indicator = indicator_values.indicator_id
-    where indicator_values.admin_level in ('national', 'province')
-        and indicator_values.numerator >= 1 and indicator_values.numerator < rules.min_count
+    where indicator_id in (select indicator_id from rules)
 
 ),
 
-basis_zeros as (
+small_totals as (
+
+    select ruled_values.*
+    from ruled_values
+    inner join rules
+        on rules.indicator_id = ruled_values.indicator_id
+        and rules.basis_indicator = ruled_values.indicator_id
+    where ruled_values.admin_level in ('national', 'province')
+        and ruled_values.numerator >= 1 and ruled_values.numerator < rules.min_count
+
+),
+{%- for dimension in dimensions %}
+{%- set others = dimensions | reject('equalto', dimension) | list %}
+
+-- the values the {{ dimension }} breakdown takes, for each indicator and combination of the other breakdowns
+{{ dimension }}_values as (
+
+    select distinct concat_ws('|', indicator_id, {{ others | join(', ') }}) as pattern_key, {{ dimension }}
+    from ruled_values
+    where {{ dimension }} <> 'total'
+    {%- if dimension == 'category' %}
+        -- within the families that add up (a child counts in several forms of abuse)
+        and not (split_part(category, ':', 1) || ':' = any (string_to_array('{{ non_additive_prefixes }}', '|')))
+    {%- endif %}
+
+),
+{%- endfor %}
+
+basis_candidates as (
 {%- for dimension in dimensions %}
     {%- set others = dimensions | reject('equalto', dimension) | list %}
 
-    select distinct
+    select
         totals.indicator_id, totals.period, totals.period_type, totals.admin_level, totals.admin_code,
         totals.admin_name,
         {%- for column in dimensions %}
@@ -83,40 +110,42 @@ basis_zeros as (
         0::numeric as numerator, null::numeric as denominator, 0::numeric as value, null::numeric as ci_lower,
         null::numeric as ci_upper, totals.unit
     from small_totals as totals
-    inner join indicator_values as siblings
-        on siblings.indicator_id = totals.indicator_id
-        and siblings.{{ dimension }} <> 'total'
-        {%- for column in others %}
-        and siblings.{{ column }} = totals.{{ column }}
-        {%- endfor %}
-        {%- if dimension == 'category' %}
-        -- within the families that add up (a child counts in several forms of abuse)
-        and not (split_part(siblings.category, ':', 1) || ':' = any (string_to_array('{{ non_additive_prefixes }}', '|')))
-        {%- endif %}
+    inner join {{ dimension }}_values as siblings
+        on siblings.pattern_key = concat_ws('|', totals.indicator_id{% for column in others %}, totals.{{ column }}{% endfor %})
     where totals.{{ dimension }} = 'total'
-        and not exists (
-            select 1 from indicator_values as present
-            where present.indicator_id = totals.indicator_id and present.period = totals.period
-                and present.admin_level = totals.admin_level and present.admin_code = totals.admin_code
-                {%- for column in others %}
-                and present.{{ column }} = totals.{{ column }}
-                {%- endfor %}
-                and present.{{ dimension }} = siblings.{{ dimension }})
     {%- if not loop.last %}
 
-    -- union, not union all: a zero can be the sibling of two small totals (female under the category
-    -- total, and under the setting's sex total)
-    union
+    union all
     {%- endif %}
 {%- endfor %}
 
 ),
 
+-- absent cells only; a zero can be the sibling of two small totals (female under the category total, and
+-- under the setting's sex total): distinct
+basis_zeros as (
+
+    select distinct candidate.*
+    from basis_candidates as candidate
+    left join ruled_values as present
+        on present.row_key = {{ disclosure_cell_key('candidate', 'candidate.indicator_id') }}
+    where present.row_key is null
+
+),
+
 -- the indicators that follow a basis (a rate over abused children) get the same absent cells, where they
 -- are broken down the same way: 0 of 0, no value
-follower_zeros as (
+follower_patterns as (
 
-    select distinct
+    select distinct indicator_id, sex, age_group, ethnicity, category, unit,
+           concat_ws('|', indicator_id, sex, age_group, ethnicity, category) as pattern_key
+    from ruled_values
+
+),
+
+follower_candidates as (
+
+    select
         follower.indicator_id, zeros.period, zeros.period_type, zeros.admin_level, zeros.admin_code,
         zeros.admin_name, zeros.sex, zeros.age_group, zeros.ethnicity, zeros.category,
         0::numeric as numerator, 0::numeric as denominator, null::numeric as value, null::numeric as ci_lower,
@@ -125,16 +154,19 @@ follower_zeros as (
     inner join rules as follower
         on follower.basis_indicator = zeros.indicator_id
         and follower.indicator_id <> zeros.indicator_id
-    inner join indicator_values as pattern
-        on pattern.indicator_id = follower.indicator_id
-        and pattern.sex = zeros.sex and pattern.age_group = zeros.age_group
-        and pattern.ethnicity = zeros.ethnicity and pattern.category = zeros.category
-    where not exists (
-        select 1 from indicator_values as present
-        where present.indicator_id = follower.indicator_id and present.period = zeros.period
-            and present.admin_level = zeros.admin_level and present.admin_code = zeros.admin_code
-            and present.sex = zeros.sex and present.age_group = zeros.age_group
-            and present.ethnicity = zeros.ethnicity and present.category = zeros.category)
+    inner join follower_patterns as pattern
+        on pattern.pattern_key = concat_ws('|', follower.indicator_id, zeros.sex, zeros.age_group, zeros.ethnicity,
+                                           zeros.category)
+
+),
+
+follower_zeros as (
+
+    select candidate.*
+    from follower_candidates as candidate
+    left join ruled_values as present
+        on present.row_key = {{ disclosure_cell_key('candidate', 'candidate.indicator_id') }}
+    where present.row_key is null
 
 ),
 
