@@ -4,7 +4,7 @@
     The level is var('plausibility_confidence_level') (default 0.99). Methods, named in the catalogue's
     interval_method column:
       * wilson        a proportion numerator / denominator (numerator ≤ denominator): the Wilson score
-                      interval, scaled by the multiplier;
+                      interval with continuity correction, scaled by the multiplier;
       * wilson_ratio  a ratio of two counts that are the parts of one whole (boys per 100 girls): the Wilson
                       interval of the share numerator / (numerator + denominator), turned back into a ratio;
       * poisson       events over an exposure (deaths per 1,000 live births, per 100,000 children, and
@@ -46,11 +46,23 @@
 {%- endmacro %}
 
 {%- macro wilson_bound(sign, share, total, z) -%}
-    {#- A bound of the Wilson score interval of a share (0..1) of `total` trials. -#}
-    greatest(0::double precision, least(1::double precision,
-        (({{ share }}) + ({{ z }}) ^ 2 / (2 * ({{ total }}))
-         {{ sign }} ({{ z }}) * sqrt(({{ share }}) * (1 - ({{ share }})) / ({{ total }}) + ({{ z }}) ^ 2 / (4 * ({{ total }}) ^ 2)))
-        / (1 + ({{ z }}) ^ 2 / ({{ total }}))))
+    {#- A bound of the Wilson score interval with continuity correction (Newcombe 1998, method 4) of a share
+        (0..1) of `total` trials. Without the correction the interval covers badly near 0 and 1 on tiny
+        counts: one pupil of one who dropped out would lie wholly above a 12 % bound. -#}
+    {%- set p = '(' ~ share ~ ')' -%}
+    {%- set n = '(' ~ total ~ ')' -%}
+    {%- set zz = '(' ~ z ~ ')' -%}
+    {%- if sign == '-' -%}
+    case when {{ p }} <= 0 then 0::double precision else greatest(0::double precision,
+        (2 * {{ n }} * {{ p }} + {{ zz }} ^ 2 - 1
+         - {{ zz }} * sqrt({{ zz }} ^ 2 - 2 - 1 / {{ n }} + 4 * {{ p }} * ({{ n }} * (1 - {{ p }}) + 1)))
+        / (2 * ({{ n }} + {{ zz }} ^ 2))) end
+    {%- else -%}
+    case when {{ p }} >= 1 then 1::double precision else least(1::double precision,
+        (2 * {{ n }} * {{ p }} + {{ zz }} ^ 2 + 1
+         + {{ zz }} * sqrt({{ zz }} ^ 2 + 2 - 1 / {{ n }} + 4 * {{ p }} * ({{ n }} * (1 - {{ p }}) - 1)))
+        / (2 * ({{ n }} + {{ zz }} ^ 2))) end
+    {%- endif -%}
 {%- endmacro %}
 
 {%- macro confidence_bound(side, method, numerator, denominator, multiplier, z) -%}
