@@ -199,7 +199,8 @@ def test_a_bad_delivery_withholds_exactly_the_values_built_on_it(fresh_warehouse
         release = conn.execute("select release_id, withheld_count, withheld from published.latest_release").fetchone()
         after = _release_rows(conn, release[0])
         windows = dict((period, (start, end)) for period, start, end in conn.execute(
-            "select period, start_date, end_date from published.release_periods where release_id = %s", (release[0],)))
+            "select period, lower(data_window), upper(data_window) - 1 from published.release_periods"
+            " where release_id = %s", (release[0],)))
         from pipeline.report import latest_run_id, run_summary
 
         summary = run_summary(conn, latest_run_id(conn))
