@@ -5,7 +5,7 @@ TOOLS := .warehouse/tools
 UV := $(TOOLS)/bin/uv
 PY := .venv/bin/python
 
-.PHONY: install run test test-fast db-url psql stop bench docs clean approve revisions
+.PHONY: install run test test-fast db-url psql stop bench docs clean approve revisions report
 
 $(UV):
 	@$(PYTHON) -m venv $(TOOLS)
@@ -32,6 +32,9 @@ approve: install  ## sign off a period: PERIOD=2025-H1 [PROVINCE=15 | ALL=1] BY=
 revisions: install  ## approved values that the latest release changes (pending revisions) [PERIOD=2025-H1]
 	@$(PY) -m publish revisions$(if $(PERIOD), --period "$(PERIOD)")
 
+report: install  ## report workbooks, tidy CSV, SDMX and HTML of a period in reports/<period>/ [PERIOD=2025-H1; default: latest half-year and year]
+	@$(PY) -m report$(if $(PERIOD), --period "$(PERIOD)")
+
 psql: install  ## open psql on the warehouse
 	$(PY) -m warehouse psql
 
@@ -45,4 +48,4 @@ docs: install  ## dbt docs as one offline HTML file in dbt/target/static_index.h
 	$(PY) -c "from pipeline.dbt import run_dbt; run_dbt('docs', 'generate', '--static')"
 
 clean: stop
-	rm -rf .venv .warehouse landing dbt/target dbt/logs
+	rm -rf .venv .warehouse landing reports dbt/target dbt/logs

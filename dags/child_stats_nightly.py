@@ -1,4 +1,5 @@
-"""Nightly child-statistics load: landing files and reference data → raw checks → dbt marts → mart checks → release.
+"""Nightly child-statistics load: landing files and reference data → raw checks → dbt marts → mart checks → release
+→ report outputs (reports/<period>/).
 
 Thin by design: every task calls a function of `pipeline.steps`; see dags/README.md for the timetable,
 manual runs, recovery and backfill.
@@ -66,8 +67,14 @@ def child_stats_nightly():
 
         return make_release(run_id)
 
+    @task
+    def render_reports() -> list[str]:
+        from pipeline.steps import render_reports as render
+
+        return render()
+
     loads = [ingest.override(task_id=f"ingest_{feed}")(feed) for feed in RAW_SUITES]
-    [*loads, load_reference()] >> validate_raw() >> dbt_build() >> validate_marts() >> publish()
+    [*loads, load_reference()] >> validate_raw() >> dbt_build() >> validate_marts() >> publish() >> render_reports()
 
 
 child_stats_nightly()

@@ -44,6 +44,17 @@ def _connect_hint(url: str) -> str:
             "  BI tools: the same host/port/database; read the published schema.")
 
 
+def _reports_hint() -> str:
+    from report.render import reports_dir
+
+    manifests = sorted(reports_dir().glob("*/manifest.json"), key=lambda p: p.stat().st_mtime, reverse=True)[:2]
+    if not manifests:
+        return "Reports: none rendered yet (make report PERIOD=2025-H1)."
+    folders = ", ".join(f"{m.parent}/" for m in manifests)
+    return (f"Reports: {folders} (workbooks, CSV, SDMX, html/index.html; each listed in its manifest.json);\n"
+            "  another period: make report PERIOD=2025-H1 (or 2025, 2025-R6, ...).")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
     parser.add_argument("command", choices=["run", "summary"])
@@ -64,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\nThe DAG run succeeded." if exit_code == 0 else "\nThe DAG run FAILED (see the task log above).")
     with connect() as conn:
         print(run_summary(conn, latest_run_id(conn)))
+    print(_reports_hint())
     print(_connect_hint(url))
     return exit_code
 

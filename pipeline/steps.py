@@ -82,3 +82,21 @@ def _withheld_text(item: dict) -> str:
     breakdown = ", ".join(f"{key} {item[key]}" for key in ("sex", "age_group", "ethnicity", "category")
                           if item.get(key) not in (None, "total"))
     return f"{where}{', ' + breakdown if breakdown else ''}: {item.get('check')}: {item.get('detail', '')}"
+
+
+def render_reports() -> list[str]:
+    """The report outputs of the latest half-year and year (reports/<period>/, see `make report`), from the
+    release just made. Reads published as report_reader, like every report user."""
+    import psycopg
+
+    from report.data import latest_periods
+    from report.render import render_period
+    from warehouse.roles import role_url
+
+    folders = []
+    with psycopg.connect(role_url("report_reader"), autocommit=True) as conn:
+        for period in latest_periods(conn):
+            rendered = render_period(conn, period)
+            log.info("rendered %s: %s → %s", period, rendered.counts(), rendered.folder)
+            folders.append(str(rendered.folder))
+    return folders

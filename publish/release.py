@@ -17,6 +17,7 @@ import psycopg
 
 from publish.deliveries import record_deliveries
 from publish.periods import record_periods
+from publish.reference import refresh_reference
 from publish.withholding import CANDIDATES_TABLE, UnresolvedPins, as_json, build_candidates, withheld_summary
 from warehouse.connection import connect
 
@@ -24,6 +25,9 @@ from warehouse.connection import connect
 # rows before suppression.
 CANDIDATES = "marts.fct_published_values"
 CATALOGUE = "marts.dim_indicator"
+INDICATOR_COLUMNS = ("indicator_id, tt13_code, name_vi, name_en, kind, unit, unit_label_vi, multiplier, "
+                     "numerator_definition, denominator_definition, responsible_agency, legal_basis, notes, "
+                     "source_feeds, annex, indicator_group, breakdowns, period_types, is_sensitive")
 VALUE_COLUMNS = ("indicator_id, period, period_type, admin_level, admin_code, admin_name, sex, age_group, "
                  "ethnicity, category, numerator, denominator, value, unit, suppression, withheld, province_code")
 
@@ -46,8 +50,8 @@ class Release:
 
 
 def _same_as_latest(conn: psycopg.Connection) -> tuple | None:
-    """The latest release, if the candidate values are exactly its values and its periods are still as
-    preliminary as they were (a night without new data)."""
+    """The latest release, if the candidate values are exactly its values, the catalogue is as it carries
+    it, and its periods are still as preliminary as they were (a night without new data)."""
     latest = conn.execute(
         "select release_id, row_count, periods, coalesce(withheld, '[]'::jsonb) from published.latest_release"
     ).fetchone()
@@ -62,6 +66,14 @@ def _same_as_latest(conn: psycopg.Connection) -> tuple | None:
                 (select {VALUE_COLUMNS} from published.release_values where release_id = %(id)s
                  except all
                  select {VALUE_COLUMNS} from {CANDIDATES_TABLE}))
+            or exists (  -- the catalogue changed (a name, a definition): the release carries it
+                (select {INDICATOR_COLUMNS} from {CATALOGUE}
+                 except
+                 select {INDICATOR_COLUMNS} from published.release_indicators where release_id = %(id)s)
+                union all
+                (select {INDICATOR_COLUMNS} from published.release_indicators where release_id = %(id)s
+                 except
+                 select {INDICATOR_COLUMNS} from {CATALOGUE}))
             or exists (
                 select 1 from published.release_periods as r
                   join marts.dim_period as p using (period)
@@ -106,6 +118,7 @@ def create_release(run_id: str, required_suites: list[str]) -> Release:
         # One release at a time: concurrent runs queue here rather than racing for an id.
         conn.execute("select pg_advisory_xact_lock(hashtext('child-stats-release'))")
         quality = _gate_results(conn, run_id, required_suites)
+        refresh_reference(conn)
         try:
             build_candidates(conn, run_id, CANDIDATES)
         except UnresolvedPins as exc:
@@ -136,14 +149,8 @@ def create_release(run_id: str, required_suites: list[str]) -> Release:
             (release_id,),
         )
         conn.execute(
-            f"""insert into published.release_indicators
-                    (release_id, indicator_id, tt13_code, name_vi, name_en, kind, unit, unit_label_vi, multiplier,
-                     numerator_definition, denominator_definition, responsible_agency, legal_basis, notes,
-                     source_feeds)
-                select %s, indicator_id, tt13_code, name_vi, name_en, kind, unit, unit_label_vi, multiplier,
-                       numerator_definition, denominator_definition, responsible_agency, legal_basis, notes,
-                       source_feeds
-                  from {CATALOGUE}""",
+            f"insert into published.release_indicators (release_id, {INDICATOR_COLUMNS}) "
+        f"select %s, {INDICATOR_COLUMNS} from {CATALOGUE}",
             (release_id,),
         )
         record_periods(conn, release_id, now.date(), CANDIDATES_TABLE)

@@ -80,8 +80,9 @@ RATES = {"neonatal_mortality_rate": "neonatal_deaths", "infant_mortality_rate": 
          "under5_mortality_rate": "under5_deaths"}
 
 
-def test_nightly_dag_publishes_values_that_match_an_independent_computation(fresh_warehouse, tmp_path):
+def test_nightly_dag_publishes_values_that_match_an_independent_computation(fresh_warehouse, tmp_path, monkeypatch):
     landing = tmp_path / "landing"
+    monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
     manifest = generate_health_feeds(landing, scale=0.02, seed=7, periods=PERIODS, provinces=PROVINCES,
                                      invalid_rate=0.01)
     population = generate_population_feed(landing, scale=0.02, seed=7, years=(2024, 2025), provinces=PROVINCES)
@@ -143,6 +144,29 @@ def test_nightly_dag_publishes_values_that_match_an_independent_computation(fres
     # 2025 combines H1 records (old codes) and H2 records (new codes) on the current provinces.
     assert values[("live_births", "2025", "15", "total")][0] == (
         values[("live_births", "2025-H1", "15", "total")][0] + values[("live_births", "2025-H2", "15", "total")][0])
+
+    # The DAG rendered the report outputs of the latest half-year and year from the release: every workbook
+    # (34 provinces and the nation), and the national workbook's under-5 mortality is the published value.
+    _check_rendered_reports(tmp_path / "reports", values, release[0])
+
+
+def _check_rendered_reports(reports: Path, values: dict, release_id: str) -> None:
+    import json
+
+    import openpyxl
+
+    manifests = sorted(reports.glob("*/manifest.json"))
+    assert {m.parent.name for m in manifests} == {"2025", "2025-H2"}  # the latest ended half-year and year
+    for path in manifests:
+        period = path.parent.name
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        kinds = Counter(entry["kind"] for entry in manifest["files"])
+        assert kinds["workbook"] == 35 and kinds["html"] == 35 and kinds["sdmx"] >= 1 and kinds["csv"] >= 2
+        assert {entry["release_id"] for entry in manifest["files"]} == {release_id}
+        national = openpyxl.load_workbook(path.parent / f"workbooks/bao-cao-{period}-toan-quoc.xlsx", read_only=True)
+        rows = {row[10]: row for row in national["PLI nhóm II"].iter_rows(min_row=6, values_only=True) if row[10]}
+        published = values[("under5_mortality_rate", period, "VN", "total")][2]
+        assert rows["under5_mortality_rate"][4] == pytest.approx(float(published), abs=1e-9)
 
 
 # Indicators whose numerator comes from the deaths feed: a bad deaths delivery withholds these.

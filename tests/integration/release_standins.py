@@ -31,13 +31,17 @@ create table marts.dim_indicator (
     indicator_id text primary key, tt13_code text, name_vi text, name_en text, kind text, unit text,
     unit_label_vi text, multiplier numeric, numerator_measure text, denominator_measure text,
     numerator_definition text, denominator_definition text, responsible_agency text, legal_basis text,
-    notes text, source_feeds text);
+    notes text, source_feeds text, annex text, indicator_group text, breakdowns text, period_types text,
+    is_sensitive boolean);
+create table marts.dim_indicator_target (
+    indicator_id text, scope text, target_year integer, target_value numeric, direction text, period_types text,
+    baseline_year integer, baseline_value numeric, source text);
 create table marts.dim_period (
     period text primary key, period_type text, year integer, half integer, start_date date, end_date date,
     round_name_vi text, deadline date, includes_pre_reform_dates boolean, province_deadlines jsonb);
 create table marts.dim_admin_unit (
     vintage text, admin_level text, admin_code text, admin_name text, province_code text,
-    valid_from date, valid_to date, current_province_code text);
+    valid_from date, valid_to date, current_province_code text, admin_type text, current_commune_code text);
 create table marts.fct_published_values (
     indicator_id text, period text, period_type text, admin_level text, admin_code text, admin_name text,
     sex text, age_group text, ethnicity text, category text, numerator numeric, denominator numeric,
@@ -50,13 +54,18 @@ insert into marts.dim_indicator (indicator_id, name_vi, name_en, kind, unit, mul
      'under5_deaths', null, 'y_te_tu_vong'),
     ('live_births', 'Số trẻ em sinh ra sống', 'Live births', 'count', 'births', null, 'live_births', null,
      'y_te_sinh');
+update marts.dim_indicator set annex = 'I', indicator_group = 'II Sức khỏe, dinh dưỡng trẻ em', breakdowns = 'sex',
+    period_types = 'year|half_year|report_round', is_sensitive = false,
+    tt13_code = case indicator_id when 'under5_mortality_rate' then '0202' end;
 insert into marts.dim_admin_unit values
-    ('2025_07', 'province', '01', 'Thành phố Hà Nội', '01', '2025-07-01', null, '01'),
-    ('2025_07', 'province', '15', 'Tỉnh Lào Cai', '15', '2025-07-01', null, '15'),
-    ('2025_07', 'commune', '00004', 'Phường Ba Đình', '01', '2025-07-01', null, '01'),
-    ('pre_2025_07', 'province', '01', 'Thành phố Hà Nội', '01', null, '2025-06-30', '01'),
-    ('pre_2025_07', 'province', '10', 'Tỉnh Lào Cai', '10', null, '2025-06-30', '15'),
-    ('pre_2025_07', 'province', '15', 'Tỉnh Yên Bái', '15', null, '2025-06-30', '15');
+    ('2025_07', 'province', '01', 'Thành phố Hà Nội', '01', '2025-07-01', null, '01', null, null),
+    ('2025_07', 'province', '15', 'Tỉnh Lào Cai', '15', '2025-07-01', null, '15', null, null),
+    ('2025_07', 'commune', '00004', 'Phường Ba Đình', '01', '2025-07-01', null, '01', 'Phường', '00004'),
+    ('pre_2025_07', 'province', '01', 'Thành phố Hà Nội', '01', null, '2025-06-30', '01', null, null),
+    ('pre_2025_07', 'province', '10', 'Tỉnh Lào Cai', '10', null, '2025-06-30', '15', null, null),
+    ('pre_2025_07', 'province', '15', 'Tỉnh Yên Bái', '15', null, '2025-06-30', '15', null, null);
+insert into marts.dim_indicator_target values
+    ('under5_mortality_rate', 'VN', 2025, 18.5, 'at_most', 'year|half_year|report_round', 2020, 22.3, 'test');
 """
 
 

@@ -24,14 +24,19 @@ def warehouse(fresh_warehouse):
             create table marts.dim_indicator (
                 indicator_id text, tt13_code text, name_vi text, name_en text, kind text, unit text,
                 unit_label_vi text, multiplier numeric, numerator_definition text, denominator_definition text,
-                responsible_agency text, legal_basis text, notes text, numerator_measure text, source_feeds text);
+                responsible_agency text, legal_basis text, notes text, numerator_measure text, source_feeds text,
+                annex text, indicator_group text, breakdowns text, period_types text, is_sensitive boolean);
+            create table marts.dim_indicator_target (
+                indicator_id text, scope text, target_year integer, target_value numeric, direction text,
+                period_types text, baseline_year integer, baseline_value numeric, source text);
             create table marts.dim_period (
                 period text, period_type text, start_date date, end_date date, round_name_vi text, deadline date,
                 province_deadlines jsonb);
             insert into marts.dim_period values ('2025', 'year', '2025-01-01', '2025-12-31', null, null, null);
             create table marts.dim_admin_unit (
                 vintage text, admin_level text, admin_code text, admin_name text, province_code text,
-                valid_from date, valid_to date, current_province_code text);
+                valid_from date, valid_to date, current_province_code text, admin_type text,
+                current_commune_code text);
             insert into marts.dim_indicator (indicator_id, tt13_code, name_vi, name_en, kind, unit, multiplier) values
                 ('under5_mortality_rate', '0202', 'Tỷ suất chết của trẻ em dưới 5 tuổi', 'Under-five mortality rate',
                  'rate', 'per 1,000 live births', 1000);
@@ -165,12 +170,15 @@ def test_bootstrap_adds_the_later_columns_to_an_older_warehouse(warehouse):
 
     gate(warehouse, "run-1")
     release = create_release("run-1", SUITES)
-    warehouse.execute("""drop view published.indicator_values, published.official_values, published.pending_revisions;
+    warehouse.execute("""drop view published.indicator_values, published.official_values, published.pending_revisions
+                              cascade;
                          drop view published.latest_release cascade;
                          alter table published.release_values drop column suppression, drop column withheld,
                                                               drop column province_code;
-                         alter table published.releases drop column withheld_count, drop column withheld;""")
+                         alter table published.releases drop column withheld_count, drop column withheld;
+                         alter table published.release_indicators drop column annex, drop column indicator_group;""")
     bootstrap()
+    assert warehouse.execute("select count(*), count(annex) from published.dim_indicator").fetchone() == (1, 0)
     assert warehouse.execute("select count(*), count(suppression), count(withheld) from published.indicator_values"
                              " where release_id = %s", (release.release_id,)).fetchone() == (2, 0, 0)
     assert warehouse.execute("select withheld_count from published.latest_release").fetchone() == (None,)

@@ -55,6 +55,7 @@ def test_nightly_dag_shape(dag_bag):
         "dbt_build": ["validate_raw"],
         "validate_marts": ["dbt_build"],
         "publish": ["validate_marts"],
+        "render_reports": ["publish"],
     }
 
 

@@ -76,7 +76,13 @@ begin
             ('release_values', 'province_code', 'text'),
             ('releases', 'withheld_count', 'bigint'),
             ('releases', 'withheld', 'jsonb'),
-            ('release_indicators', 'source_feeds', 'text')) as wanted (table_name, column_name, column_type)
+            ('release_indicators', 'source_feeds', 'text'),
+            -- added with the report outputs: where an indicator sits in the report forms
+            ('release_indicators', 'annex', 'text'),
+            ('release_indicators', 'indicator_group', 'text'),
+            ('release_indicators', 'breakdowns', 'text'),
+            ('release_indicators', 'period_types', 'text'),
+            ('release_indicators', 'is_sensitive', 'boolean')) as wanted (table_name, column_name, column_type)
         where not exists (select 1 from pg_attribute
                            where attrelid = ('published.' || table_name)::regclass
                              and attname = column_name and not attisdropped)
@@ -91,6 +97,11 @@ comment on column published.release_values.province_code is 'Current province of
 comment on column published.releases.withheld_count is 'Number of values of the release withheld by failed quality checks (value and numerator null, reason in release_values.withheld).';
 comment on column published.releases.withheld is 'Each failed check that withheld values: check, indicator, level, unit, period, breakdown, what it saw, and how many values it withheld (with those that aggregate them).';
 comment on column published.release_indicators.source_feeds is 'Landing feeds the indicator is computed from, ''|''-separated.';
+comment on column published.release_indicators.annex is 'TT 13/2021 annex: I (situation of children) or II (child abuse and its administrative handling).';
+comment on column published.release_indicators.indicator_group is 'Group of the annex the indicator belongs to, as the report form orders them (e.g. II Sức khỏe, dinh dưỡng trẻ em).';
+comment on column published.release_indicators.breakdowns is 'Breakdowns published besides the total, ''|''-separated: sex, age_group, ethnicity, category.';
+comment on column published.release_indicators.period_types is 'Period types published, ''|''-separated: year, half_year, report_round.';
+comment on column published.release_indicators.is_sensitive is 'True for indicators whose small counts are suppressed (child protection, abuse).';
 create index if not exists release_values_period on published.release_values (release_id, period, province_code);
 
 -- Periods of each release: calendar years and half-years and the report rounds (reporting_calendar),
