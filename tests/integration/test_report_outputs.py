@@ -229,3 +229,24 @@ def test_the_bi_layer_joins_without_orphans_and_explains_every_column(clean_rele
                   and col_description(format('published.%I', c.table_name)::regclass, c.ordinal_position) is null
             """).fetchall()
         assert undocumented == []
+
+
+def test_sdmx_holds_every_value_of_the_period_as_published(released, rendered):
+    from pysdmx.io import get_datasets
+
+    expected = published_values(released, "2025-H1")
+    folder = rendered.folder / "sdmx"
+    [dataset] = get_datasets(folder / "2025-H1.csv", folder / "structure.xml")
+    sexes = {"_T": "total", "M": "male", "F": "female"}
+    levels = {2: "province", 5: "commune"}
+    got = {}
+    for row in dataset.data.to_dict("records"):
+        level = "national" if row["REF_AREA"] == "VN" else levels[len(row["REF_AREA"])]
+        value = None if row["OBS_VALUE"] != row["OBS_VALUE"] else row["OBS_VALUE"]  # NaN: not published
+        got[(row["INDICATOR"], level, row["REF_AREA"], sexes[row["SEX"]])] = (value, row["OBS_STATUS"])
+        assert row["TIME_PERIOD"] == "2025-S1" and row["REPORT_PERIOD"] == "2025-H1"
+    assert set(got) == set(expected)
+    for key, want in expected.items():
+        value, status = got[key]
+        assert (value is None) == (want is None) and (want is None or value == pytest.approx(float(want))), key
+        assert status == ("O" if want is None else "A" if key[2] in ("01", "00004") else "P"), key
