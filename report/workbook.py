@@ -224,7 +224,7 @@ class _Workbook:
         row = self._table_header(sheet, row, [
             ("STT", 5), ("Mã số", 8), ("Chỉ tiêu", 46), ("Đơn vị tính", 14), (f"{period.name_vi}", 14),
             (f"Cùng kỳ năm trước ({period.year_earlier})", 14), ("Thay đổi", 11), ("Mục tiêu", 10),
-            ("Năm mục tiêu", 9), ("Đánh giá", 11), ("Mã chỉ tiêu (CSDL)", 30)])
+            ("Năm mục tiêu", 9), ("Đánh giá", 11), ("Tiến độ theo xu hướng", 13), ("Mã chỉ tiêu (CSDL)", 30)])
         if not indicators:
             yearly = [i for i in self.data.indicators.values() if i.indicator_group == title.split("Nhóm ", 1)[1]]
             self._text(sheet, row, 2, "Các chỉ tiêu của nhóm này chỉ tổng hợp theo năm (indicators of this group are "
@@ -253,11 +253,20 @@ class _Workbook:
                 if target.scope == "VN" and not self.unit.is_nation and verdict:
                     verdict += " (MT quốc gia)"
                 self._text(sheet, row, 9, verdict)
+                self._text(sheet, row, 10, self._progress(indicator.indicator_id, target.target_year))
             else:
-                for col in (7, 8, 9):
+                for col in (7, 8, 9, 10):
                     self._text(sheet, row, col, "")
-            self._text(sheet, row, 10, indicator.indicator_id)
+            self._text(sheet, row, 11, indicator.indicator_id)
             row += 1
+
+    def _progress(self, indicator_id: str, target_year: int) -> str:
+        """On track or not by the linear trend of complete years (published.target_progress)."""
+        row = next((p for p in self.data.progress if p["indicator_id"] == indicator_id
+                    and p["admin_code"] == self.unit.admin_code and p["target_year"] == target_year), None)
+        if row is None or row["is_on_track"] is None:
+            return ""
+        return "Đúng tiến độ" if row["is_on_track"] else "Chậm tiến độ"
 
     def _cell(self, sheet, row: int, col: int, value: Value | None, digits: int) -> None:
         self._number(sheet, row, col, value.value if value else None, digits, value.status if value else "missing")

@@ -81,3 +81,26 @@ def test_report_rounds_are_periods_with_the_calendar_windows(built_warehouse):
     assert rounds["2025-R6"][6] == {"51": "2025-05-20", "52": "2025-05-15"}  # Bình Định (52) is in new Gia Lai
     assert rounds["2025-RY"][6] == {"51": "2025-11-20"}
     assert rounds["2026-R6"][5] is False  # starts 15/12/2025: post-reform only
+
+
+def test_what_releases_read_has_enforced_contracts_and_exposures_and_the_docs_open_on_the_overview(built_warehouse):
+    """After the build, dbt's manifest: the models the release copies are contracted (a renamed or retyped
+    column fails the build, not the night's publish), the outputs are exposures downstream of them, and
+    the docs site opens on the project's own overview."""
+    import json
+    from pathlib import Path
+
+    manifest = json.loads((Path(__file__).resolve().parents[2] / "dbt" / "target" / "manifest.json").read_text())
+    models = {node["name"]: node for node in manifest["nodes"].values() if node["resource_type"] == "model"}
+    for name in ("fct_published_values", "dim_indicator", "dim_period", "dim_admin_unit", "dim_indicator_target"):
+        assert models[name]["contract"]["enforced"], name
+        assert all(column.get("data_type") for column in models[name]["columns"].values()), name
+    exposures = {e["name"]: e for e in manifest["exposures"].values()}
+    assert {"published_release", "report_workbooks", "report_html", "open_data_files"} <= set(exposures)
+    assert "model.child_stats.fct_published_values" in exposures["report_workbooks"]["depends_on"]["nodes"]
+    overview = [d for d in manifest["docs"].values() if d["name"] == "__overview__" and d["package_name"] == "child_stats"]
+    assert overview and "How to read `published`" in overview[0]["block_contents"]
+    with psycopg.connect(built_warehouse) as conn:
+        targets = dict(conn.execute("""select target_year, target_value from marts.dim_indicator_target
+                                        where indicator_id = 'full_immunisation_rate_under1' and scope = 'VN'""").fetchall())
+    assert targets == {2025: 97, 2030: 98}  # QĐ 23/QĐ-TTg
