@@ -104,6 +104,8 @@ class _Workbook:
         self.previous = {v.indicator_id: v for v in data.previous_of(unit.admin_code)
                          if v.admin_level == level and v.is_total}
         self.formats = self._formats()
+        self.widths: dict[str, dict[int, float]] = {}
+        self.heights: dict[str, dict[int, int]] = {}
 
     # -- formats ---------------------------------------------------------------------------------------
     def _formats(self) -> dict:
@@ -120,7 +122,7 @@ class _Workbook:
             "label": add({**base, "bold": True}),
             "plain": add({**base, "text_wrap": True}),
             "symbol": add({**cell, "align": "center"}),
-            "date": add({**base, "num_format": "dd/mm/yyyy", "align": "left"}),
+            "year": add({**cell, "num_format": "0", "align": "center"}),
         }
         for digits in (0, 1, 2):
             pattern = "#,##0" + ("." + "0" * digits if digits else "")
@@ -130,7 +132,26 @@ class _Workbook:
 
     # -- helpers ---------------------------------------------------------------------------------------
     def _text(self, sheet, row: int, col: int, text: str | None, fmt: str = "text") -> None:
-        sheet.write_string(row, col, "" if text is None else str(text), self.formats[fmt])
+        text = "" if text is None else str(text)
+        sheet.write_string(row, col, text, self.formats[fmt])
+        self._fit_height(sheet, row, col, text, fmt)
+
+    def _set_width(self, sheet, col: int, width: float) -> None:
+        sheet.set_column(col, col, width)
+        self.widths.setdefault(sheet.name, {})[col] = width
+
+    def _fit_height(self, sheet, row: int, col: int, text: str, fmt: str) -> None:
+        """Row heights are written, not left to the viewer: not every spreadsheet program (nor every printer
+        driver) grows a row for wrapped text by itself."""
+        width = self.widths.get(sheet.name, {}).get(col)
+        per_line = (width or 0) * 1.4  # Times New Roman 11: about 1.4 characters per unit of column width
+        if not width or fmt not in ("text", "plain") or len(text) <= per_line:
+            return
+        lines = int(-(-len(text) // per_line))
+        heights = self.heights.setdefault(sheet.name, {})
+        if lines > heights.get(row, 1):
+            heights[row] = lines
+            sheet.set_row(row, 15 * lines)
 
     def _number(self, sheet, row: int, col: int, number: Decimal | None, digits: int, status: str = "published",
                 fmt: str = "n") -> None:
@@ -164,7 +185,7 @@ class _Workbook:
             sheet.autofilter(row, 0, row + rows, len(headers) - 1)
         for col, (name, width) in enumerate(headers):
             self._text(sheet, row, col, name, "header")
-            sheet.set_column(col, col, width)
+            self._set_width(sheet, col, width)
         sheet.set_row(row, 45)
         sheet.freeze_panes(row + 1, 0)
         sheet.repeat_rows(row)
@@ -204,8 +225,8 @@ class _Workbook:
                                 f"{approval.approval_id})" if approval else "Chưa phê duyệt"),
             ("Ghi chú phê duyệt", approval.note if approval and approval.note else ""),
         ]
-        sheet.set_column(0, 0, 28)
-        sheet.set_column(1, 1, 90)
+        self._set_width(sheet, 0, 28)
+        self._set_width(sheet, 1, 100)
         for label, text in lines:
             self._text(sheet, row, 0, label, "label")
             self._text(sheet, row, 1, text, "plain")
@@ -222,9 +243,9 @@ class _Workbook:
         row = self._banner(sheet, title)
         period = self.data.period
         row = self._table_header(sheet, row, [
-            ("STT", 5), ("Mã số", 8), ("Chỉ tiêu", 46), ("Đơn vị tính", 14), (f"{period.name_vi}", 14),
-            (f"Cùng kỳ năm trước ({period.year_earlier})", 14), ("Thay đổi", 11), ("Mục tiêu", 10),
-            ("Năm mục tiêu", 9), ("Đánh giá", 11), ("Tiến độ theo xu hướng", 13), ("Mã chỉ tiêu (CSDL)", 30)])
+            ("STT", 5), ("Mã số", 7), ("Chỉ tiêu", 50), ("Đơn vị tính", 18), (f"{period.name_vi}", 13),
+            (f"Cùng kỳ năm trước ({period.year_earlier})", 13), ("Thay đổi", 10), ("Mục tiêu", 9),
+            ("Năm mục tiêu", 8), ("Đánh giá", 20), ("Tiến độ theo xu hướng", 13), ("Mã chỉ tiêu (CSDL)", 30)])
         if not indicators:
             yearly = [i for i in self.data.indicators.values() if i.indicator_group == title.split("Nhóm ", 1)[1]]
             self._text(sheet, row, 2, "Các chỉ tiêu của nhóm này chỉ tổng hợp theo năm (indicators of this group are "
@@ -247,7 +268,7 @@ class _Workbook:
             target = self.data.target_for(indicator.indicator_id, self.unit.admin_code, period)
             if target:
                 self._number(sheet, row, 7, target.target_value, max(digits, 1))
-                sheet.write_number(row, 8, target.target_year, self.formats["n0"])
+                sheet.write_number(row, 8, target.target_year, self.formats["year"])
                 met = target.is_met(current.value if current else None)
                 verdict = "" if met is None else ("Đạt" if met else "Chưa đạt")
                 if target.scope == "VN" and not self.unit.is_nation and verdict:
