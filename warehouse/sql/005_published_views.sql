@@ -11,25 +11,28 @@ select
     v.ethnicity, v.category, v.numerator, v.denominator, v.value, v.unit, v.suppression,
     v.withheld,
     -- official: an approval is in force over the period and unit, and its version of the value is this one
-    case when o.release_id is not null
-              and (o.numerator, o.denominator, o.value, o.suppression, o.withheld)
-                  is not distinct from (v.numerator, v.denominator, v.value, v.suppression, v.withheld)
+    -- (looked up by key only where an approval exists: a join would read every release's values)
+    case when a.release_id is not null
+              and exists (select 1 from published.release_values as o
+                           where o.release_id = a.release_id and o.indicator_id = v.indicator_id
+                             and o.period = v.period and o.admin_level = v.admin_level
+                             and o.admin_code = v.admin_code and o.sex = v.sex and o.age_group = v.age_group
+                             and o.ethnicity = v.ethnicity and o.category = v.category
+                             and (o.numerator, o.denominator, o.value, o.suppression, o.withheld)
+                                 is not distinct from (v.numerator, v.denominator, v.value, v.suppression, v.withheld))
          then 'official' else 'provisional' end as approval_status,
     p.is_preliminary,
     p.data_until,
     v.province_code
 from published.release_values as v
-join published.latest_release as r using (release_id)
 left join published.release_indicators as i using (release_id, indicator_id)
 left join published.release_periods as p using (release_id, period)
 left join published.current_approvals as a
     on a.period = v.period
    and a.admin_code = case when v.admin_level = 'national' then 'VN' else v.province_code end
-left join published.release_values as o
-    on o.release_id = a.release_id
-   and o.indicator_id = v.indicator_id and o.period = v.period and o.admin_level = v.admin_level
-   and o.admin_code = v.admin_code and o.sex = v.sex and o.age_group = v.age_group
-   and o.ethnicity = v.ethnicity and o.category = v.category;
+-- a scalar subquery, not a join: the planner then reads only the latest release's rows through the index,
+-- however many releases are kept
+where v.release_id = (select release_id from published.latest_release);
 comment on view published.indicator_values is 'Indicator values of the latest release, on the post-2025 geography. One row per indicator, period, level, unit and breakdown. Query this from SQL and BI tools.';
 comment on column published.indicator_values.release_id is 'Release the values belong to (published.releases).';
 comment on column published.indicator_values.indicator_id is 'Indicator id; names and definitions in published.indicators.';
