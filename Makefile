@@ -5,7 +5,7 @@ TOOLS := .warehouse/tools
 UV := $(TOOLS)/bin/uv
 PY := .venv/bin/python
 
-.PHONY: install run test test-fast db-url psql stop bench docs clean approve revisions report
+.PHONY: install run test test-fast db-url psql stop bench docs clean approve revisions report up down status trigger
 
 $(UV):
 	@$(PYTHON) -m venv $(TOOLS)
@@ -34,6 +34,18 @@ revisions: install  ## approved values that the latest release changes (pending 
 
 report: install  ## report workbooks, tidy CSV, SDMX and HTML of a period in reports/<period>/ [PERIOD=2025-H1; default: latest half-year and year]
 	@$(PY) -m report$(if $(PERIOD), --period "$(PERIOD)")
+
+up: install  ## start the warehouse and Airflow (api-server on 127.0.0.1:$${AIRFLOW_PORT:-8080}, scheduler, dag-processor, triggerer); the nightly schedule is live
+	@$(PY) -m pipeline up
+
+down:  ## stop every process `make up` started
+	@$(PY) -m pipeline down
+
+status:  ## the Airflow services and their health
+	@$(PY) -m pipeline status
+
+trigger: install  ## start a nightly run now through the REST API [FEEDS="y_te_sinh ..."] [PERIODS="2025-H1 ..."] [WAIT=1]
+	@$(PY) -m pipeline trigger$(if $(FEEDS), --feeds "$(FEEDS)")$(if $(PERIODS), --periods "$(PERIODS)")$(if $(filter 1,$(WAIT)), --wait)
 
 psql: install  ## open psql on the warehouse
 	$(PY) -m warehouse psql

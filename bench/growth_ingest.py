@@ -473,7 +473,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench.ingest_throughput import _machine
     from warehouse.connection import warehouse_url
-    from warehouse.schema import bootstrap
+    from ingest.schema import setup_warehouse as bootstrap
 
     bench_started = time.perf_counter()
     url = warehouse_url()

@@ -508,7 +508,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from synthetic import write_births_csv
     from warehouse.connection import warehouse_url
-    from warehouse.schema import bootstrap
+    from ingest.schema import setup_warehouse as bootstrap
 
     bench_started = time.perf_counter()
     url = warehouse_url()

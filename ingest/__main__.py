@@ -16,6 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--landing", type=Path, default=None, help="landing folder (default: $LANDING_DIR or ./landing)")
     parser.add_argument("--run-id", default=None)
     args = parser.parse_args(argv)
+    from ingest.schema import setup_warehouse
+
+    setup_warehouse()
     failed = False
     for feed in args.feeds or [spec.name for spec in FEEDS]:
         results = ingest_feed(feed, args.landing or landing_dir(), args.run_id)

@@ -15,15 +15,21 @@ def landing_dir() -> Path:
     return Path(os.environ.get("LANDING_DIR") or DEFAULT_LANDING_DIR)
 
 
-def ingest_feed(feed: str, landing: Path | None = None, run_id: str | None = None) -> list[BatchResult]:
+def ingest_feed(feed: str, landing: Path | None = None, run_id: str | None = None,
+                periods: list[str] | None = None) -> list[BatchResult]:
+    """Load the feed's new files; with `periods`, only the files whose names hold one of them (a rerun of
+    one period; ingest.file_periods). The warehouse must be set up (ingest.schema.setup_warehouse): no DDL
+    here, so parallel loads never wait on, or deadlock with, schema changes."""
+    from ingest.file_periods import name_matches_periods
     from warehouse.connection import connect
-    from warehouse.schema import bootstrap
 
     spec = FEEDS[feed]
     landing = landing or landing_dir()
+    files = landing_files(spec, landing / feed)
+    if periods:
+        files = [path for path in files if name_matches_periods(path.name, periods)]
     with connect(autocommit=True) as conn:
-        bootstrap(conn)
-        return [load_file(conn, spec, path, run_id=run_id) for path in landing_files(spec, landing / feed)]
+        return [load_file(conn, spec, path, run_id=run_id) for path in files]
 
 
 def summarise(results: list[BatchResult]) -> str:

@@ -34,3 +34,19 @@ def ensure_raw_table(conn: psycopg.Connection, spec: FeedSpec) -> None:
     # cost to COPY (a btree on raw halves the server's COPY speed; see bench/README.md).
     conn.execute(sql.SQL("create index if not exists {} on {} using brin (batch_id)").format(
         sql.Identifier(f"{spec.name}_batch_brin"), table))
+
+
+def ensure_raw_tables(conn: psycopg.Connection) -> None:
+    """The raw table of every registered feed."""
+    from ingest.feeds import FEEDS  # registers every feed
+
+    for spec in FEEDS:
+        ensure_raw_table(conn, spec)
+
+
+def setup_warehouse(conn: psycopg.Connection | None = None) -> None:
+    """Everything a load needs in place: the warehouse's schemas, the raw tables of every feed, the roles and
+    grants. Run once before loading (the DAG's bootstrap task, the CLIs); loads themselves do no DDL."""
+    from warehouse.schema import bootstrap
+
+    bootstrap(conn, extra_ddl=(ensure_raw_tables,))

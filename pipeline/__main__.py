@@ -1,5 +1,8 @@
 """`python -m pipeline run` — start the warehouse, make sample landing files if needed, run the nightly
-DAG end to end with Airflow, and print what happened. `python -m pipeline summary` reprints the summary."""
+DAG end to end with Airflow, and print what happened. `python -m pipeline summary` reprints the summary.
+
+`python -m pipeline up|down|status|trigger` — the Airflow services on this machine (make up, make down,
+make status, make trigger [FEEDS=…] [PERIODS=…]); see pipeline/services.py."""
 
 from __future__ import annotations
 
@@ -11,29 +14,15 @@ from pathlib import Path
 from ingest.run import DEFAULT_LANDING_DIR
 from warehouse.connection import connect, warehouse_url
 
-# ≈ 13,700 births, 245,000 children and 230,000 pupils a year nationally: a sample that loads in seconds.
-# Every feed uses the same scale, so rates that combine feeds (preschool attendance) stay realistic.
-SAMPLE_SCALE = 0.01
-
 
 def _landing_dir() -> Path:
     if os.environ.get("LANDING_DIR"):
         return Path(os.environ["LANDING_DIR"])
     if not DEFAULT_LANDING_DIR.exists():
-        from synthetic import (generate_abuse_cases_feed, generate_child_register_feed, generate_education_feed,
-                               generate_growth_feed, generate_health_feeds, generate_immunisation_feed,
-                               generate_population_feed)
+        from synthetic.sample import generate_sample
 
         print(f"No LANDING_DIR given: generating a sample landing folder in {DEFAULT_LANDING_DIR} ...")
-        generate_health_feeds(DEFAULT_LANDING_DIR, scale=SAMPLE_SCALE, seed=2025, invalid_rate=0.002)
-        generate_population_feed(DEFAULT_LANDING_DIR, scale=SAMPLE_SCALE, seed=2025, years=(2023, 2024, 2025))
-        generate_education_feed(DEFAULT_LANDING_DIR, scale=SAMPLE_SCALE, seed=2025, invalid_rate=0.002)
-        generate_immunisation_feed(DEFAULT_LANDING_DIR, scale=SAMPLE_SCALE, seed=2025, invalid_rate=0.002)
-        generate_growth_feed(DEFAULT_LANDING_DIR, scale=SAMPLE_SCALE, seed=2025, invalid_rate=0.002)
-        generate_child_register_feed(DEFAULT_LANDING_DIR, scale=SAMPLE_SCALE, seed=2025, invalid_rate=0.002)
-        # abuse is rare (≈2,000 victims a year nationally): the sample takes the national volume, so that the
-        # statistics and their suppression are realistic
-        generate_abuse_cases_feed(DEFAULT_LANDING_DIR, scale=1.0, seed=2025, invalid_rate=0.002)
+        generate_sample(DEFAULT_LANDING_DIR)
     return DEFAULT_LANDING_DIR
 
 
@@ -55,12 +44,57 @@ def _reports_hint() -> str:
             "  another period: make report PERIOD=2025-H1 (or 2025, 2025-R6, ...).")
 
 
+def _services(args: argparse.Namespace) -> int:
+    from pipeline import services
+
+    try:
+        if args.command == "up":
+            print("Starting the warehouse and Airflow (api-server, scheduler, dag-processor, triggerer) ...")
+            deployment = services.up()
+            print(f"Airflow is up: UI and REST API at {deployment.base_url}/  (login: {services.ADMIN} / "
+                  f"{deployment.admin_password()})\n  the nightly schedule is live; `make trigger` starts a run now;"
+                  f" logs in {deployment.home / 'logs'}; `make down` stops everything.")
+        elif args.command == "down":
+            stopped = services.down()
+            print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
+        elif args.command == "status":
+            processes, health, deployment = services.status()
+            if not processes:
+                print("Airflow services are not running (`make up`).")
+                return 1
+            for name, alive in processes.items():
+                print(f"  {name:<14} {'running' if alive else 'STOPPED'}")
+            for component in services.HEALTH_COMPONENTS:
+                print(f"  health {component:<14} {((health or {}).get(component) or {}).get('status', 'unreachable')}")
+            print(f"  UI: {deployment.base_url}/   logs: {deployment.home / 'logs'}")
+            return 0 if all(processes.values()) and services.is_healthy(health) else 1
+        elif args.command == "trigger":
+            feeds = args.feeds.split() if args.feeds else None
+            periods = args.periods.split() if args.periods else None
+            run_id = services.trigger(feeds, periods)
+            print(run_id)
+            if args.wait:
+                state = services.wait_for_run(run_id)
+                print(f"{run_id}: {state}")
+                return 0 if state == "success" else 1
+    except services.ServicesError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
-    parser.add_argument("command", choices=["run", "summary"])
+    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["run", "summary", "up", "down", "status", "trigger"])
+    parser.add_argument("--feeds", default=None, help="trigger: feeds to load, space-separated (default: all)")
+    parser.add_argument("--periods", default=None, help="trigger: periods whose files to load, e.g. '2025-H1 2025-H2'")
+    parser.add_argument("--wait", action="store_true", help="trigger: wait for the run to finish")
     args = parser.parse_args(argv)
+    if args.command in ("up", "down", "status", "trigger"):
+        return _services(args)
     url = warehouse_url()
-    from warehouse.schema import bootstrap
+    from ingest.schema import setup_warehouse as bootstrap
     from pipeline.report import latest_run_id, run_summary
 
     bootstrap()

@@ -12,6 +12,9 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DAG_ID = "child_stats_nightly"
+# Under a scheduler the reports DAG runs when the release asset changes; `dags test` runs one DAG only, so the
+# local run starts it after the nightly DAG, as the scheduler would.
+REPORTS_DAG_ID = "child_stats_reports"
 
 
 def airflow_env(warehouse_url: str, landing_dir: Path, airflow_home: Path | None = None) -> dict[str, str]:
@@ -64,17 +67,26 @@ def _console_line(line: str) -> str:
 
 
 def run_dag(warehouse_url: str, landing_dir: Path, airflow_home: Path | None = None, *,
-            quiet: bool = False) -> int:
-    """Run one full DAG run in-process; returns airflow's exit code (0 when every task succeeded).
-    The full Airflow output goes to a log file under AIRFLOW_HOME/logs/dags-test/."""
+            quiet: bool = False, dag_ids: tuple[str, ...] = (DAG_ID, REPORTS_DAG_ID)) -> int:
+    """Run the nightly DAG, then the reports DAG, each once in-process; returns airflow's exit code of the
+    first that fails (0 when every task succeeded). The full Airflow output goes to a log file under
+    AIRFLOW_HOME/logs/dags-test/."""
     env = airflow_env(warehouse_url, landing_dir, airflow_home)
     ensure_metadata_db(env)
+    for dag_id in dag_ids:
+        code = _dags_test(dag_id, env, quiet)
+        if code != 0:
+            return code
+    return 0
+
+
+def _dags_test(dag_id: str, env: dict[str, str], quiet: bool) -> int:
     log_dir = Path(env["AIRFLOW_HOME"]) / "logs" / "dags-test"
     log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"{DAG_ID}-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.log"
+    log_path = log_dir / f"{dag_id}-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.log"
     airflow = Path(sys.executable).with_name("airflow")
     with open(log_path, "w", encoding="utf-8") as log:
-        process = subprocess.Popen([str(airflow), "dags", "test", DAG_ID], env=env, cwd=PROJECT_ROOT,
+        process = subprocess.Popen([str(airflow), "dags", "test", dag_id], env=env, cwd=PROJECT_ROOT,
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
         for line in process.stdout:
             log.write(line)
@@ -82,5 +94,5 @@ def run_dag(warehouse_url: str, landing_dir: Path, airflow_home: Path | None = N
                 print(_console_line(line), flush=True)
         code = process.wait()
     if not quiet:
-        print(f"  full Airflow log: {log_path}")
+        print(f"  full Airflow log of {dag_id}: {log_path}")
     return code

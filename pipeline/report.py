@@ -1,4 +1,5 @@
-"""What a run did, read back from the warehouse: rows per feed, the release, headline values."""
+"""What a run did, read back from the warehouse: rows per feed, missing and late deliveries, the release,
+headline values."""
 
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ def run_summary(conn: psycopg.Connection, run_id: str | None) -> str:
             where = ", ".join(p for p in (f"unit {admin_code}" if admin_code else "", f"period {period}" if period else "") if p)
             label = "error, withheld" if severity == "error" and pinned else severity
             lines.append(f"    {label}: {suite} / {expectation}{' — ' + where if where else ''}")
+    lines += delivery_lines(conn)
     release = conn.execute(
         "select release_id, run_id, row_count, created_at, coalesce(withheld_count, 0), coalesce(withheld, '[]'::jsonb)"
         " from published.latest_release").fetchone() if _has_table(conn, "published.releases") else None
@@ -75,6 +77,61 @@ def run_summary(conn: psycopg.Connection, run_id: str | None) -> str:
             shown = format_value(value, unit, withheld_reason, suppression)
             lines.append(f"    {period}  {indicator:<24} {shown:>10} {unit}" + ("  (preliminary)" if preliminary else ""))
     return "\n".join(lines)
+
+
+DELIVERY_LINES_SHOWN = 15
+COMPLETENESS = "marts.fct_feed_completeness"
+
+
+def delivery_lines(conn: psycopg.Connection) -> list[str]:
+    """Missing, then late deliveries (marts.fct_feed_completeness, as dbt built it tonight), most recent
+    period first, in plain words; a feed and period that every province missed, or delivered late, is one
+    line. Nothing before dbt has built the mart."""
+    if not _has_table(conn, COMPLETENESS):
+        return []
+    expected, received, on_time, late, missing, awaited = conn.execute(
+        f"""select count(*) filter (where expected), count(*) filter (where expected and received),
+                   count(*) filter (where on_time), count(*) filter (where late), count(*) filter (where missing),
+                   count(*) filter (where delivery_status = 'awaited')
+              from {COMPLETENESS}""").fetchone()
+    if not expected:
+        return []
+    lines = [f"  Deliveries (feed × province × period that has ended): {expected} expected, "
+             f"{received} received ({100 * received / expected:.1f} %), {on_time} on time, {late} late, "
+             f"{missing} missing, {awaited} not due yet"]
+    groups = conn.execute(
+        f"""select missing, feed, period, count(*) = max(expected_provinces) and count(*) > 1, count(*),
+                   min(due_date), max(days_past_due),
+                   array_agg(array[province_code, province_name, current_province_name, due_date::text,
+                                   days_past_due::text] order by province_code)
+              from (select *, count(*) filter (where expected) over (partition by feed, period) as expected_provinces
+                      from {COMPLETENESS}) as judged
+             where missing or late
+             group by missing, feed, period, period_end
+             order by missing desc, period_end desc, feed""").fetchall()
+    shown = []  # (line, deliveries it stands for)
+    for is_missing, feed, period, every_province, count, due, days, provinces in groups:
+        if every_province:
+            shown.append((f"no province has delivered {feed} for {period} (due {due}, {count} provinces)"
+                          if is_missing else
+                          f"every province delivered {feed} for {period} late (due {due}, up to {days} days)", count))
+            continue
+        for code, name, current_name, its_due, its_days in provinces:
+            province = f"province {code} ({name}{'' if current_name == name else f', now {current_name}'})"
+            shown.append((f"{province} has not delivered {feed} for {period} (due {its_due}, {its_days} days ago)"
+                          if is_missing else
+                          f"{province} delivered {feed} for {period} late (due {its_due}, {its_days} days late)", 1))
+    lines += ["    " + line for line, _ in shown[:DELIVERY_LINES_SHOWN]]
+    more = sum(count for _, count in shown[DELIVERY_LINES_SHOWN:])
+    if more:
+        lines.append(f"    … and {more} more (select * from {COMPLETENESS} where missing or late)")
+    empty_files = conn.execute(
+        f"""select feed, count(*) from audit.load_batches
+             where status = 'loaded' and rows_loaded = 0 and feed in (select feed from {COMPLETENESS} where missing)
+             group by feed order by feed""").fetchall()
+    lines += [f"    ({feed}: {files} loaded file(s) without rows; a province with nothing to report, or whose rows "
+              "were all quarantined, reads as missing)" for feed, files in empty_files]
+    return lines
 
 
 WITHHELD_SHOWN = 20

@@ -6,10 +6,15 @@ import logging
 
 log = logging.getLogger(__name__)
 
-RAW_SUITES = {"y_te_sinh": "raw_y_te_sinh", "y_te_tu_vong": "raw_y_te_tu_vong",
-              "y_te_tiem_chung": "raw_y_te_tiem_chung", "y_te_can_do": "raw_y_te_can_do", "dan_so": "raw_dan_so",
-              "giao_duc_hoc_sinh": "raw_giao_duc_hoc_sinh", "ldxh_tre_em": "raw_ldxh_tre_em",
-              "ldxh_xam_hai": "raw_ldxh_xam_hai"}
+def feed_names() -> list[str]:
+    """Every feed of the ingest registry, in registration order: the DAG's ingest tasks, the raw suites, the
+    sample generator and the tests all derive from it."""
+    from ingest.feeds import FEEDS
+
+    return [spec.name for spec in FEEDS]
+
+
+RAW_SUITES = {feed: f"raw_{feed}" for feed in feed_names()}  # each feed has its suite, expectations/raw_<feed>.yml
 MART_SUITES = ["marts_indicator_values", "marts_nutrition_zscores"]
 
 
@@ -18,10 +23,57 @@ class QualityGateFailed(RuntimeError):
     stays published. (Failures pinned to values do not stop it: the release withholds those values.)"""
 
 
-def ingest(feed: str, run_id: str) -> dict:
+def bootstrap() -> None:
+    """Schemas, raw tables of every feed, roles and grants: once, at the head of the run (no other step
+    does DDL)."""
+    from ingest.schema import setup_warehouse
+
+    setup_warehouse()
+
+
+def record_run_start(context) -> None:
+    """The run's row in audit.pipeline_runs (closed by the DAG's callbacks, pipeline.notify)."""
+    from pipeline.runs import record_run_start as record
+
+    dag_run = context["dag_run"]
+    record(dag_run.dag_id, dag_run.run_id, dag_run.run_type, getattr(dag_run, "triggering_user_name", None),
+           getattr(dag_run, "logical_date", None), dict(context.get("params") or {}))
+
+
+def check_release_deadline(deadline=None) -> bool:
+    """Whether a nightly run succeeded between the deadline's midnight and the deadline; if not, the deadline
+    alert goes out. A check of an earlier day (the first start of the scheduler catching up) alerts nobody."""
+    import os
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from pipeline.notify import alert
+    from warehouse.connection import connect
+
+    local_zone = ZoneInfo(os.environ.get("PIPELINE_TIMEZONE", "Asia/Ho_Chi_Minh"))
+    deadline = (deadline or datetime.now(timezone.utc)).astimezone(local_zone)
+    if (datetime.now(local_zone) - deadline).total_seconds() > 12 * 3600:
+        log.info("deadline of %s is long past: a catch-up run, nothing to alert", deadline)
+        return True
+    midnight = deadline.replace(hour=0, minute=0, second=0, microsecond=0)
+    with connect() as conn:
+        made = conn.execute(
+            """select count(*) from audit.pipeline_runs
+                where dag_id = 'child_stats_nightly' and state = 'success' and ended_at >= %s and ended_at <= %s""",
+            (midnight, deadline)).fetchone()[0]
+        running = conn.execute("select string_agg(run_id, ', ') from audit.pipeline_runs"
+                               " where dag_id = 'child_stats_nightly' and state = 'running'").fetchone()[0]
+    if not made:
+        alert("deadline_missed", "error",
+              f"no nightly run succeeded between {midnight:%d/%m %H:%M} and the deadline {deadline:%H:%M}: no new "
+              "release today" + (f" (still running: {running})" if running else ""), "child_stats_deadline")
+    return bool(made)
+
+
+def ingest(feed: str, run_id: str, periods: list[str] | None = None) -> dict:
     from ingest.run import ingest_feed, summarise
 
-    results = ingest_feed(feed, run_id=run_id)
+    results = ingest_feed(feed, run_id=run_id, periods=periods or None)
     log.info("%s: %d file(s)\n%s", feed, len(results), summarise(results))
     failed = [r for r in results if r.status == "failed"]
     if failed:
@@ -74,6 +126,12 @@ def publish(run_id: str) -> str:
         log.info("published release %s stays: the values have not changed", release.release_id)
     for item in release.withheld:
         log.warning("withheld %s value(s): %s", item.get("values_withheld"), _withheld_text(item))
+    if release.withheld and release.is_new:
+        from pipeline.notify import alert
+
+        alert("values_withheld", "warning",
+              f"release {release.release_id} withholds {release.withheld_count} value(s):\n"
+              + "\n".join(_withheld_text(item) for item in release.withheld[:20]), "child_stats_nightly", run_id, "publish")
     return release.release_id
 
 

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 
 import psycopg
 
+from publish.completeness import refresh_completeness
 from publish.deliveries import record_deliveries
 from publish.periods import record_periods
 from publish.reference import refresh_reference
@@ -119,6 +120,7 @@ def create_release(run_id: str, required_suites: list[str]) -> Release:
         conn.execute("select pg_advisory_xact_lock(hashtext('child-stats-release'))")
         quality = _gate_results(conn, run_id, required_suites)
         refresh_reference(conn)
+        refresh_completeness(conn)
         try:
             build_candidates(conn, run_id, CANDIDATES)
         except UnresolvedPins as exc:

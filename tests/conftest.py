@@ -34,7 +34,7 @@ def fresh_warehouse(server_url, monkeypatch) -> str:
         conn.execute(f'create database "{name}"')
     url = _with_database(server_url, name)
     monkeypatch.setenv("WAREHOUSE_URL", url)
-    from warehouse.schema import bootstrap
+    from ingest.schema import setup_warehouse as bootstrap
 
     bootstrap()
     yield url

@@ -164,6 +164,12 @@ def _pg_ctl(state: ServerState, *args: str, check: bool = True) -> subprocess.Co
     )
 
 
+def is_up() -> bool:
+    """Whether the embedded server is running now."""
+    state = _load_state()
+    return state is not None and is_running(state)
+
+
 def is_running(state: ServerState) -> bool:
     if not state.data_dir.exists():
         return False

@@ -1,8 +1,10 @@
 """Create the loader-owned schemas and tables, and the database roles with their grants (idempotent; see
-warehouse/roles.py). dbt owns staging, intermediate and marts."""
+warehouse/roles.py). dbt owns staging, intermediate and marts; ingest owns the raw tables and passes their
+DDL in (`extra_ddl`), since the warehouse knows nothing of the feeds."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import psycopg
@@ -12,7 +14,8 @@ from warehouse.connection import connect
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 
 
-def bootstrap(conn: psycopg.Connection | None = None) -> None:
+def bootstrap(conn: psycopg.Connection | None = None,
+              extra_ddl: Iterable[Callable[[psycopg.Connection], None]] = ()) -> None:
     own = conn is None
     conn = conn or connect(autocommit=True)
     try:
@@ -21,11 +24,8 @@ def bootstrap(conn: psycopg.Connection | None = None) -> None:
             conn.execute("select pg_advisory_xact_lock(hashtext('child-stats-bootstrap'))")
             for script in sorted(SQL_DIR.glob("*.sql")):
                 conn.execute(script.read_text())
-            from ingest.feeds import FEEDS  # registers every feed
-            from ingest.schema import ensure_raw_table
-
-            for spec in FEEDS:
-                ensure_raw_table(conn, spec)
+            for ddl in extra_ddl:
+                ddl(conn)
             from warehouse.roles import ensure_roles  # last: grants cover the tables made above
 
             ensure_roles(conn)

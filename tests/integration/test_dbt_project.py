@@ -22,7 +22,7 @@ def built_warehouse(server_url):
     url = urlunparse(urlparse(server_url)._replace(path="/" + name))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WAREHOUSE_URL", url)
-        from warehouse.schema import bootstrap
+        from ingest.schema import setup_warehouse as bootstrap
 
         bootstrap()
         build(url)  # raises CalledProcessError if any model, data test or unit test fails

@@ -226,7 +226,7 @@ def _acl_snapshot(conn: psycopg.Connection) -> list:
 
 
 def test_ensure_roles_is_idempotent_and_roles_serve_two_databases(warehouse, server_url, monkeypatch):
-    from warehouse.schema import bootstrap
+    from ingest.schema import setup_warehouse as bootstrap
 
     with psycopg.connect(warehouse, autocommit=True) as owner:
         before = _acl_snapshot(owner)

@@ -37,26 +37,50 @@ def test_every_dag_has_owner_tags_and_schedule(dag_bag):
 
 
 def test_nightly_dag_shape(dag_bag):
+    """Bootstrap once at the head; one ingest task per feed of the registry; the release is an asset that
+    the reports DAG is scheduled on."""
+    from ingest.feeds import FEEDS
+
+    feeds = sorted(spec.name for spec in FEEDS)
     dag = dag_bag.dags["child_stats_nightly"]
     upstream = {task.task_id: sorted(task.upstream_task_ids) for task in dag.tasks}
     assert upstream == {
-        "ingest_y_te_sinh": [],
-        "ingest_y_te_tu_vong": [],
-        "ingest_dan_so": [],
-        "ingest_giao_duc_hoc_sinh": [],
-        "ingest_y_te_tiem_chung": [],
-        "ingest_y_te_can_do": [],
-        "ingest_ldxh_tre_em": [],
-        "ingest_ldxh_xam_hai": [],
-        "load_reference": [],
-        "validate_raw": ["ingest_dan_so", "ingest_giao_duc_hoc_sinh", "ingest_ldxh_tre_em", "ingest_ldxh_xam_hai",
-                         "ingest_y_te_can_do", "ingest_y_te_sinh", "ingest_y_te_tiem_chung", "ingest_y_te_tu_vong",
-                         "load_reference"],
+        "bootstrap": [],
+        **{f"ingest_{feed}": ["bootstrap"] for feed in feeds},
+        "load_reference": ["bootstrap"],
+        "validate_raw": sorted([*(f"ingest_{feed}" for feed in feeds), "load_reference"]),
         "dbt_build": ["validate_raw"],
         "validate_marts": ["dbt_build"],
         "publish": ["validate_marts"],
-        "render_reports": ["publish"],
     }
+    assert dag.get_task("validate_raw").trigger_rule == "none_failed"  # a feed left out is skipped
+    assert {outlet.uri for outlet in dag.get_task("ingest_y_te_sinh").outlets} == {"warehouse://raw/y_te_sinh"}
+    assert {outlet.uri for outlet in dag.get_task("publish").outlets} == {"warehouse://published/releases"}
+    assert set(dag.params["feeds"]) == set(feeds) and list(dag.params["periods"]) == []
+    reports = dag_bag.dags["child_stats_reports"]
+    assert [task.task_id for task in reports.tasks] == ["render_reports"]
+    assert "warehouse://published/releases" in str(reports.timetable.asset_condition)
+    assert [task.task_id for task in dag_bag.dags["child_stats_deadline"].tasks] == ["check_release_made"]
+
+
+def test_every_feed_has_its_suite_and_a_sample_generator():
+    from ingest.feeds import FEEDS
+    from pipeline.steps import RAW_SUITES
+    from synthetic.sample import generated_feeds
+
+    feeds = {spec.name for spec in FEEDS}
+    assert set(RAW_SUITES) == feeds == generated_feeds()
+    for feed in feeds:
+        assert (DAGS_FOLDER.parent / "expectations" / f"raw_{feed}.yml").exists(), feed
+
+
+def test_the_warehouse_package_knows_nothing_of_the_feeds():
+    """warehouse/ sits below ingest/: the raw tables' DDL is ingest's, passed in to the bootstrap."""
+    for path in (DAGS_FOLDER.parent / "warehouse").glob("*.py"):
+        tree = ast.parse(path.read_text())
+        modules = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        modules |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+        assert not {m for m in modules if m.split(".")[0] in ("ingest", "pipeline", "quality", "publish")}, path.name
 
 
 def test_dag_files_hold_no_logic():
