@@ -81,6 +81,12 @@ def child_stats_nightly():
 
         seed()
 
+    @task(retries=0, trigger_rule="none_failed")
+    def source_freshness(run_id: str | None = None) -> list[str]:
+        from pipeline.steps import check_source_freshness
+
+        return check_source_freshness(run_id)
+
     @task(retries=0, trigger_rule="none_failed")  # feeds left out of a run are skipped, not failed
     def validate_raw(run_id: str | None = None) -> None:
         from pipeline.steps import validate
@@ -109,7 +115,9 @@ def child_stats_nightly():
     loads = [ingest_task(feed) for feed in FEEDS]
     reference = load_reference()
     head >> [*loads, reference]
-    [*loads, reference] >> validate_raw() >> dbt_build() >> validate_marts() >> publish()
+    checks = validate_raw()
+    [*loads, reference] >> checks >> dbt_build() >> validate_marts() >> publish()
+    loads >> source_freshness()  # a warning only: the night goes on without waiting for it
 
 
 @dag(

@@ -16,6 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--landing", type=Path, default=None, help="landing folder (default: $LANDING_DIR or ./landing)")
     parser.add_argument("--run-id", default=None)
     args = parser.parse_args(argv)
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)  # load progress
     from ingest.schema import setup_warehouse
 
     setup_warehouse()

@@ -7,8 +7,10 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import logging
 import os
 import tempfile
+import time
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +27,8 @@ from psycopg.copy import QueuedLibpqWriter
 from ingest.fields import Pseudonymised
 from ingest.geography import AdminUnits, admin_units
 from ingest.pseudonymise import key_id
+
+log = logging.getLogger(__name__)
 from ingest.readers import ColumnChunk, UnreadableFile, reader_for
 from ingest.spec import FeedSpec
 from ingest.validate import CheckedChunk, RecordValidator
@@ -41,6 +45,7 @@ class BatchResult:
     rows_quarantined: int = 0
     rows_superseded: int = 0
     reason: str | None = None
+    seconds: float | None = None  # time spent reading and copying (loaded files)
 
 
 def file_sha256(path: Path) -> str:
@@ -182,6 +187,7 @@ def _stream_into_batch(conn, spec: FeedSpec, path: Path, batch_id: int, sha256: 
                  " set_config('ingest.file_sha256', %s, true)", (str(batch_id), path.name, sha256))
     with conn.cursor() as cursor, tempfile.TemporaryFile(mode="w+", encoding="utf-8") as spool:
         writer = _BatchWriter(spec, path, batch_id, spool)
+        progress = _Progress(path.name)
         with cursor.copy(writer.copy_statement, writer=_BoundedQueuedWriter(cursor)) as copy:
             for chunk in source.chunks():
                 checked = validator.check_columns(chunk.columns, chunk.lines)
@@ -189,8 +195,33 @@ def _stream_into_batch(conn, spec: FeedSpec, path: Path, batch_id: int, sha256: 
                 result.rows_read += chunk.size + len(chunk.malformed)
                 result.rows_loaded += loaded
                 result.rows_quarantined += quarantined
+                progress.update(result.rows_read)
         writer.write_quarantine(cursor)
+    result.seconds = progress.done(result.rows_read)
     return result, writer.coverage
+
+
+class _Progress:
+    """Rows and rows/s of a long load in the log (the task log in Airflow, stderr on the command line):
+    a line every PROGRESS_SECONDS while it runs, and one at the end."""
+
+    every = 10.0
+
+    def __init__(self, name: str):
+        self.name, self.started = name, time.monotonic()
+        self.next = self.started + self.every
+
+    def update(self, rows: int) -> None:
+        now = time.monotonic()
+        if now >= self.next:
+            self.next = now + self.every
+            log.info("%s: %s rows read, %s rows/s", self.name, f"{rows:,}", f"{rows / (now - self.started):,.0f}")
+
+    def done(self, rows: int) -> float:
+        seconds = time.monotonic() - self.started
+        log.info("%s: %s rows in %.1f s (%s rows/s)", self.name, f"{rows:,}", seconds,
+                 f"{rows / seconds:,.0f}" if seconds else "-")
+        return seconds
 
 
 def _record_coverage(conn, spec: FeedSpec, batch_id: int, coverage: Counter) -> None:

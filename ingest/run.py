@@ -36,6 +36,8 @@ def summarise(results: list[BatchResult]) -> str:
     lines = []
     for r in results:
         line = f"  {r.status:<8} {r.file_name}: read {r.rows_read}, loaded {r.rows_loaded}, quarantined {r.rows_quarantined}"
+        if r.seconds:
+            line += f" in {r.seconds:.1f} s ({r.rows_read / r.seconds:,.0f} rows/s)"
         if r.rows_superseded:
             line += f", superseded {r.rows_superseded} earlier rows"
         if r.reason:

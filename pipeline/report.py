@@ -47,6 +47,12 @@ def run_summary(conn: psycopg.Connection, run_id: str | None) -> str:
             label = "error, withheld" if severity == "error" and pinned else severity
             lines.append(f"    {label}: {suite} / {expectation}{' — ' + where if where else ''}")
     lines += delivery_lines(conn)
+    stale = conn.execute(
+        "select message from audit.pipeline_events where run_id is not distinct from %s and event = 'feed_stale'"
+        " order by event_id", (run_id,)).fetchall() if _has_table(conn, "audit.pipeline_events") else []
+    if stale:
+        lines.append("  Stale feeds (warning: dbt source freshness):")
+        lines += [f"    {message}" for (message,) in stale]
     release = conn.execute(
         "select release_id, run_id, row_count, created_at, coalesce(withheld_count, 0), coalesce(withheld, '[]'::jsonb)"
         " from published.latest_release").fetchone() if _has_table(conn, "published.releases") else None

@@ -5,6 +5,7 @@ itself in audit.pipeline_runs; `make down` leaves no process behind."""
 from __future__ import annotations
 
 import socket
+import time
 import uuid
 from pathlib import Path
 
@@ -55,9 +56,15 @@ def test_services_run_a_triggered_night_and_stop_cleanly(deployment_env, tmp_pat
     services.set_paused("child_stats_nightly", False)  # the queued run starts (before any scheduled one)
     assert services.wait_for_run(run_id, timeout=900) == "success"
 
-    with psycopg.connect(deployment_env) as conn:
-        run = conn.execute("select triggered_by, state, release_id, params, triggering_user, run_type"
-                           " from audit.pipeline_runs where run_id = %s", (run_id,)).fetchone()
+    # the DAG's success callback closes the row; it runs in the dag-processor just after the run ends
+    deadline = time.monotonic() + 180
+    with psycopg.connect(deployment_env, autocommit=True) as conn:
+        while True:
+            run = conn.execute("select triggered_by, state, release_id, params, triggering_user, run_type"
+                               " from audit.pipeline_runs where run_id = %s", (run_id,)).fetchone()
+            if run[1] != "running" or time.monotonic() > deadline:
+                break
+            time.sleep(3)
         latest = conn.execute("select release_id from published.latest_release").fetchone()
     assert (run[0], run[5], run[4], run[1]) == ("manual", "manual", "admin", "success")  # not a `dags test`
     assert latest is not None and run[2] == latest[0]

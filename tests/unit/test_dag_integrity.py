@@ -52,6 +52,7 @@ def test_nightly_dag_shape(dag_bag):
         "dbt_build": ["validate_raw"],
         "validate_marts": ["dbt_build"],
         "publish": ["validate_marts"],
+        "source_freshness": [f"ingest_{feed}" for feed in feeds],
     }
     assert dag.get_task("validate_raw").trigger_rule == "none_failed"  # a feed left out is skipped
     assert {outlet.uri for outlet in dag.get_task("ingest_y_te_sinh").outlets} == {"warehouse://raw/y_te_sinh"}
