@@ -56,8 +56,9 @@ stop:  ## stop the embedded PostgreSQL
 bench: install  ## load-throughput benchmark (see bench/README.md)
 	$(PY) -m bench.ingest_throughput
 
-docs: install  ## dbt docs as one offline HTML file in dbt/target/static_index.html
+docs: install  ## dbt docs as one offline HTML file in dbt/target/static_index.html; prints where the GE Data Docs are
 	$(PY) -c "from pipeline.dbt import run_dbt; run_dbt('docs', 'generate', '--static')"
+	@$(PY) -c "from quality.docs import data_docs_index as i; print('dbt docs: dbt/target/static_index.html'); print('Great Expectations Data Docs:', i() or 'none yet (run the nightly job)')"
 
 clean: stop
 	rm -rf .venv .warehouse landing reports dbt/target dbt/logs

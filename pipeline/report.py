@@ -47,6 +47,10 @@ def run_summary(conn: psycopg.Connection, run_id: str | None) -> str:
             label = "error, withheld" if severity == "error" and pinned else severity
             lines.append(f"    {label}: {suite} / {expectation}{' — ' + where if where else ''}")
     lines += delivery_lines(conn)
+    from quality.docs import data_docs_index
+
+    if index := data_docs_index():
+        lines.append(f"  Great Expectations Data Docs: {index}")
     stale = conn.execute(
         "select message from audit.pipeline_events where run_id is not distinct from %s and event = 'feed_stale'"
         " order by event_id", (run_id,)).fetchall() if _has_table(conn, "audit.pipeline_events") else []

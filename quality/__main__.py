@@ -16,8 +16,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-id", default=None, help="pipeline run id to record (default: a new one)")
     args = parser.parse_args(argv)
 
+    from ingest.schema import setup_warehouse
     from quality.run import run_suites
 
+    setup_warehouse()  # the audit tables the results go to, the raw tables the suites read
     try:
         outcome = run_suites(args.suites, run_id=args.run_id)
     except SuiteError as exc:
@@ -37,6 +39,10 @@ def main(argv: list[str] | None = None) -> int:
               "which the release will withhold (with what aggregates them)")
     else:
         print("quality gate: passed")
+    from quality.docs import data_docs_index
+
+    if index := data_docs_index():
+        print(f"Data Docs: {index}")
     return 1 if outcome.blocked else 0
 
 

@@ -1,6 +1,9 @@
-"""An ephemeral Great Expectations context: nothing is written to disk, no Data Docs are built, and every
-check runs as SQL in the warehouse (table assets; the current-rows filter of the raw suites is a
-row_condition, which becomes a WHERE clause).
+"""A Great Expectations context for a run of the suites. Every check runs as SQL in the warehouse (table assets;
+the current-rows filter of the raw suites is a row_condition, which becomes a WHERE clause); each suite runs
+through a GX Checkpoint. The context is ephemeral (data sources, suites, validation definitions and checkpoints
+in memory), except for the validation results and the Data Docs site, kept on disk under
+`.warehouse/gx-data-docs/` (or GX_DATA_DOCS_DIR; quality/docs.py). Without a writable folder there, results stay
+in memory and no Data Docs are built.
 
 One PostgreSQL data source per schema, the schema given as the connection's search_path: GX 1.14+
 deprecates `schema_name` on table assets in favour of the schema in the data source's connection, and a
@@ -13,22 +16,31 @@ import io
 import logging
 import os
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime, timezone
+from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy.engine import make_url
 
+from quality.docs import build_data_docs, project_config, writable_docs_dir
 from quality.results import CheckResult, check_results
 from quality.suites import SuiteFile
 
 DATASOURCE = "warehouse"
 
 
+# Counts only: asking for example rows costs two more scans per check even when it passes; FailingRows fetches
+# them for the checks that failed. The validation results, and so the Data Docs, hold no rows.
+RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
+
+
 class Validator:
-    def __init__(self, context, sqlalchemy_url: str):
+    def __init__(self, context, sqlalchemy_url: str, docs_dir: Path | None = None):
         self.context = context
         self.sqlalchemy_url = sqlalchemy_url
+        self.docs_dir = docs_dir  # None: no Data Docs
         self.datasources: dict = {}
+        self.validation_results: list = []  # GX's keys of the results of this run, for the Data Docs
 
     def datasource(self, schema: str):
         if schema not in self.datasources:
@@ -42,20 +54,33 @@ class Validator:
         for datasource in self.datasources.values():
             datasource.get_engine().dispose()
 
-    def validate(self, suite: SuiteFile) -> list[CheckResult]:
+    def validate(self, suite: SuiteFile, run_name: str | None = None) -> list[CheckResult]:
+        """Run the suite through a GX Checkpoint (one validation definition: the suite on its table's
+        whole-table batch). `run_name` becomes the GX run name (the pipeline's run id), shown in the Data Docs."""
         import great_expectations as gx
+        from great_expectations.core.run_identifier import RunIdentifier
 
         asset = self.datasource(suite.schema).add_table_asset(name=suite.name, table_name=suite.table)
         batch = asset.add_batch_definition_whole_table(name=f"{suite.schema}.{suite.table}")
         definition = self.context.validation_definitions.add(gx.ValidationDefinition(
             name=suite.name, data=batch, suite=self.context.suites.add(suite.to_gx())))
+        # No UpdateDataDocsAction here: it rebuilds the whole index once per validation result; run_suites
+        # builds the Data Docs once, for all its suites (build_data_docs).
+        checkpoint = self.context.checkpoints.add(gx.Checkpoint(
+            name=suite.name, validation_definitions=[definition], actions=[], result_format=RESULT_FORMAT))
         parameters = {"today": date.today().isoformat()}
-        # Counts only: asking for example rows costs two more scans per check even when it passes;
-        # FailingRows fetches them for the checks that failed.
-        result = definition.run(expectation_parameters=parameters,
-                                result_format={"result_format": "SUMMARY", "partial_unexpected_count": 0})
-        return check_results(definition.suite, result, FailingRows(definition, suite.index_columns, parameters),
+        result = checkpoint.run(expectation_parameters=parameters,
+                                run_id=RunIdentifier(run_name=run_name, run_time=datetime.now(timezone.utc)))
+        self.validation_results.extend(result.run_results)
+        (suite_result,) = result.run_results.values()
+        return check_results(definition.suite, suite_result, FailingRows(definition, suite.index_columns, parameters),
                              suite.pin_keys)
+
+    def build_data_docs(self) -> Path | None:
+        """Update the Data Docs with this run's validation results (quality/docs.py); the index, or None."""
+        if self.docs_dir is None or not self.validation_results:
+            return None
+        return build_data_docs(self.context, self.docs_dir, self.validation_results)
 
 
 class FailingRows:
@@ -89,7 +114,7 @@ def _quiet():
 
 
 @contextmanager
-def validator(sqlalchemy_url: str) -> Iterator[Validator]:
+def validator(sqlalchemy_url: str, data_docs: bool = True) -> Iterator[Validator]:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     gx_logger = logging.getLogger("great_expectations")
     if gx_logger.level == logging.NOTSET:  # GX logs at INFO on every expectation; Airflow shows INFO
@@ -97,9 +122,10 @@ def validator(sqlalchemy_url: str) -> Iterator[Validator]:
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    context = gx.get_context(mode="ephemeral")
+    docs_dir = writable_docs_dir() if data_docs else None
+    context = gx.get_context(mode="ephemeral", project_config=project_config(docs_dir))
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    gx_validator = Validator(context, sqlalchemy_url)
+    gx_validator = Validator(context, sqlalchemy_url, docs_dir)
     try:
         yield gx_validator
     finally:

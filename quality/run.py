@@ -83,14 +83,14 @@ def run_suite(suite_name: str, run_id: str | None = None) -> SuiteOutcome:
 
 
 def run_suites(names: list[str], run_id: str | None = None) -> GateOutcome:
-    """Validate each suite (one Great Expectations context for all of them), write every result to
-    audit.quality_runs / audit.quality_results, and return the outcome. A suite that cannot run at all
+    """Validate each suite through a Great Expectations Checkpoint (one context for all of them), write every
+    result to audit.quality_runs / audit.quality_results, update the Data Docs once at the end
+    (quality.docs.data_docs_index() gives the page), and return the outcome. A suite that cannot run at all
     (its table missing) counts as a failed error-level check; a check that cannot be evaluated (a broken
     query, a missing catalogue table) fails at its own severity."""
     from quality.context import validator
     from quality.record import record_suite_run
     from warehouse.connection import connect, sqlalchemy_url, warehouse_url
-    from warehouse.schema import bootstrap
 
     suites = [load_suite(name) for name in dict.fromkeys(names)]  # a bad name fails before anything runs
     if not suites:
@@ -99,16 +99,16 @@ def run_suites(names: list[str], run_id: str | None = None) -> GateOutcome:
     url = warehouse_url()
     outcomes = []
     with connect(url, autocommit=True) as conn:
-        bootstrap(conn)
         with validator(sqlalchemy_url(url)) as gx_validator:
             for suite in suites:
                 started_at = datetime.now(timezone.utc)
                 try:
-                    checks = gx_validator.validate(suite)
+                    checks = gx_validator.validate(suite, run_id)
                 except Exception as exc:  # noqa: BLE001 - whatever stops a suite must block, not crash the gate
                     checks = [CheckResult.suite_could_not_run(suite.name, exc)]
                 finished_at = datetime.now(timezone.utc)
                 quality_run_id = record_suite_run(conn, run_id, suite.name, started_at, finished_at, checks)
                 outcomes.append(SuiteOutcome(suite.name, run_id, quality_run_id, started_at, finished_at,
                                              tuple(checks)))
+            gx_validator.build_data_docs()  # once for all the suites; it never fails the gate
     return GateOutcome(run_id, tuple(outcomes))

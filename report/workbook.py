@@ -54,7 +54,9 @@ def write_workbooks(data: ReportData, folder: Path, workers: int | None = None) 
     workers = workers or min(4, os.cpu_count() or 1)
     _SHARED = (data, folder)
     try:
-        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        # a daemonic process (a Celery prefork worker) may not have children: then one at a time
+        if workers > 1 and "fork" in multiprocessing.get_all_start_methods() \
+                and not multiprocessing.current_process().daemon:
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
                 list(pool.map(_write_one, range(len(data.units))))
         else:

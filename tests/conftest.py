@@ -27,13 +27,14 @@ def server_url() -> str:
 
 
 @pytest.fixture
-def fresh_warehouse(server_url, monkeypatch) -> str:
+def fresh_warehouse(server_url, monkeypatch, tmp_path_factory) -> str:
     """A new, bootstrapped, empty warehouse database; WAREHOUSE_URL points at it for the test."""
     name = f"test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'create database "{name}"')
     url = _with_database(server_url, name)
     monkeypatch.setenv("WAREHOUSE_URL", url)
+    monkeypatch.setenv("GX_DATA_DOCS_DIR", str(tmp_path_factory.mktemp("gx-data-docs")))  # not the project's
     from ingest.schema import setup_warehouse as bootstrap
 
     bootstrap()

@@ -127,6 +127,13 @@ class Warehouse:
             return cursor.fetchall() if cursor.description else []
 
 
+@pytest.fixture(autouse=True)
+def data_docs_dir(tmp_path, monkeypatch):
+    """The Data Docs of the test's runs go to the test's folder, not to the project's .warehouse/."""
+    monkeypatch.setenv("GX_DATA_DOCS_DIR", str(tmp_path / "gx-data-docs"))
+    return tmp_path / "gx-data-docs"
+
+
 @pytest.fixture
 def warehouse(fresh_warehouse) -> Warehouse:
     """A fresh bootstrapped database (tests/conftest.py) with the seed, stand-in marts and raw rows."""
