@@ -5,7 +5,7 @@ TOOLS := .warehouse/tools
 UV := $(TOOLS)/bin/uv
 PY := .venv/bin/python
 
-.PHONY: install run test test-fast db-url psql stop bench docs clean approve revisions report up down status trigger
+.PHONY: install lint run test test-fast db-url psql stop bench docs clean approve revisions report up down status trigger
 
 $(UV):
 	@$(PYTHON) -m venv $(TOOLS)
@@ -17,7 +17,11 @@ install: $(UV)  ## create .venv from the committed lock (seconds when cached)
 run: install  ## start the warehouse, run the nightly DAG on the landing folder, print the summary
 	$(PY) -m pipeline run
 
-test: install  ## the whole test suite: unit, integration (real PostgreSQL, dbt, GE) and a real DAG run
+lint: install  ## ruff (Python: lint rules and import order) and sqlfluff (dbt models and tests); config in pyproject.toml, .sqlfluff
+	.venv/bin/ruff check --quiet .
+	.venv/bin/sqlfluff lint --quiet --nocolor dbt/models dbt/tests
+
+test: install lint  ## lint, then the whole test suite: unit, integration (real PostgreSQL, dbt, GE) and a real DAG run
 	$(PY) -m pytest
 
 test-fast: install  ## unit tests only

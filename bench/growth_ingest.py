@@ -37,7 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -472,8 +472,8 @@ def main(argv: list[str] | None = None) -> int:
     from psycopg.conninfo import make_conninfo
 
     from bench.ingest_throughput import _machine
-    from warehouse.connection import warehouse_url
     from ingest.schema import setup_warehouse as bootstrap
+    from warehouse.connection import warehouse_url
 
     bench_started = time.perf_counter()
     url = warehouse_url()
@@ -584,7 +584,7 @@ def main(argv: list[str] | None = None) -> int:
             "benchmark": "growth_ingest",
             "feed": FEED,
             "date": date.today().isoformat(),
-            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "command": "python -m bench.growth_ingest " + " ".join(sys.argv[1:]),
             "arguments": {"scale": args.scale, "period": args.period, "repeat": args.repeat,
                           "pool_workers": args.pool_workers, "methods": methods, "seed": args.seed,

@@ -32,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -176,13 +176,12 @@ def _child_stages(conninfo: str, path: Path, rows: int) -> dict:
     import gc
 
     import psycopg
+    import pyarrow as pa
+    import pyarrow.csv as arrow_csv
     from psycopg import sql
 
     import ingest.feeds  # noqa: F401
     from ingest.geography import admin_units
-    import pyarrow as pa
-    import pyarrow.csv as arrow_csv
-
     from ingest.loader import _WRITE_OPTIONS, file_sha256, load_file
     from ingest.readers import CsvSource
     from ingest.spec import FEEDS
@@ -237,7 +236,8 @@ def _child_stages(conninfo: str, path: Path, rows: int) -> dict:
         # write() of 1 MB blocks (no Python per row), into raw as it is and without its index.
         raw = sql.Identifier("raw", FEED)
         names = sql.SQL(", ").join(sql.Identifier(name) for name in writer_columns(spec))
-        with conn.cursor() as cursor, cursor.copy(sql.SQL("copy (select {} from {}) to stdout (format csv, delimiter E'\\t')").format(names, raw)) as copy:
+        copy_out = sql.SQL("copy (select {} from {}) to stdout (format csv, delimiter E'\\t')").format(names, raw)
+        with conn.cursor() as cursor, cursor.copy(copy_out) as copy:
             rendered = b"".join(bytes(block) for block in copy)
         stages_bytes_per_row = len(rendered) / max(1, result.rows_loaded)
         for label, keep_index in (("raw as it is (BRIN on batch_id)", True), ("raw without an index", False)):
@@ -251,7 +251,8 @@ def _child_stages(conninfo: str, path: Path, rows: int) -> dict:
                 conn.execute(sql.SQL("truncate {}").format(target))
                 conn.execute("select set_config('ingest.batch_id', '1', true), set_config('ingest.source_file', "
                              "'bench.csv', true), set_config('ingest.file_sha256', repeat('0', 64), true)")
-                with conn.cursor() as cursor, cursor.copy(sql.SQL("copy {} ({}) from stdin (format csv, delimiter E'\\t')").format(target, names)) as copy:
+                copy_in = sql.SQL("copy {} ({}) from stdin (format csv, delimiter E'\\t')").format(target, names)
+                with conn.cursor() as cursor, cursor.copy(copy_in) as copy:
                     for start in range(0, len(rendered), COPY_BLOCK):
                         copy.write(rendered[start:start + COPY_BLOCK])
                 stages[f"server only: COPY of ingest's rows as text into {label} (not cumulative)"] = \
@@ -288,7 +289,7 @@ def _child_profile(conninfo: str, path: Path, rows: int) -> dict:
     stats = pstats.Stats(profiler)
     total = stats.total_tt
     entries = []
-    for (filename, line, function), (cc, nc, tt, ct, _) in stats.stats.items():
+    for (filename, line, function), (_cc, nc, tt, ct, _) in stats.stats.items():
         short = filename.replace(str(REPO) + "/", "")
         if "site-packages/" in short:
             short = short.split("site-packages/", 1)[1]
@@ -506,9 +507,9 @@ def main(argv: list[str] | None = None) -> int:
     from psycopg import sql
     from psycopg.conninfo import make_conninfo
 
+    from ingest.schema import setup_warehouse as bootstrap
     from synthetic import write_births_csv
     from warehouse.connection import warehouse_url
-    from ingest.schema import setup_warehouse as bootstrap
 
     bench_started = time.perf_counter()
     url = warehouse_url()
@@ -592,7 +593,7 @@ def main(argv: list[str] | None = None) -> int:
             "benchmark": "ingest_throughput",
             "feed": FEED,
             "date": date.today().isoformat(),
-            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "arguments": {"rows": args.rows, "repeat": args.repeat, "to_sql_rows": args.to_sql_rows,
                           "memory_rows": args.memory_rows, "seed": args.seed},
             "file": {"rows": args.rows, "bytes": big.stat().st_size, "generation_seconds": round(generation_seconds, 2)},

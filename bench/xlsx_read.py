@@ -176,6 +176,7 @@ def _digest(digest, chunk) -> None:
 
 def _child(method: str, path: Path) -> dict:
     import pyarrow  # noqa: F401  imports are not timed; the libraries too
+
     import ingest.readers  # noqa: F401
 
     if method.startswith("calamine"):

@@ -27,11 +27,11 @@ from psycopg.copy import QueuedLibpqWriter
 from ingest.fields import Pseudonymised
 from ingest.geography import AdminUnits, admin_units
 from ingest.pseudonymise import key_id
-
-log = logging.getLogger(__name__)
 from ingest.readers import ColumnChunk, UnreadableFile, reader_for
 from ingest.spec import FeedSpec
 from ingest.validate import CheckedChunk, RecordValidator
+
+log = logging.getLogger(__name__)
 
 
 @dataclass

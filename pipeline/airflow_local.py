@@ -7,7 +7,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -72,6 +72,7 @@ def run_dag(warehouse_url: str, landing_dir: Path, airflow_home: Path | None = N
     first that fails (0 when every task succeeded). The full Airflow output goes to a log file under
     AIRFLOW_HOME/logs/dags-test/."""
     env = airflow_env(warehouse_url, landing_dir, airflow_home)
+    env["PIPELINE_TRIGGERED_BY"] = "test"  # audit.pipeline_runs tells these runs from the scheduler's
     ensure_metadata_db(env)
     for dag_id in dag_ids:
         code = _dags_test(dag_id, env, quiet)
@@ -83,7 +84,7 @@ def run_dag(warehouse_url: str, landing_dir: Path, airflow_home: Path | None = N
 def _dags_test(dag_id: str, env: dict[str, str], quiet: bool) -> int:
     log_dir = Path(env["AIRFLOW_HOME"]) / "logs" / "dags-test"
     log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"{dag_id}-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.log"
+    log_path = log_dir / f"{dag_id}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.log"
     airflow = Path(sys.executable).with_name("airflow")
     with open(log_path, "w", encoding="utf-8") as log:
         process = subprocess.Popen([str(airflow), "dags", "test", dag_id], env=env, cwd=PROJECT_ROOT,

@@ -4,6 +4,7 @@ task and its callbacks (Airflow notifiers, pipeline.notify)."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
 
 from warehouse.connection import connect
@@ -31,7 +32,9 @@ def record_run_start(dag_id: str, run_id: str, run_type=None, triggering_user: s
                                                 logical_date, params)
                values (%s, %s, %s, %s, %s, %s, %s)
                on conflict (run_id) do update set state = 'running', ended_at = null, started_at = clock_timestamp()""",
-            (run_id, dag_id, run_type, TRIGGER_BY_RUN_TYPE.get(run_type, run_type), triggering_user, logical_date,
+            (run_id, dag_id, run_type,
+             os.environ.get("PIPELINE_TRIGGERED_BY") or TRIGGER_BY_RUN_TYPE.get(run_type, run_type), triggering_user,
+             logical_date,
              json.dumps(params or {}, default=str)))
 
 

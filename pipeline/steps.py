@@ -44,14 +44,14 @@ def check_release_deadline(deadline=None) -> bool:
     """Whether a nightly run succeeded between the deadline's midnight and the deadline; if not, the deadline
     alert goes out. A check of an earlier day (the first start of the scheduler catching up) alerts nobody."""
     import os
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
     from pipeline.notify import alert
     from warehouse.connection import connect
 
     local_zone = ZoneInfo(os.environ.get("PIPELINE_TIMEZONE", "Asia/Ho_Chi_Minh"))
-    deadline = (deadline or datetime.now(timezone.utc)).astimezone(local_zone)
+    deadline = (deadline or datetime.now(UTC)).astimezone(local_zone)
     if (datetime.now(local_zone) - deadline).total_seconds() > 12 * 3600:
         log.info("deadline of %s is long past: a catch-up run, nothing to alert", deadline)
         return True

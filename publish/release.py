@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import psycopg
 
@@ -130,7 +130,7 @@ def create_release(run_id: str, required_suites: list[str]) -> Release:
         if unchanged is not None:
             release_id, row_count, periods, latest_withheld = unchanged
             return Release(release_id, row_count, list(periods), is_new=False, withheld=list(latest_withheld))
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         release_id = _next_release_id(conn, now)
         counts = dict(conn.execute(f"select indicator_id, count(*) from {CANDIDATES_TABLE} group by 1 order by 1").fetchall())
         periods = [p for (p,) in conn.execute(f"select distinct period from {CANDIDATES_TABLE} order by 1")]

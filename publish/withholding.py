@@ -174,8 +174,8 @@ def build_candidates(conn: psycopg.Connection, run_id: str, source: str) -> None
             on c.admin_level = 'commune' and communes.vintage = '2025_07'
            and communes.admin_level = 'commune' and communes.admin_code = c.admin_code""")
     conn.execute(_MATCHES.format(pins=_PINS, candidates="candidate_values"), {"run_id": run_id})
-    pin = _PIN_NAME.format(p="m.", indicator="pin_indicator", level="pin_level", code="pin_code", period="pin_period", sex="pin_sex",
-                           age="pin_age_group", ethnicity="pin_ethnicity", category="pin_category")
+    pin = _PIN_NAME.format(p="m.", indicator="pin_indicator", level="pin_level", code="pin_code", period="pin_period",
+                           sex="pin_sex", age="pin_age_group", ethnicity="pin_ethnicity", category="pin_category")
     conn.execute(f"""
         create temporary table {CANDIDATES_TABLE} on commit drop as
         with reasons as (

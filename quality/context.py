@@ -15,10 +15,10 @@ import contextlib
 import io
 import logging
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy.engine import make_url
 
@@ -70,7 +70,7 @@ class Validator:
             name=suite.name, validation_definitions=[definition], actions=[], result_format=RESULT_FORMAT))
         parameters = {"today": date.today().isoformat()}
         result = checkpoint.run(expectation_parameters=parameters,
-                                run_id=RunIdentifier(run_name=run_name, run_time=datetime.now(timezone.utc)))
+                                run_id=RunIdentifier(run_name=run_name, run_time=datetime.now(UTC)))
         self.validation_results.extend(result.run_results)
         (suite_result,) = result.run_results.values()
         return check_results(definition.suite, suite_result, FailingRows(definition, suite.index_columns, parameters),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from quality.results import CheckResult
 from quality.suites import load_suite
@@ -95,18 +95,18 @@ def run_suites(names: list[str], run_id: str | None = None) -> GateOutcome:
     suites = [load_suite(name) for name in dict.fromkeys(names)]  # a bad name fails before anything runs
     if not suites:
         raise ValueError("no suite to run")
-    run_id = run_id or datetime.now(timezone.utc).strftime("quality__%Y-%m-%dT%H:%M:%S.%fZ")
+    run_id = run_id or datetime.now(UTC).strftime("quality__%Y-%m-%dT%H:%M:%S.%fZ")
     url = warehouse_url()
     outcomes = []
     with connect(url, autocommit=True) as conn:
         with validator(sqlalchemy_url(url)) as gx_validator:
             for suite in suites:
-                started_at = datetime.now(timezone.utc)
+                started_at = datetime.now(UTC)
                 try:
                     checks = gx_validator.validate(suite, run_id)
                 except Exception as exc:  # noqa: BLE001 - whatever stops a suite must block, not crash the gate
                     checks = [CheckResult.suite_could_not_run(suite.name, exc)]
-                finished_at = datetime.now(timezone.utc)
+                finished_at = datetime.now(UTC)
                 quality_run_id = record_suite_run(conn, run_id, suite.name, started_at, finished_at, checks)
                 outcomes.append(SuiteOutcome(suite.name, run_id, quality_run_id, started_at, finished_at,
                                              tuple(checks)))

@@ -95,7 +95,7 @@ def is_formula_like(text: str) -> bool:
 ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8}
 
 
-def group_order(indicator: "Indicator") -> tuple:
+def group_order(indicator: Indicator) -> tuple:
     """TT 13 order: Phụ lục I groups I–VI, then Phụ lục II; the coded indicators first within a group."""
     group = indicator.indicator_group or ""
     annex_rank = {"I": 0, "II": 1}.get(indicator.annex or "", 2)
@@ -104,6 +104,6 @@ def group_order(indicator: "Indicator") -> tuple:
     return (annex_rank, ROMAN.get(group.split(" ", 1)[0], 99), group)
 
 
-def indicator_order(indicator: "Indicator") -> tuple:
+def indicator_order(indicator: Indicator) -> tuple:
     return (*group_order(indicator), indicator.tt13_code is None, indicator.tt13_code or "",
             indicator.kind != "rate", indicator.indicator_id)

@@ -345,7 +345,7 @@ years</caption>
         references = [Reference(float(target.target_value), f"Mục tiêu {target.target_year}: "
                                 f"{target_text(target, indicator, with_year=False)}", "target")] if target else []
         first, last = self.periods[0].period, self.periods[-1].period
-        title = f"{indicator.name_vi} — {indicator.name_en}: {', '.join(l.name for l in lines)}, {first}–{last}"
+        title = f"{indicator.name_vi} — {indicator.name_en}: {', '.join(line.name for line in lines)}, {first}–{last}"
         chart = trend_chart(f"t-{ind}", title, [p.period for p in self.periods], lines,
                             f"Đơn vị — Unit: {indicator.unit_vi}", decimals(indicator.unit, indicator.kind),
                             references, frozenset(i for i, p in enumerate(self.periods) if p.is_preliminary))

@@ -19,8 +19,17 @@ from pathlib import Path
 import xlsxwriter
 
 from report.data import BREAKDOWNS, Indicator, ReportData, Unit, Value
-from report.labels import (ANNEX_I_GROUPS, BREAKDOWN_NAMES, LEGEND, STATUS_LABEL, STATUS_NOTE, SYMBOLS, decimals,
-                           indicator_order, value_name)
+from report.labels import (
+    ANNEX_I_GROUPS,
+    BREAKDOWN_NAMES,
+    LEGEND,
+    STATUS_LABEL,
+    STATUS_NOTE,
+    SYMBOLS,
+    decimals,
+    indicator_order,
+    value_name,
+)
 from report.manifest import OutputFile
 
 TITLE = "BÁO CÁO THỐNG KÊ VỀ TÌNH HÌNH TRẺ EM VÀ TÌNH HÌNH XÂM HẠI TRẺ EM"
@@ -357,7 +366,7 @@ class _Workbook:
             ("Mã số", 8), ("Chỉ tiêu", 36), ("Tên tiếng Anh", 26), ("Đơn vị tính", 14), ("Tử số", 40),
             ("Mẫu số", 32), ("Nguồn số liệu", 26), ("Cơ quan chịu trách nhiệm", 28), ("Căn cứ pháp lý", 28),
             ("Ghi chú", 50)])
-        for sheet_name, _, indicators in sheet_groups(self.data):
+        for _sheet_name, _, indicators in sheet_groups(self.data):
             for indicator in indicators:
                 sources = sorted({sector for feed in (indicator.source_feeds or "").split("|") if feed
                                   for prefix, sector in FEED_SECTORS.items() if feed.startswith(prefix)})

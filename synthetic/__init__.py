@@ -13,9 +13,9 @@ from synthetic.child_affairs import generate_abuse_cases_feed, generate_child_re
 from synthetic.dan_so import generate_population_feed
 from synthetic.education import EDUCATION_FEED, generate_education_feed
 from synthetic.feeds import DEFAULT_PERIODS, HEALTH_FEEDS, generate_health_feeds, write_births_csv
+from synthetic.formats import Delivery
 from synthetic.growth import generate_growth_feed
 from synthetic.immunisation import generate_immunisation_feed
-from synthetic.formats import Delivery
 from synthetic.manifest import MANIFEST_NAME, FileEntry, Manifest
 
 __all__ = [

@@ -86,10 +86,11 @@ import random
 import unicodedata
 from bisect import bisect_right
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -406,7 +407,7 @@ class _Children:
             links.setdefault(link.old_commune, []).append(link)
         self.new_commune: dict[str, str] = {}
         for old, ls in links.items():
-            chosen = next((l for l in ls if l.is_default), ls[0])
+            chosen = next((link for link in ls if link.is_default), ls[0])
             if chosen.new_commune in self.geo.province_of_commune[POST_REFORM]:
                 self.new_commune[old] = chosen.new_commune
         # old provinces with children whose (default) new commune lies in a given new province
@@ -954,7 +955,7 @@ class _Plan:
         return len(self.sizes) + min(self.repeats, sum(self.sizes))
 
 
-def _plan(run: "_CasesRun", vintage: str, province: str, period: Period) -> _Plan:
+def _plan(run: _CasesRun, vintage: str, province: str, period: Period) -> _Plan:
     """How many cases and victims a file has (cheap; also used to number the next half-year's cases)."""
     rng = random.Random(f"{run.seed}|{CASES_FEED}|plan|{run.scale}|{vintage}|{province}|{period.label}")
     window = _case_window(period, run.today)

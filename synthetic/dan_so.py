@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from synthetic.feeds import _normalise_provinces, _sha256
 from synthetic.formats import VARIANT_NAMES, CsvFeedWriter, Delivery, choose_delivery

@@ -36,14 +36,20 @@ import re
 import unicodedata
 from bisect import bisect_right
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
-from synthetic.dan_so import FEED as DAN_SO_FEED
-from synthetic.dan_so import MALE_SHARE_10_PLUS, MALE_SHARE_UNDER_10, NATIONAL_BY_AGE_M, _stochastic_round
+from synthetic.dan_so import (
+    FEED as DAN_SO_FEED,
+    MALE_SHARE_10_PLUS,
+    MALE_SHARE_UNDER_10,
+    NATIONAL_BY_AGE_M,
+    _stochastic_round,
+)
 from synthetic.feeds import _normalise_provinces, _sha256
 from synthetic.formats import VARIANT_NAMES, CsvFeedWriter, Delivery, choose_delivery
 from synthetic.geography import POST_REFORM, PRE_REFORM, Geography, load_geography
@@ -126,7 +132,7 @@ class SchoolYear:
     start_year: int
 
     @classmethod
-    def parse(cls, label: str) -> "SchoolYear":
+    def parse(cls, label: str) -> SchoolYear:
         match = _YEAR_LABEL.match(str(label).strip())
         if not match or int(match.group(2)) != int(match.group(1)) + 1:
             raise ValueError(f"school year {label!r} is not like 2024-2025")
@@ -317,7 +323,7 @@ class _Calendar:
     summer_after: tuple[str, ...]    # 01/06–15/08 of the end year
 
     @classmethod
-    def of(cls, y: int) -> "_Calendar":
+    def of(cls, y: int) -> _Calendar:
         return cls(_ddmmyyyy(date(y, 9, 5)), _window(date(y, 7, 15), date(y, 8, 31)),
                    _window(date(y, 9, 6), date(y, 9, 30)), _window(date(y, 10, 1), date(y + 1, 1, 15)),
                    _window(date(y + 1, 1, 16), date(y + 1, 5, 31)), _window(date(y + 1, 6, 1), date(y + 1, 8, 15)))
@@ -707,7 +713,7 @@ class XlsxFeedWriter:
                  created: datetime):
         self.path, self.columns, self.delivery, self.rng, self.created = path, columns, delivery, rng, created
 
-    def __enter__(self) -> "XlsxFeedWriter":
+    def __enter__(self) -> XlsxFeedWriter:
         import xlsxwriter
 
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -5,15 +5,25 @@ from __future__ import annotations
 import hashlib
 import random
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from synthetic.formats import VARIANT_NAMES, CsvFeedWriter, Delivery, choose_delivery
 from synthetic.geography import POST_REFORM, PRE_REFORM, Geography, load_geography
 from synthetic.health import (
-    BIRTHS_FEED, CODE_COLUMNS, COLUMNS, DEATHS_FEED, STILLBIRTH_SHARE, Area, birth_rows, build_area,
-    death_rows, expected_deaths, expected_live_births, poisson,
+    BIRTHS_FEED,
+    CODE_COLUMNS,
+    COLUMNS,
+    DEATHS_FEED,
+    STILLBIRTH_SHARE,
+    Area,
+    birth_rows,
+    build_area,
+    death_rows,
+    expected_deaths,
+    expected_live_births,
+    poisson,
 )
 from synthetic.invalid import InvalidInjector
 from synthetic.manifest import FileEntry, Manifest

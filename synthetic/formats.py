@@ -9,9 +9,10 @@ from __future__ import annotations
 import csv
 import random
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 EXTRA_COLUMN = "Ghi chú"
 VARIANT_NAMES = ("bom", "crlf", "nfd", "shuffled_columns", "extra_column", "header_variants",
@@ -109,7 +110,7 @@ class CsvFeedWriter:
     code_columns: Sequence[str] = ()
     rng: random.Random | None = None  # for the row-level variants (unpadded codes, notes)
 
-    def __enter__(self) -> "CsvFeedWriter":
+    def __enter__(self) -> CsvFeedWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         d = self.delivery
         self._fh = self.path.open("w", encoding="utf-8-sig" if d.bom else "utf-8", newline="")

@@ -44,11 +44,11 @@ from __future__ import annotations
 import hashlib
 import random
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -267,7 +267,7 @@ _SOUTH_EAST = {"70", "72", "74", "75", "77"}
 _HIGHLAND_HAZ = {1.6: -1.74, 1.5: -1.66, 1.3: -1.57, 1.2: -1.41}
 
 
-@lru_cache(maxsize=None)
+@cache
 def nutrition_profile(old_province: str) -> tuple[float, float]:
     """(mean HAZ, mean WHZ) of a child whose profile is the old province's, before the ward and age
     adjustments. Built on ``population.profile_for``: the northern mountains (mix "north", mortality ≥ 1.7)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 import random
 from bisect import bisect_right
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Iterable, Iterator
 
 from synthetic.geography import Geography
 from synthetic.periods import Period

@@ -43,10 +43,10 @@ import calendar
 import random
 from bisect import bisect_right
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Sequence
 
 from synthetic.education import _name
 from synthetic.feeds import DEFAULT_PERIODS, _normalise_provinces, _Run, _sha256, files_to_write
@@ -54,7 +54,12 @@ from synthetic.formats import VARIANT_NAMES, CsvFeedWriter, Delivery, choose_del
 from synthetic.geography import POST_REFORM, PRE_REFORM, Geography, load_geography
 from synthetic.health import BIRTHS_FEED, Area, ddmmyyyy
 from synthetic.invalid import (
-    BAD_DATE_FORMAT, COMMUNE_OUTSIDE_PROVINCE, IMPOSSIBLE_DATE, UNKNOWN_COMMUNE, UNKNOWN_SEX, InvalidInjector,
+    BAD_DATE_FORMAT,
+    COMMUNE_OUTSIDE_PROVINCE,
+    IMPOSSIBLE_DATE,
+    UNKNOWN_COMMUNE,
+    UNKNOWN_SEX,
+    InvalidInjector,
     _parse,
 )
 from synthetic.manifest import FileEntry, Manifest

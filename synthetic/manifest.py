@@ -75,7 +75,7 @@ class Manifest:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Manifest":
+    def from_dict(cls, data: dict[str, Any]) -> Manifest:
         return cls(
             landing_dir=data.get("landing_dir", ""),
             generator=data.get("generator", ""),
@@ -84,7 +84,7 @@ class Manifest:
         )
 
     @classmethod
-    def load(cls, landing_dir: Path | str) -> "Manifest":
+    def load(cls, landing_dir: Path | str) -> Manifest:
         path = Path(landing_dir) / MANIFEST_NAME
         return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
 

@@ -19,7 +19,7 @@ class Period:
     end: date  # inclusive
 
     @classmethod
-    def parse(cls, label: str) -> "Period":
+    def parse(cls, label: str) -> Period:
         match = _LABEL.match(label.strip())
         if not match:
             raise ValueError(f"period {label!r} is not a half-year like 2024-H1")

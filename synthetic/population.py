@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from synthetic.geography import POST_REFORM, PRE_REFORM, Geography
 
@@ -82,7 +82,7 @@ def profile_for(old_province: str) -> Profile:
     return Profile(0.02, "delta", _CITIES.get(p, 0.95), 0.01, 0.005, 3120.0)
 
 
-@lru_cache(maxsize=None)
+@cache
 def ethnicity_table(mix: str) -> tuple[tuple[str, ...], tuple[float, ...]]:
     """Minority codes and cumulative weights for a regional mix (all of 02–54 possible)."""
     weights = {code: _TAIL for code in ETHNICITY_CODES[1:]}

@@ -5,7 +5,8 @@ with rounds as (
 
     select period,
            count(*) filter (where province_code is null) as national_rows,
-           count(distinct (window_start, window_end)) as windows
+           -- distinct pairs: the brackets are a row constructor, not a function call
+           count(distinct (window_start, window_end)) as windows  -- noqa: ST08, LT01, LT06
     from {{ ref('reporting_calendar') }}
     group by period
 

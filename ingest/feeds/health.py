@@ -6,9 +6,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingest.feeds.common import ETHNICITY_CODES, SEX, SEX_WITH_UNKNOWN, geography_columns
-from ingest.feeds.rules import broken_rows as _broken_rows
-from ingest.feeds.rules import not_in_future as _not_in_future
-from ingest.feeds.rules import years_later
+from ingest.feeds.rules import broken_rows as _broken_rows, not_in_future as _not_in_future, years_later
 from ingest.fields import Choice, Code, DayMonthYear, Text, WholeNumber
 from ingest.spec import FEEDS, Column, FeedSpec
 

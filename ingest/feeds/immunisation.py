@@ -25,7 +25,8 @@ DOSES = FEEDS.register(FeedSpec(
     reference_date="dose_date",
     columns=(
         Column("Mã đối tượng", "registry_person_pseudonym", "text", RegistryId(namespace="y_te_tiem_chung"),
-               "Keyed pseudonym (HMAC-SHA256) of the registry's person code: links a child's doses; the code itself is never stored."),
+               "Keyed pseudonym (HMAC-SHA256) of the registry's person code: links a child's doses; "
+               "the code itself is never stored."),
         Column("Mã định danh", "personal_id_pseudonym", "text", PersonalId(required=False),
                "Keyed pseudonym (HMAC-SHA256) of the 12-digit personal ID, when given; the ID itself is never stored."),
         Column("Họ và tên", "full_name", "text", Text(required=False, max_length=200),

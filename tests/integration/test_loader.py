@@ -46,8 +46,8 @@ def test_rows_are_copied_with_batch_metadata_and_every_row_is_accounted_for(fres
     assert batch[0][:2] == ("y_te_sinh", "hn_2024h1.csv") and len(batch[0][2]) == 64
     assert batch[0][3:] == (3, 2, 1, "loaded", "run-1")
 
-    raw = query(fresh_warehouse, "select batch_id, source_file, file_sha256, loaded_at is not null, line_number,"
-                                 " event_id, birth_date::text, province_code, commune_code from raw.y_te_sinh order by line_number")
+    raw = query(fresh_warehouse, "select batch_id, source_file, file_sha256, loaded_at is not null, line_number, event_id,"
+                                 " birth_date::text, province_code, commune_code from raw.y_te_sinh order by line_number")
     assert [(r[1], r[4], r[5], r[6], r[7], r[8]) for r in raw] == [
         ("hn_2024h1.csv", 2, "E1", "2024-02-01", "01", "00001"),
         ("hn_2024h1.csv", 4, "E3", "2024-02-03", "01", "00001"),

@@ -6,8 +6,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from ingest.run import ingest_feed
 from ingest.geography import REFERENCE_DIR
+from ingest.run import ingest_feed
 from quality import run_suites
 from synthetic import generate_population_feed
 

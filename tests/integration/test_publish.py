@@ -67,7 +67,8 @@ def test_no_release_without_a_passed_gate(warehouse):
     with pytest.raises(PublicationBlocked, match="quality suites not run: raw_y_te_sinh, marts_indicator_values"):
         create_release("run-1", SUITES)
     gate(warehouse, "run-2", errors={"marts_indicator_values": 2})
-    with pytest.raises(PublicationBlocked, match="error-level checks that cannot be pinned to values failed in marts_indicator_values"):
+    with pytest.raises(PublicationBlocked,
+                       match="error-level checks that cannot be pinned to values failed in marts_indicator_values"):
         create_release("run-2", SUITES)
     assert published(warehouse) == []
 

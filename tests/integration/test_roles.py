@@ -4,8 +4,8 @@ wrong passwords, configuration, idempotence, and roles shared by two databases o
 
 from __future__ import annotations
 
-import stat
 import json
+import stat
 import threading
 import uuid
 from pathlib import Path

@@ -114,7 +114,8 @@ def test_one_child_once_per_snapshot(tmp_path):
 
 
 def test_a_malformed_line_is_quarantined_by_line_and_the_rest_loads(tmp_path):
-    good, bad = _check(REGISTER, tmp_path, [CHILD, '{"ma_dinh_danh": "001215001299", ', {**CHILD, "ma_dinh_danh": "001215001235"}])
+    lines = [CHILD, '{"ma_dinh_danh": "001215001299", ', {**CHILD, "ma_dinh_danh": "001215001235"}]
+    good, bad = _check(REGISTER, tmp_path, lines)
     assert len(good) == 2 and list(bad) == [2] and bad[2][0][1].startswith("the line is not valid JSON")
 
 

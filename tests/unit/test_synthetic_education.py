@@ -65,7 +65,7 @@ def xlsx_rows(path: Path) -> tuple[int, list[dict[str, str]]]:
     workbook = openpyxl.load_workbook(path, read_only=True)
     try:
         rows = workbook.worksheets[0].iter_rows(values_only=True)
-        for number, cells in enumerate(rows, start=1):
+        for number, cells in enumerate(rows, start=1):  # noqa: B007 - the header row, returned after the break
             keys = [_key(c) if isinstance(c, str) else "" for c in cells]
             if sum(k in CANONICAL for k in keys) == len(COLUMNS):
                 header = [CANONICAL.get(k) for k in keys]

@@ -16,7 +16,13 @@ import pytest
 from synthetic import Manifest, generate_health_feeds
 from synthetic.geography import POST_REFORM, PRE_REFORM, REFERENCE_DIR, load_geography
 from synthetic.immunisation import (
-    COLUMNS, COUNT_KEYS, FEED, FULL_IMMUNISATION, INVALID_KINDS, VACCINES, generate_immunisation_feed,
+    COLUMNS,
+    COUNT_KEYS,
+    FEED,
+    FULL_IMMUNISATION,
+    INVALID_KINDS,
+    VACCINES,
+    generate_immunisation_feed,
 )
 from synthetic.periods import Period
 

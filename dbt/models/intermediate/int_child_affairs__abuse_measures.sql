@@ -43,7 +43,9 @@ victim_periods as (
     from victims
     inner join periods
         on victims.detected_on between periods.start_date and periods.end_date
-    window child_in_period as (partition by periods.period, victims.child_key order by victims.detected_on, victims.case_id)
+    window child_in_period as (
+        partition by periods.period, victims.child_key order by victims.detected_on, victims.case_id
+    )
 
 ),
 

@@ -32,7 +32,8 @@ flagged as (
         category,
         -- the register's children are every category's denominator
         1 as children_in_register,
-        case when category = 'total' then is_special_circumstances::integer else 1 end as children_special_circumstances,
+        case when category = 'total' then is_special_circumstances::integer else 1 end
+            as children_special_circumstances,
         case when category = 'total' then (is_special_circumstances and is_assisted)::integer
              else is_assisted::integer end as children_special_circumstances_assisted,
         (category = 'total' and age_years between 5 and 15)::integer as children_5_15,
@@ -64,7 +65,8 @@ national_and_province as (
         sum(children_5_15) as children_5_15,
         sum(child_labourers) as child_labourers
     from events
-    group by period, period_type, category, grouping sets ((), (sex), (current_province_code), (current_province_code, sex))
+    group by period, period_type, category,
+        grouping sets ((), (sex), (current_province_code), (current_province_code, sex))
 
 ),
 

@@ -52,7 +52,8 @@ periods as (
     from calendar_periods
     where period_type = 'half_year'
     union all
-    select 'snapshot_half_year', period, start_date, end_date, start_date
+    -- the second start_date is geography_date (positional, as in every branch after the first)
+    select 'snapshot_half_year', period, start_date, end_date, start_date  -- noqa: AL08
     from calendar_periods
     where period_type = 'half_year'
     union all
@@ -172,7 +173,7 @@ final as (
     from resolved
     -- the first round that needs the period's data once it has ended
     left join lateral (
-        select round, deadline
+        select round_deadlines.round, round_deadlines.deadline
         from (
             select distinct on (national_rounds.round)
                 national_rounds.round,
@@ -187,8 +188,8 @@ final as (
             order by national_rounds.round,  -- the province's own row before its merged province's
                 (own.province_vintage = resolved.admin_vintage and own.province_code = resolved.province_code) desc
         ) as round_deadlines
-        where deadline >= resolved.period_end
-        order by deadline, round
+        where round_deadlines.deadline >= resolved.period_end
+        order by round_deadlines.deadline, round_deadlines.round
         limit 1
     ) as first_round on true
     left join provinces as current_provinces

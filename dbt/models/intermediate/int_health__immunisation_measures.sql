@@ -137,12 +137,17 @@ summed as (
         sum(period_births) as period_births,
         sum(hepb_timely) filter (where has_period_births) as hepb_timely
     from (
+        -- `exists (` is not a function call: sqlfluff's LT01/LT06 are silenced on it
         select
             events.*,
-            exists (select 1 from reporting
-                     where reporting.period = events.period and reporting.province_code = events.province_code) as has_cohort,
-            exists (select 1 from period_births_reporting as r
-                     where r.period = events.period and r.province_code = events.province_code) as has_period_births
+            exists (  -- noqa: LT01, LT06
+                select 1 from reporting
+                where reporting.period = events.period and reporting.province_code = events.province_code
+            ) as has_cohort,
+            exists (  -- noqa: LT01, LT06
+                select 1 from period_births_reporting as r
+                where r.period = events.period and r.province_code = events.province_code
+            ) as has_period_births
         from events
     ) as flagged
     group by period, period_type, category, grouping sets ((), (sex), (province_code), (province_code, sex))
@@ -157,9 +162,12 @@ final as (
     cross join lateral (
         values
             ('live_births_cohort_under1', summed.cohort_births, coalesce(summed.cohort_births, 0) > 0),
-            ('fully_immunised_under1', coalesce(summed.fully_immunised, 0), coalesce(summed.cohort_births, 0) > 0 and summed.category = 'total'),
-            ('infants_vaccinated', coalesce(summed.vaccinated, 0), coalesce(summed.cohort_births, 0) > 0 and summed.category <> 'total'),
-            ('hepb_birth_dose_timely', coalesce(summed.hepb_timely, 0), summed.period_births > 0 and summed.category = 'total')
+            ('fully_immunised_under1', coalesce(summed.fully_immunised, 0),
+             coalesce(summed.cohort_births, 0) > 0 and summed.category = 'total'),
+            ('infants_vaccinated', coalesce(summed.vaccinated, 0),
+             coalesce(summed.cohort_births, 0) > 0 and summed.category <> 'total'),
+            ('hepb_birth_dose_timely', coalesce(summed.hepb_timely, 0),
+             summed.period_births > 0 and summed.category = 'total')
     ) as measures (measure, amount, applies)
     where measures.applies
 

@@ -46,7 +46,8 @@ required_given as (
         count(*) as doses_required,
         count(child_doses.vaccine_code) filter (where child_doses.is_before_first_birthday) as doses_given_in_time,
         -- the completing dose: the last of the required doses
-        (array_agg(child_doses.current_province_code order by child_doses.dose_date desc nulls last))[1] as completing_province_code
+        (array_agg(child_doses.current_province_code order by child_doses.dose_date desc nulls last))[1]
+            as completing_province_code
     from required_for_child
     left join child_doses
         on child_doses.child_key = required_for_child.child_key

@@ -47,19 +47,22 @@ judged as (
         case
             when measurements.haz is null then 'not computable: ' || coalesce(measurements.zscore_note, 'no z-score')
             when measurements.haz < limits.haz_below or measurements.haz > limits.haz_above
-                then format('WHO flag: HAZ %s outside [%s, %s]', round(measurements.haz, 2), limits.haz_below, limits.haz_above)
+                then format('WHO flag: HAZ %s outside [%s, %s]',
+                    round(measurements.haz, 2), limits.haz_below, limits.haz_above)
         end as haz_exclusion,
         case
             when measurements.has_oedema then null
             when measurements.waz is null then 'not computable: ' || coalesce(measurements.zscore_note, 'no z-score')
             when measurements.waz < limits.waz_below or measurements.waz > limits.waz_above
-                then format('WHO flag: WAZ %s outside [%s, %s]', round(measurements.waz, 2), limits.waz_below, limits.waz_above)
+                then format('WHO flag: WAZ %s outside [%s, %s]',
+                    round(measurements.waz, 2), limits.waz_below, limits.waz_above)
         end as waz_exclusion,
         case
             when measurements.has_oedema then null
             when measurements.whz is null then 'not computable: ' || coalesce(measurements.zscore_note, 'no z-score')
             when measurements.whz < limits.whz_below or measurements.whz > limits.whz_above
-                then format('WHO flag: WHZ %s outside [%s, %s]', round(measurements.whz, 2), limits.whz_below, limits.whz_above)
+                then format('WHO flag: WHZ %s outside [%s, %s]',
+                    round(measurements.whz, 2), limits.whz_below, limits.whz_above)
         end as whz_exclusion
     from measurements
     cross join limits

@@ -38,7 +38,7 @@ final as (
         dated.start_year - extract(year from dated.birth_date)::integer as age_vn,
         (extract(year from age(dated.census_date, dated.birth_date)) * 12
             + extract(month from age(dated.census_date, dated.birth_date)))::integer as age_months_at_census,
-        not (
+        not (  -- noqa: LT01, LT06
             (dated.status_code in ('02', '06', '10') and dated.status_date > dated.census_date)
             or (dated.status_code in ('04', '08', '11', '05', '09', '12') and dated.status_date <= dated.census_date)
         ) as is_enrolled_at_start,

@@ -29,7 +29,7 @@ ruled_values as (
     select indicator_values.*,
            {{ disclosure_cell_key('indicator_values', 'indicator_values.indicator_id') }} as row_key
     from indicator_values
-    where indicator_id in (select indicator_id from rules)
+    where indicator_values.indicator_id in (select indicator_id from rules)
 
 ),
 
@@ -55,7 +55,7 @@ small_totals as (
     where {{ dimension }} <> 'total'
     {%- if dimension == 'category' %}
         -- within the families that add up (a child counts in several forms of abuse)
-        and not (split_part(category, ':', 1) || ':' = any (string_to_array('{{ non_additive_prefixes }}', '|')))
+        and not (split_part(category, ':', 1) || ':' = any(string_to_array('{{ non_additive_prefixes }}', '|')))
     {%- endif %}
 
 ),
@@ -75,7 +75,7 @@ basis_candidates as (
         null::numeric as ci_upper, totals.unit
     from small_totals as totals
     inner join {{ dimension }}_values as siblings
-        on siblings.pattern_key = concat_ws('|', totals.indicator_id{% for column in others %}, totals.{{ column }}{% endfor %})
+        on siblings.pattern_key = concat_ws('|', totals.indicator_id{% for column in others %}, totals.{{ column }}{% endfor %})  -- noqa: LT05
     where totals.{{ dimension }} = 'total'
     {%- if not loop.last %}
 
@@ -143,4 +143,3 @@ final as (
 )
 
 select * from final
-

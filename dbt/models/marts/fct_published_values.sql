@@ -101,9 +101,11 @@ ruled as (
 
 basis_counts as (
 
-    select {{ disclosure_cell_key('candidates', 'candidates.indicator_id') }} as cell_key, numerator as basis_count
+    select
+        {{ disclosure_cell_key('candidates', 'candidates.indicator_id') }} as cell_key,
+        candidates.numerator as basis_count
     from candidates
-    where indicator_id in (select basis_indicator from rules)
+    where candidates.indicator_id in (select basis_indicator from rules)
 
 ),
 
@@ -156,7 +158,7 @@ children as (
     from cells as child
     where child.{{ dimension }} <> 'total'
     {%- if dimension == 'category' %}
-        and not (child.category_family = any (string_to_array('{{ non_additive_prefixes }}', '|')))
+        and not (child.category_family = any(string_to_array('{{ non_additive_prefixes }}', '|')))
     {%- endif %}
 
     union all
@@ -164,7 +166,7 @@ children as (
 
     -- a province and its communes
     select
-        {{ disclosure_cell_key('child', 'child.basis_indicator', {'admin_level': "'province'", 'admin_code': 'communes.province_code'}) }} as total_key,
+        {{ disclosure_cell_key('child', 'child.basis_indicator', {'admin_level': "'province'", 'admin_code': 'communes.province_code'}) }} as total_key,  -- noqa: LT05
         'area' as grouping,
         child.cell_id as child_id
     from cells as child
@@ -176,7 +178,7 @@ children as (
 
     -- the nation and its provinces
     select
-        {{ disclosure_cell_key('child', 'child.basis_indicator', {'admin_level': "'national'", 'admin_code': "'VN'"}) }} as total_key,
+        {{ disclosure_cell_key('child', 'child.basis_indicator', {'admin_level': "'national'", 'admin_code': "'VN'"}) }} as total_key,  -- noqa: LT05
         'area' as grouping,
         child.cell_id as child_id
     from cells as child
