@@ -2,7 +2,7 @@
 Open SDG CSV, the SDMX file and the HTML pages, from the latest release of the warehouse at WAREHOUSE_URL
 (or the embedded one), read as report_reader exactly as `make report` does.
 
-    python -m bench.render_reports [--period 2025 --period 2025-H1 ...] [--repeat 3]
+    python -m bench.render_reports [--period 2025 --period 2025-H1 ...] [--repeat 3] [--workbook-workers 1]
 
 Each repetition times the data load and each writer separately (wall clock, median of --repeat) and records
 the peak memory of the process (VmHWM). Results go to bench/results/render_reports-<date>.json.
@@ -36,7 +36,7 @@ def _time(step, *args) -> tuple[float, object]:
     return time.perf_counter() - started, result
 
 
-def measure(conn: psycopg.Connection, period: str, folder: Path) -> dict:
+def measure(conn: psycopg.Connection, period: str, folder: Path, workbook_workers: int | None = None) -> dict:
     from report.data import load_report
     from report.sdmx import write_sdmx
     from report.site import write_site
@@ -45,8 +45,8 @@ def measure(conn: psycopg.Connection, period: str, folder: Path) -> dict:
 
     seconds, data = _time(load_report, conn, period)
     timings = {"load": seconds}
-    for name, writer in (("workbooks", write_workbooks), ("csv", write_tidy_csv), ("sdmx", write_sdmx),
-                         ("html", write_site)):
+    timings["workbooks"], _ = _time(write_workbooks, data, folder, workbook_workers)
+    for name, writer in (("csv", write_tidy_csv), ("sdmx", write_sdmx), ("html", write_site)):
         timings[name], _ = _time(writer, data, folder)
     timings["total"] = sum(timings.values())
     return {"values": len(data.values), "units": len(data.units), **timings}
@@ -57,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--period", action="append", default=[])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workbook-workers", type=int, default=None,
+                        help="processes writing workbooks (default: up to 4, one per core; 1 = one at a time)")
     args = parser.parse_args(argv)
 
     from report.data import latest_periods
@@ -69,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             runs = []
             for _ in range(args.repeat):
                 with tempfile.TemporaryDirectory() as folder:
-                    runs.append(measure(conn, period, Path(folder)))
+                    runs.append(measure(conn, period, Path(folder), args.workbook_workers))
             results[period] = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
             line = ", ".join(f"{key} {value:.1f} s" for key, value in results[period].items()
                              if key not in ("values", "units"))

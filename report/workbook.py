@@ -243,11 +243,16 @@ class _Workbook:
             self._text(sheet, row, 1, text, "plain")
             row += 1
         row += 1
+        self._legend(sheet, row)
+
+    def _legend(self, sheet, row: int) -> int:
+        """The symbols a cell without a number shows; returns the last row written."""
         self._text(sheet, row, 0, "Ký hiệu", "label")
         for symbol, vi, en in LEGEND:
             row += 1
             self._text(sheet, row, 0, symbol, "symbol")
             self._text(sheet, row, 1, f"{vi} ({en})", "plain")
+        return row
 
     def _group(self, sheet_name: str, title: str, indicators: list[Indicator]) -> None:
         sheet = self.book.add_worksheet(sheet_name)
@@ -377,12 +382,7 @@ class _Workbook:
                     self._text(sheet, row, col, text)
                 row += 1
         row += 1
-        self._text(sheet, row, 0, "Ký hiệu", "label")
-        for symbol, vi, en in LEGEND:
-            row += 1
-            self._text(sheet, row, 0, symbol, "symbol")
-            self._text(sheet, row, 1, f"{vi} ({en})", "plain")
-        row += 2
+        row = self._legend(sheet, row) + 2
         self._text(sheet, row, 0, "Tình trạng", "label")
         for status in ("official", "provisional"):
             row += 1
