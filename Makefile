@@ -5,7 +5,7 @@ TOOLS := .warehouse/tools
 UV := $(TOOLS)/bin/uv
 PY := .venv/bin/python
 
-.PHONY: install lint run test test-fast db-url psql stop bench docs clean approve revisions report up down status trigger
+.PHONY: install lint run test test-fast db-url psql stop bench docs clean approve revisions report up down status trigger retry confirm
 
 $(UV):
 	@$(PYTHON) -m venv $(TOOLS)
@@ -32,6 +32,12 @@ db-url: install  ## print a connection URL psql accepts (ROLE=report_reader|anal
 
 approve: install  ## sign off a period: PERIOD=2025-H1 [PROVINCE=15 | ALL=1] BY="name" [NOTE="..."] [FORCE=1] [RELEASE=id]
 	@$(PY) -m publish approve --period "$(PERIOD)" --by "$(BY)"$(if $(PROVINCE), --province "$(PROVINCE)")$(if $(NOTE), --note "$(NOTE)")$(if $(filter 1,$(FORCE)), --force)$(if $(filter 1,$(ALL)), --all)$(if $(RELEASE), --release "$(RELEASE)")
+
+retry: install  ## load a batch's file again (a failed, rejected or interrupted file, after a fix): BATCH=n
+	@$(PY) -m ingest retry "$(BATCH)"
+
+confirm: install  ## apply a correction held because it would shrink a province-period by more than INGEST_MAX_SHRINK: BATCH=n BY="name"
+	@$(PY) -m ingest confirm "$(BATCH)" --by "$(BY)"
 
 revisions: install  ## approved values that the latest release changes (pending revisions) [PERIOD=2025-H1]
 	@$(PY) -m publish revisions$(if $(PERIOD), --period "$(PERIOD)")

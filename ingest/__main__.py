@@ -1,4 +1,6 @@
-"""`python -m ingest FEED [FEED ...] [--landing DIR] [--run-id ID]` — load new landing files."""
+"""`python -m ingest FEED [FEED ...] [--landing DIR] [--run-id ID]` — load new landing files;
+`python -m ingest retry BATCH` — load a batch's file again; `python -m ingest confirm BATCH --by NAME` —
+apply a correction held for confirmation."""
 
 from __future__ import annotations
 
@@ -11,6 +13,9 @@ from ingest.run import ingest_feed, landing_dir, summarise
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] in (["retry"], ["confirm"]):
+        return _batch_command(argv)
     parser = argparse.ArgumentParser(prog="python -m ingest", description=__doc__)
     parser.add_argument("feeds", nargs="*", help=f"feeds to load (default: all): {', '.join(s.name for s in FEEDS)}")
     parser.add_argument("--landing", type=Path, default=None, help="landing folder (default: $LANDING_DIR or ./landing)")
@@ -29,6 +34,28 @@ def main(argv: list[str] | None = None) -> int:
         print(summarise(results))
         failed |= any(r.status == "failed" for r in results)
     return 1 if failed else 0
+
+
+def _batch_command(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog=f"python -m ingest {argv[0]}")
+    parser.add_argument("batch", type=int, help="batch id (audit.load_batches.batch_id)")
+    parser.add_argument("--by", default=None, help="who confirms (confirm only)")
+    args = parser.parse_args(argv[1:])
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    from ingest.run import confirm_batch, retry_batch
+    from ingest.schema import setup_warehouse
+
+    setup_warehouse()
+    if argv[0] == "confirm":
+        if not args.by:
+            parser.error("confirm needs --by NAME (make confirm BATCH=n BY=name)")
+        print("\n".join(confirm_batch(args.batch, args.by)))
+        return 0
+    result = retry_batch(args.batch)
+    print(summarise([result]))
+    return 1 if result.status == "failed" else 0
 
 
 if __name__ == "__main__":

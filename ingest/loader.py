@@ -13,7 +13,6 @@ import tempfile
 import time
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from queue import Queue
 
@@ -24,28 +23,16 @@ import pyarrow.csv as arrow_csv
 from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 
+from ingest.batches import BatchResult, close_batch, earlier_outcome, error_reason, open_batch, release_batch_lock
 from ingest.fields import Pseudonymised
 from ingest.geography import AdminUnits, admin_units
 from ingest.pseudonymise import key_id
-from ingest.readers import ColumnChunk, UnreadableFile, reader_for
+from ingest.readers import ColumnChunk, EmptyFile, UnreadableFile, reader_for
 from ingest.spec import FeedSpec
+from ingest.supersession import apply_delivery, outside_cells, quarantine_outside_rows
 from ingest.validate import CheckedChunk, RecordValidator
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class BatchResult:
-    batch_id: int
-    feed: str
-    file_name: str
-    status: str
-    rows_read: int = 0
-    rows_loaded: int = 0
-    rows_quarantined: int = 0
-    rows_superseded: int = 0
-    reason: str | None = None
-    seconds: float | None = None  # time spent reading and copying (loaded files)
 
 
 def file_sha256(path: Path) -> str:
@@ -54,38 +41,6 @@ def file_sha256(path: Path) -> str:
         while block := handle.read(1 << 20):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _open_batch(conn, spec: FeedSpec, path: Path, sha256: str, run_id: str | None) -> int:
-    has_personal_ids = any(isinstance(column.parser, Pseudonymised) for column in spec.columns)
-    return conn.execute(
-        """insert into audit.load_batches (run_id, feed, file_name, file_path, file_sha256, file_bytes, status,
-                                           pseudonymisation_key_id)
-           values (%s, %s, %s, %s, %s, %s, 'running', %s) returning batch_id""",
-        (run_id, spec.name, path.name, str(path), sha256, path.stat().st_size,
-         key_id() if has_personal_ids else None),
-    ).fetchone()[0]
-
-
-def _close_batch(conn, result: BatchResult, duplicate_of: int | None = None) -> None:
-    conn.execute(
-        """update audit.load_batches
-              set status = %s, reason = %s, duplicate_of_batch = %s, rows_read = %s, rows_loaded = %s,
-                  rows_quarantined = %s, rows_superseded = %s, finished_at = clock_timestamp()
-            where batch_id = %s""",
-        (result.status, result.reason, duplicate_of, result.rows_read, result.rows_loaded,
-         result.rows_quarantined, result.rows_superseded, result.batch_id),
-    )
-
-
-def _earlier_delivery(conn, spec: FeedSpec, sha256: str, batch_id: int) -> int | None:
-    row = conn.execute(
-        """select batch_id from audit.load_batches
-            where feed = %s and file_sha256 = %s and status in ('loaded', 'rejected') and batch_id <> %s
-            order by batch_id limit 1""",
-        (spec.name, sha256, batch_id),
-    ).fetchone()
-    return row[0] if row else None
 
 
 _WRITE_OPTIONS = arrow_csv.WriteOptions(include_header=False, delimiter="\t", quoting_style="needed")
@@ -135,7 +90,7 @@ class _BatchWriter:
         for index, problems in sorted(checked.errors.items()):
             self._spool(int(chunk.lines[index]), problems, validator, chunk.record(index))
         for record in chunk.malformed:
-            self._spool(record.line, [(None, record.reason)], validator, record.cells)
+            self._spool(record.line, [(getattr(record, "column", None), record.reason)], validator, record.cells)
         return table.num_rows, len(checked.errors) + len(chunk.malformed)
 
     @staticmethod
@@ -231,36 +186,6 @@ def _record_coverage(conn, spec: FeedSpec, batch_id: int, coverage: Counter) -> 
             copy.write_row((batch_id, spec.name, province, vintage, period, rows))
 
 
-def _supersede_older_deliveries(conn, spec: FeedSpec, batch_id: int) -> int:
-    """A newer file for the same (feed, province, period) replaces the older rows: mark, never delete.
-    The small coverage table says which older batches overlap; only those are touched in raw (found
-    through the BRIN index on batch_id), and a load that overlaps nothing costs one tiny query."""
-    overlapping = conn.execute(
-        """select distinct older.batch_id
-             from audit.batch_coverage as newer
-             join audit.batch_coverage as older
-               on older.feed = newer.feed and older.province_code = newer.province_code
-              and older.admin_vintage = newer.admin_vintage and older.period_key = newer.period_key
-              and older.batch_id < newer.batch_id
-            where newer.batch_id = %s""",
-        (batch_id,),
-    ).fetchall()
-    if not overlapping:
-        return 0
-    return conn.execute(
-        sql.SQL("""
-            update {table} as older set superseded_by_batch = %(batch)s
-              from audit.batch_coverage as newer
-             where newer.batch_id = %(batch)s
-               and older.batch_id = any(%(older)s)
-               and older.superseded_by_batch is null
-               and older.province_code = newer.province_code
-               and older.admin_vintage = newer.admin_vintage
-               and older.period_key = newer.period_key""").format(table=sql.Identifier("raw", spec.name)),
-        {"batch": batch_id, "older": [row[0] for row in overlapping]},
-    ).rowcount
-
-
 @contextmanager
 def _without_cyclic_gc():
     """A load makes many short-lived Python objects; the cyclic collector would walk the heap again and
@@ -276,38 +201,113 @@ def _without_cyclic_gc():
 
 
 def load_file(conn: psycopg.Connection, spec: FeedSpec, path: Path, *, run_id: str | None = None,
-              units: AdminUnits | None = None) -> BatchResult:
+              units: AdminUnits | None = None, landing: Path | None = None,
+              retry_of: int | None = None) -> BatchResult:
     """Load one file. `conn` must be in autocommit mode: the audit row commits on its own, the data in
-    one transaction, so a file is either wholly loaded or not at all."""
+    one transaction, so a file is either wholly loaded or not at all. Whatever the file does, it ends as
+    a closed batch (loaded, empty, rejected, skipped or failed) and never raises: the feed's other files go
+    on. `retry_of` (make retry BATCH=n) loads a file even if the same bytes were seen before."""
+    refusal = _refusal(path, landing)
+    if refusal:
+        return _refuse(conn, spec, path, refusal, run_id)
     units = units or admin_units()
     sha256 = file_sha256(path)
-    batch_id = _open_batch(conn, spec, path, sha256, run_id)
-    duplicate_of = _earlier_delivery(conn, spec, sha256, batch_id)
-    if duplicate_of is not None:
-        result = BatchResult(batch_id, spec.name, path.name, "skipped",
-                             reason=f"identical to the file already seen in batch {duplicate_of}")
-        _close_batch(conn, result, duplicate_of)
-        return result
+    has_personal_ids = any(isinstance(column.parser, Pseudonymised) for column in spec.columns)
+    batch_id = open_batch(conn, spec.name, path, sha256, path.stat().st_size, run_id,
+                          key_id() if has_personal_ids else None, retry_of)
     try:
-        with conn.transaction(), _without_cyclic_gc():
-            result, coverage = _stream_into_batch(conn, spec, path, batch_id, sha256, units)
-            _record_coverage(conn, spec, batch_id, coverage)
-            result.rows_superseded = _supersede_older_deliveries(conn, spec, batch_id)
-            _close_batch(conn, result)
-    except UnreadableFile as error:
-        result = BatchResult(batch_id, spec.name, path.name, "rejected", reason=str(error))
-        _close_batch(conn, result)
-    except Exception as error:
-        result = BatchResult(batch_id, spec.name, path.name, "failed",
-                             reason=f"{type(error).__name__}: {error}")
-        _close_batch(conn, result)
-        raise
-    return result
+        earlier = None if retry_of else earlier_outcome(conn, spec.name, sha256, batch_id)
+        if earlier is not None:
+            result = BatchResult(batch_id, spec.name, path.name, "skipped", reason=earlier[1])
+            close_batch(conn, result, earlier[0])
+            return result
+        try:
+            with conn.transaction(), _without_cyclic_gc():
+                result, coverage = _stream_into_batch(conn, spec, path, batch_id, sha256, units)
+                _settle_coverage(conn, spec, path, result, coverage)
+                close_batch(conn, result)
+        except EmptyFile as error:
+            result = BatchResult(batch_id, spec.name, path.name, "empty", reason=str(error))
+            close_batch(conn, result)
+        except UnreadableFile as error:
+            result = BatchResult(batch_id, spec.name, path.name, "rejected", reason=str(error))
+            close_batch(conn, result)
+        except Exception as error:  # noqa: BLE001 - one file's failure must not stop the feed
+            log.exception("%s: the loader failed", path.name)
+            result = BatchResult(batch_id, spec.name, path.name, "failed", reason=error_reason(path, error))
+            _close_failed(conn, result)
+        return result
+    finally:
+        release_batch_lock(conn, batch_id)
+
+
+def _settle_coverage(conn, spec: FeedSpec, path: Path, result: BatchResult, coverage: Counter) -> None:
+    """Rows outside the delivery's period to quarantine, the cells' coverage recorded, earlier rows
+    replaced or the correction held (ingest.supersession). A file of a header alone is `empty`."""
+    if result.rows_read == 0:
+        result.status, result.reason = "empty", f"{path.name}: the file has a header but no records"
+        return
+    outside, period_words = outside_cells(path.name, coverage)
+    if outside:
+        date_header = spec.header_of(spec.reference_date)
+        moved = quarantine_outside_rows(conn, spec, result.batch_id, path.name, outside, period_words, date_header)
+        result.rows_loaded -= moved
+        result.rows_quarantined += moved
+        for cell in outside:
+            del coverage[cell]
+        log.warning("%s: %d row(s) outside the delivery's period (%s) quarantined", path.name, moved, period_words)
+    _record_coverage(conn, spec, result.batch_id, coverage)
+    result.rows_superseded, result.held = apply_delivery(conn, spec, result.batch_id)
+    if result.held:
+        result.reason = "correction waiting for confirmation: " + "; ".join(result.held)
+
+
+def _close_failed(conn, result: BatchResult) -> None:
+    """Close a failed batch, on a new connection if the failure took this one down."""
+    if not conn.broken and not conn.closed:
+        close_batch(conn, result)
+        return
+    from warehouse.connection import connect
+
+    with connect(autocommit=True) as other:
+        close_batch(other, result)
+
+
+def _refusal(path: Path, landing: Path | None) -> str | None:
+    """Why a path is not read at all: a symbolic link (it could point at any file the loader may read, such
+    as a key), or a file outside the landing folder."""
+    if path.is_symlink():
+        return (f"{path.name}: a symbolic link; the loader reads only regular files inside the landing folder "
+                "(copy the file in instead)")
+    if not path.is_file():
+        return f"{path.name}: not a regular file"
+    if landing is not None and not path.resolve().is_relative_to(landing.resolve()):
+        return f"{path.name}: outside the landing folder {landing}"
+    return None
+
+
+def _refuse(conn, spec: FeedSpec, path: Path, reason: str, run_id: str | None) -> BatchResult:
+    """A refused path is a rejected batch whose fingerprint is the path itself (never its target's bytes),
+    so it is reported once and skipped after that."""
+    fingerprint = hashlib.sha256(f"refused path {path}".encode()).hexdigest()
+    batch_id = open_batch(conn, spec.name, path, fingerprint, 0, run_id, None)
+    try:
+        earlier = earlier_outcome(conn, spec.name, fingerprint, batch_id)
+        if earlier is not None:
+            result = BatchResult(batch_id, spec.name, path.name, "skipped", reason=earlier[1])
+            close_batch(conn, result, earlier[0])
+        else:
+            result = BatchResult(batch_id, spec.name, path.name, "rejected", reason=reason)
+            close_batch(conn, result)
+        return result
+    finally:
+        release_batch_lock(conn, batch_id)
 
 
 def landing_files(spec: FeedSpec, feed_dir: Path) -> list[Path]:
     """Files of a feed folder in delivery order (oldest first), so later deliveries supersede earlier."""
     if not feed_dir.is_dir():
         return []
-    files = [path for path in feed_dir.iterdir() if path.is_file() and not path.name.startswith((".", "_"))]
-    return sorted(files, key=lambda path: (os.stat(path).st_mtime_ns, path.name))
+    files = [path for path in feed_dir.iterdir()
+             if (path.is_symlink() or path.is_file()) and not path.name.startswith((".", "_"))]
+    return sorted(files, key=lambda path: (os.lstat(path).st_mtime_ns, path.name))

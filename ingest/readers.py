@@ -36,6 +36,10 @@ class UnreadableFile(Exception):
     """The file as a whole cannot be read; the message says why and is recorded on the batch."""
 
 
+class EmptyFile(UnreadableFile):
+    """The file holds nothing, not even a header: the batch is `empty`, not `rejected`."""
+
+
 def _decode_error(path: Path) -> UnreadableFile:
     """Find the exact line of the first invalid UTF-8 byte (only on error). Splitting bytes on
     newlines is safe: no UTF-8 multi-byte sequence contains a newline byte."""
@@ -84,7 +88,7 @@ class CsvSource:
         with open(path, "rb") as handle:
             first_line = handle.readline()
         if not first_line.strip(b"\r\n\xef\xbb\xbf"):
-            raise UnreadableFile(f"{path.name}: the file is empty (no header line)")
+            raise EmptyFile(f"{path.name}: the file is empty (no header line)")
         try:
             text = first_line.decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -468,7 +472,7 @@ class JsonlSource:
         self.header: list[str] = [*self.keys, OTHER_KEYS]
         with open(path, "rb") as handle:
             if not handle.read(1 << 16).strip(b"\r\n\t \xef\xbb\xbf"):
-                raise UnreadableFile(f"{path.name}: the file is empty (no JSON object)")
+                raise EmptyFile(f"{path.name}: the file is empty (no JSON object)")
 
     def chunks(self) -> Iterator[ColumnChunk]:
         known = set(self.keys)

@@ -21,19 +21,27 @@ def run_summary(conn: psycopg.Connection, run_id: str | None) -> str:
     lines = [f"Run {run_id}"]
     feeds = conn.execute(
         """select feed, count(*), count(*) filter (where status = 'loaded'), count(*) filter (where status = 'skipped'),
-                  count(*) filter (where status = 'rejected'), coalesce(sum(rows_read), 0),
+                  count(*) filter (where status = 'rejected'),
+                  count(*) filter (where status in ('failed', 'interrupted', 'empty')), coalesce(sum(rows_read), 0),
                   coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0)
              from audit.load_batches where run_id is not distinct from %s group by feed order by feed""",
         (run_id,),
     ).fetchall()
     lines.append("  Loads (this run):")
-    for feed, files, loaded, skipped, rejected, read, rows_loaded, quarantined in feeds:
-        lines.append(f"    {feed:<14} files {files} (loaded {loaded}, skipped {skipped}, rejected {rejected}); "
+    for feed, files, loaded, skipped, rejected, other, read, rows_loaded, quarantined in feeds:
+        lines.append(f"    {feed:<14} files {files} (loaded {loaded}, skipped {skipped}, rejected {rejected}"
+                     f"{f', failed/empty/interrupted {other}' if other else ''}); "
                      f"rows read {read}, loaded {rows_loaded}, quarantined {quarantined}")
-    for feed, name, reason in conn.execute(
-            "select feed, file_name, reason from audit.load_batches where run_id is not distinct from %s "
-            "and status = 'rejected' order by batch_id", (run_id,)):
-        lines.append(f"    rejected {feed}/{name}: {reason}")
+    for feed, name, status, reason in conn.execute(
+            "select feed, file_name, status, reason from audit.load_batches where run_id is not distinct from %s "
+            "and status in ('rejected', 'failed', 'empty', 'interrupted') order by batch_id", (run_id,)):
+        lines.append(f"    {status} {feed}/{name}: {reason}")
+    from ingest.supersession import pending_confirmations
+
+    if waiting := pending_confirmations(conn):
+        lines.append("  Corrections waiting for confirmation (they would shrink a province-period by more than "
+                     "INGEST_MAX_SHRINK; the earlier rows still count):")
+        lines += [f"    {line}" for line in waiting]
     failures = conn.execute(
         """select suite, expectation, admin_code, period, severity, pinned from audit.quality_results
             where run_id is not distinct from %s and not success order by severity, pinned, suite limit 20""",

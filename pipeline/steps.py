@@ -75,15 +75,31 @@ def ingest(feed: str, run_id: str, periods: list[str] | None = None) -> dict:
 
     results = ingest_feed(feed, run_id=run_id, periods=periods or None)
     log.info("%s: %d file(s)\n%s", feed, len(results), summarise(results))
-    failed = [r for r in results if r.status == "failed"]
-    if failed:
-        raise RuntimeError(f"{feed}: loader failed on {', '.join(r.file_name for r in failed)}")
+    _record_file_problems(feed, run_id, results)
     return {
         "files": len(results),
         "rows_loaded": sum(r.rows_loaded for r in results),
         "rows_quarantined": sum(r.rows_quarantined for r in results),
         "rejected_files": [f"{r.file_name}: {r.reason}" for r in results if r.status == "rejected"],
+        "failed_files": [f"{r.file_name}: {r.reason}" for r in results if r.status == "failed"],
+        "held_corrections": [f"{r.file_name}: {r.reason}" for r in results if r.held],
     }
+
+
+def _record_file_problems(feed: str, run_id: str, results) -> None:
+    """A file that failed, or a correction held for confirmation, is an event of the run (the summary, the
+    alerts), never a failed task: the feed's other files are loaded and the night goes on."""
+    from pipeline.runs import record_event
+
+    for result in results:
+        if result.status == "failed":
+            log.error("%s: %s", feed, result.reason)
+            record_event("file_failed", "error", f"{feed}/{result.file_name} (batch {result.batch_id}): {result.reason}",
+                         "child_stats_nightly", run_id, f"ingest_{feed}")
+        elif result.held:
+            record_event("correction_held", "warning",
+                         f"{feed}/{result.file_name} (batch {result.batch_id}): {result.reason}",
+                         "child_stats_nightly", run_id, f"ingest_{feed}")
 
 
 def validate(suites: list[str], run_id: str) -> None:

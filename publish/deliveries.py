@@ -25,7 +25,7 @@ _INSERT = """
                c.feed, c.province_code, c.admin_vintage, c.period_key, c.batch_id, c.rows
           from audit.batch_coverage as c
           join audit.load_batches as b using (batch_id)
-         where b.status = 'loaded'
+         where b.status = 'loaded' and not c.awaiting_confirmation  -- a held correction is not delivered yet
          order by c.feed, c.province_code, c.admin_vintage, c.period_key, c.batch_id desc
     ),
     by_half_year as (

@@ -12,7 +12,7 @@ create table if not exists audit.load_batches (
     file_path           text not null,
     file_sha256         text not null,
     file_bytes          bigint not null,
-    status              text not null check (status in ('running', 'loaded', 'rejected', 'skipped', 'failed')),
+    status              text not null check (status in ('running', 'loaded', 'empty', 'rejected', 'skipped', 'failed', 'interrupted')),
     reason              text,
     duplicate_of_batch  bigint references audit.load_batches (batch_id),
     rows_read           bigint not null default 0,
@@ -31,7 +31,7 @@ comment on column audit.load_batches.file_name is 'File name as delivered.';
 comment on column audit.load_batches.file_path is 'Full path of the file when it was loaded.';
 comment on column audit.load_batches.file_sha256 is 'SHA-256 of the file bytes; an identical re-delivery is skipped.';
 comment on column audit.load_batches.file_bytes is 'File size in bytes.';
-comment on column audit.load_batches.status is 'running, loaded, rejected (file unreadable: see reason), skipped (identical re-delivery) or failed (loader error).';
+comment on column audit.load_batches.status is 'running, loaded, empty (a header but no records), rejected (file unreadable or refused: see reason), skipped (identical to a file already seen: see reason), failed (loader error; not retried until the file changes or make retry BATCH=n) or interrupted (the loading process died; its rows were rolled back).';
 comment on column audit.load_batches.reason is 'Why a file was rejected, skipped or failed.';
 comment on column audit.load_batches.duplicate_of_batch is 'For a skipped file: the batch that already holds the same bytes.';
 comment on column audit.load_batches.rows_read is 'Data rows read from the file (header excluded). Always rows_loaded + rows_quarantined.';
@@ -86,3 +86,30 @@ create index if not exists batch_coverage_key on audit.batch_coverage (feed, pro
 
 alter table audit.load_batches add column if not exists pseudonymisation_key_id text;
 comment on column audit.load_batches.pseudonymisation_key_id is 'Fingerprint of the key that pseudonymised the personal IDs of this batch (ingest.pseudonymise); null for feeds without personal IDs.';
+
+-- Statuses added after the first release (empty, interrupted): replace the check once, on old warehouses.
+do $$
+begin
+    if not exists (select from pg_constraint
+                    where conrelid = 'audit.load_batches'::regclass and conname = 'load_batches_status_check'
+                      and pg_get_constraintdef(oid) like '%interrupted%') then
+        alter table audit.load_batches drop constraint if exists load_batches_status_check;
+        alter table audit.load_batches add constraint load_batches_status_check
+            check (status in ('running', 'loaded', 'empty', 'rejected', 'skipped', 'failed', 'interrupted'));
+    end if;
+end $$;
+
+alter table audit.load_batches add column if not exists retry_of_batch bigint;
+comment on column audit.load_batches.retry_of_batch is 'For a load asked for by make retry BATCH=n: the batch n it retries.';
+
+-- Corrections that would erase most of what they replace wait for confirmation (ingest.supersession).
+alter table audit.batch_coverage add column if not exists superseded_by_batch bigint;
+alter table audit.batch_coverage add column if not exists awaiting_confirmation boolean not null default false;
+alter table audit.batch_coverage add column if not exists rows_before bigint;
+alter table audit.batch_coverage add column if not exists confirmed_by text;
+alter table audit.batch_coverage add column if not exists confirmed_at timestamptz;
+comment on column audit.batch_coverage.superseded_by_batch is 'The newer batch that replaced these rows; null while they count (or wait for confirmation).';
+comment on column audit.batch_coverage.awaiting_confirmation is 'True while this correction would shrink the province-period by more than INGEST_MAX_SHRINK and waits for make confirm BATCH=n: its rows do not count yet and the earlier rows stay.';
+comment on column audit.batch_coverage.rows_before is 'Rows of the province-period that counted when this batch arrived (what it replaces).';
+comment on column audit.batch_coverage.confirmed_by is 'Who confirmed a held correction (make confirm BATCH=n BY=...).';
+comment on column audit.batch_coverage.confirmed_at is 'When a held correction was confirmed.';
