@@ -34,7 +34,7 @@ def run_summary(conn: psycopg.Connection, run_id: str | None) -> str:
                      f"rows read {read}, loaded {rows_loaded}, quarantined {quarantined}")
     for feed, name, status, reason in conn.execute(
             "select feed, file_name, status, reason from audit.load_batches where run_id is not distinct from %s "
-            "and status in ('rejected', 'failed', 'empty', 'interrupted') order by batch_id", (run_id,)):
+            "and status in ('rejected', 'failed', 'interrupted') order by batch_id", (run_id,)):
         lines.append(f"    {status} {feed}/{name}: {reason}")
     from ingest.supersession import pending_confirmations
 
@@ -145,9 +145,9 @@ def delivery_lines(conn: psycopg.Connection) -> list[str]:
         lines.append(f"    … and {more} more (select * from {COMPLETENESS} where missing or late)")
     empty_files = conn.execute(
         f"""select feed, count(*) from audit.load_batches
-             where status = 'loaded' and rows_loaded = 0 and feed in (select feed from {COMPLETENESS} where missing)
+             where status in ('loaded', 'empty') and rows_loaded = 0 and feed in (select feed from {COMPLETENESS} where missing)
              group by feed order by feed""").fetchall()
-    lines += [f"    ({feed}: {files} loaded file(s) without rows; a province with nothing to report, or whose rows "
+    lines += [f"    ({feed}: {files} file(s) without rows (empty, or all quarantined); a province with nothing to report, or whose rows "
               "were all quarantined, reads as missing)" for feed, files in empty_files]
     return lines
 
