@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
+import io
 import json
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,38 +30,69 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as arrow_csv
 
+from ingest.csv_split import CsvSplitter, Problem, Records
+from ingest.encoding import check_text_sample, excerpt
 from ingest.text import header_key
 
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip().replace("_", "")
+    return int(value) if value.isdigit() and int(value) > 0 else default
+
+
 BLOCK_BYTES = 1 << 20  # ≈ 16,000 births rows a block: memory stays flat whatever the file size
+# Limits against hostile files (read when a file is opened, so tests and callers may change them):
+MAX_CELL_BYTES = _env_int("INGEST_MAX_CELL_BYTES", 1 << 20)       # a longer cell or CSV line is quarantined
+MAX_QUOTED_LINES = _env_int("INGEST_MAX_QUOTED_LINES", 100)       # a quoted CSV value spanning more is unbalanced
+MAX_SHEET_ROWS = _env_int("INGEST_MAX_SHEET_ROWS", 2_000_000)     # a sheet with more rows is rejected
+MOJIBAKE_SAMPLE_BYTES = 1 << 20   # double-encoded UTF-8 is looked for in the first MiB of a file
+KEPT_PREFIX_CHARS = 200           # what a quarantined over-long value keeps of itself
 
 
 class UnreadableFile(Exception):
     """The file as a whole cannot be read; the message says why and is recorded on the batch."""
 
 
+class EmptyFile(UnreadableFile):
+    """The file holds no header (CSV), no cell (XLSX) or no JSON object (JSON lines)."""
+
+
 def _decode_error(path: Path) -> UnreadableFile:
     """Find the exact line of the first invalid UTF-8 byte (only on error). Splitting bytes on
-    newlines is safe: no UTF-8 multi-byte sequence contains a newline byte."""
+    newlines is safe: no UTF-8 multi-byte sequence contains a newline byte. Lines are read at most
+    a block at a time, so an endless line costs no memory."""
     with open(path, "rb") as handle:
-        for line, raw in enumerate(handle, start=1):
+        line, column_offset, tail = 1, 0, b""
+        while piece := handle.readline(BLOCK_BYTES):
+            raw = tail + piece
             try:
                 raw.decode("utf-8")
+                tail = b""
             except UnicodeDecodeError as error:
-                column = len(raw[:error.start].decode("utf-8", errors="replace")) + 1
-                return UnreadableFile(
-                    f"{path.name}: not valid UTF-8 at line {line}, character {column} "
-                    f"(byte {raw[error.start:error.start + 1]!r}); legacy encodings such as TCVN3 or VNI "
-                    "are not accepted: re-export the file as UTF-8")
+                if error.reason == "unexpected end of data" and not piece.endswith(b"\n"):
+                    tail = raw[error.start:]  # a character cut by the block: decode it with the next
+                else:
+                    column = column_offset + len(raw[:error.start].decode("utf-8", errors="replace")) + 1
+                    return UnreadableFile(
+                        f"{path.name}: not valid UTF-8 at line {line}, character {column} "
+                        f"(byte {raw[error.start:error.start + 1]!r}); legacy encodings such as TCVN3 or VNI "
+                        "are not accepted: re-export the file as UTF-8")
+            if piece.endswith(b"\n"):
+                line, column_offset, tail = line + 1, 0, b""
+            else:
+                column_offset += len(raw[:len(raw) - len(tail)].decode("utf-8", errors="replace"))
     return UnreadableFile(f"{path.name}: not valid UTF-8")
 
 
 @dataclass
 class MalformedRecord:
-    """A record whose cells do not match the header; it goes to quarantine with this reason."""
+    """A record whose cells do not match the header; it goes to quarantine with this reason. `column` is the
+    header of the offending column, or None for a problem of the whole row."""
 
     line: int
     cells: list[str]
     reason: str
+    column: str | None = None
 
 
 @dataclass
@@ -75,24 +109,57 @@ class ColumnChunk:
         return [column[index].as_py() for column in self.columns]
 
 
+def _kept_prefix(data: bytes) -> str:
+    """What a quarantined over-long value keeps: its first characters, escaped."""
+    text = data.decode("utf-8", errors="replace")[:KEPT_PREFIX_CHARS]
+    return text.encode("unicode_escape").decode("ascii")
+
+
+def _check_sample_encoding(path: Path, start: int = 0) -> None:
+    """Reject double-encoded UTF-8, looked for in the first MOJIBAKE_SAMPLE_BYTES (cost stays bounded)."""
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        sample = handle.read(MOJIBAKE_SAMPLE_BYTES)
+    message = check_text_sample(path.name, sample.decode("utf-8", errors="ignore"))
+    if message:
+        raise UnreadableFile(message)
+
+
+_MAX_MALFORMED_PENDING = 1000  # quarantined records carried to the next chunk at most
+
+
 class CsvSource:
     """An open CSV landing file: its header, then its records in column chunks. (`expected_headers` is
-    for readers that must find the header row; a CSV's header is its first line.)"""
+    for readers that must find the header row; a CSV's header is its first record, which may hold a quoted
+    line break.) Records longer than MAX_CELL_BYTES and records with a stray or unbalanced quote are
+    quarantined (`ingest.csv_split`), and the rest of the file loads."""
 
     def __init__(self, path: Path, expected_headers: Iterable[str] | None = None):
         self.path = path
         with open(path, "rb") as handle:
-            first_line = handle.readline()
-        if not first_line.strip(b"\r\n\xef\xbb\xbf"):
-            raise UnreadableFile(f"{path.name}: the file is empty (no header line)")
+            start = 3 if handle.read(3) == b"\xef\xbb\xbf" else 0
+            first = next(iter(self._splitter(handle, start, 1)), None)
+        if isinstance(first, Problem):
+            raise UnreadableFile(f"{path.name}: the header line is not valid CSV "
+                                 f"({self._problem_reason(first, None)})")
+        if first is None or not first.data.split(b"\n", 1)[0].strip(b"\r"):
+            raise EmptyFile(f"{path.name}: the file is empty (no header line)")
         try:
-            text = first_line.decode("utf-8-sig")
+            text = first.data.decode("utf-8")
         except UnicodeDecodeError:
             raise _decode_error(path) from None
+        _check_sample_encoding(path, start)
+        reader = csv.reader(io.StringIO(text, newline=""))
         try:
-            self.header: list[str] = next(csv.reader([text.rstrip("\r\n")]))
+            self.header: list[str] = next(reader)
         except csv.Error as error:
-            raise UnreadableFile(f"{path.name}: the header line is not valid CSV ({error})") from None
+            raise UnreadableFile(f"{path.name}: the header line is not valid CSV ({excerpt(str(error))})") from None
+        self._data_line = 1 + reader.line_num  # a quoted line break in a header cell is one more line
+        self._data_start = start + _after_lines(first.data, reader.line_num)
+
+    def _splitter(self, handle, start: int, first_line: int) -> CsvSplitter:
+        return CsvSplitter(handle, start, first_line, block_bytes=BLOCK_BYTES, max_record_bytes=MAX_CELL_BYTES,
+                           max_quoted_lines=MAX_QUOTED_LINES)
 
     def chunks(self) -> Iterator[ColumnChunk]:
         width = len(self.header)
@@ -100,53 +167,92 @@ class CsvSource:
         read_options = arrow_csv.ReadOptions(use_threads=False, column_names=names)
         convert_options = arrow_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
                                                    strings_can_be_null=False, quoted_strings_can_be_null=False)
-        first_line = 2
-        for block in self._blocks():
-            malformed: list[MalformedRecord] = []
-
-            def on_malformed(row, malformed=malformed) -> str:
-                # row.number counts records from 1 in the block; turned into a line below.
-                malformed.append(MalformedRecord(row.number, _split(row.text),
-                                                 f"the row has {row.actual_columns} cells but the header has {width}"))
-                return "skip"
-
-            try:
-                table = arrow_csv.read_csv(
-                    pa.BufferReader(block), read_options=read_options, convert_options=convert_options,
-                    parse_options=arrow_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False,
-                                                         invalid_row_handler=on_malformed))
-            except pa.ArrowInvalid as error:
-                raise self._unreadable(error) from None
-            columns = [column.combine_chunks() for column in table.columns]
-            yield _number_lines(columns, malformed, first_line)
-            first_line += block.count(b"\n")
-
-    def _blocks(self) -> Iterator[bytes]:
-        """The data after the header in blocks of about BLOCK_BYTES, each ending at a line break outside
-        quotes (an even number of quote characters before it), so no record is split between blocks."""
+        pending: list[MalformedRecord] = []
         with open(self.path, "rb") as handle:
-            handle.readline()  # the header
-            carry = b""
-            while True:
-                data = handle.read(BLOCK_BYTES)
-                if not data:
-                    if carry.strip(b"\r\n"):
-                        yield carry if carry.endswith(b"\n") else carry + b"\n"
-                    return
-                data = carry + data
-                cut = data.rfind(b"\n")
-                while cut >= 0 and data.count(b'"', 0, cut) % 2:
-                    cut = data.rfind(b"\n", 0, cut)
-                if cut < 0:
-                    carry = data  # one record longer than a block: read on
+            splitter = self._splitter(handle, self._data_start, self._data_line)
+            for piece in splitter:
+                if isinstance(piece, Problem):
+                    pending.append(self._quarantine(splitter, piece))
+                    if len(pending) >= _MAX_MALFORMED_PENDING:
+                        yield ColumnChunk(np.zeros(0, dtype=np.int64), [pa.array([], pa.string())] * width, pending)
+                        pending = []
                     continue
-                yield data[:cut + 1]
-                carry = data[cut + 1:]
+                chunk = self._parse_block(piece, width, read_options, convert_options)
+                if pending:
+                    chunk.malformed = sorted(pending + chunk.malformed, key=lambda item: item.line)
+                    pending = []
+                if chunk.size or chunk.malformed:
+                    yield chunk
+        if pending:
+            yield ColumnChunk(np.zeros(0, dtype=np.int64), [pa.array([], pa.string())] * width, pending)
+
+    def _parse_block(self, piece: Records, width: int, read_options, convert_options) -> ColumnChunk:
+        malformed: list[MalformedRecord] = []
+
+        def on_malformed(row) -> str:
+            # row.number counts records from 1 in the block; turned into a line below.
+            malformed.append(MalformedRecord(row.number, _split(row.text),
+                                             f"the row has {row.actual_columns} cells but the header has {width}"))
+            return "skip"
+
+        try:
+            table = arrow_csv.read_csv(
+                pa.BufferReader(piece.data), read_options=read_options, convert_options=convert_options,
+                parse_options=arrow_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False,
+                                                     invalid_row_handler=on_malformed))
+        except pa.ArrowInvalid as error:
+            raise self._unreadable(error) from None
+        columns = [column.combine_chunks() for column in table.columns]
+        return _number_lines(columns, malformed, piece.first_line)
+
+    def _quarantine(self, splitter: CsvSplitter, problem: Problem) -> MalformedRecord:
+        """A problem record as a MalformedRecord: its cells when it is short, else only a prefix and a hash."""
+        column = None
+        if problem.kind == "too long":
+            if problem.cell_index is not None:
+                prefix, digest = splitter.prefix_and_digest(problem.cell_start, problem.cell_end)
+                length = problem.cell_end - problem.cell_start
+                if problem.cell_index < len(self.header):
+                    column = self.header[problem.cell_index]
+            else:
+                prefix, digest = splitter.prefix_and_digest(problem.start, problem.end)
+                length = problem.end - problem.start
+            reason = self._problem_reason(problem, column, length, prefix, digest)
+            cells = [f"{_kept_prefix(prefix)}… ({length:,} bytes, sha256 {digest})"]
+            return MalformedRecord(problem.first_line, cells, reason, column)
+        text = splitter.read_range(problem.start, problem.end).decode("utf-8", errors="replace")
+        return MalformedRecord(problem.first_line, _split(text.rstrip("\r\n")), self._problem_reason(problem, None))
+
+    def _problem_reason(self, problem: Problem, column: str | None, length: int = 0, prefix: bytes = b"",
+                        digest: str = "") -> str:
+        if problem.kind == "stray quote":
+            return (f"unbalanced quote: a quote (\") inside a value that does not start with one, at line "
+                    f"{problem.detail_line}; quote the whole value and double the quote (\"\")")
+        if problem.kind == "unbalanced quote":
+            return (f"unbalanced quote: the quoted value opened at line {problem.detail_line} never closes "
+                    f"(a value may span {MAX_QUOTED_LINES} lines at most); reading resumed at line "
+                    f"{problem.last_line + 1}")
+        if problem.cell_index is not None:
+            where = (f"the value in column {column!r}" if column is not None
+                     else f"the value in cell {problem.cell_index + 1} (beyond the header's {len(self.header)})")
+        else:
+            where = "the line"
+        return (f"{where} is {length:,} bytes long, over the limit of {MAX_CELL_BYTES:,} bytes "
+                f"(INGEST_MAX_CELL_BYTES); it starts {excerpt(prefix, 40)}, sha256 {digest}")
 
     def _unreadable(self, error: Exception) -> UnreadableFile:
         if "utf8" in str(error).lower():
             return _decode_error(self.path)
-        return UnreadableFile(f"{self.path.name}: not a readable CSV file ({error})")
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        return UnreadableFile(f"{self.path.name}: not a readable CSV file ({excerpt(first_line)})")
+
+
+def _after_lines(data: bytes, count: int) -> int:
+    """The offset just after the `count`-th line break of `data`."""
+    offset = 0
+    for _ in range(count):
+        offset = data.index(b"\n", offset) + 1
+    return offset
 
 
 def _split(text: str) -> list[str]:
@@ -468,7 +574,27 @@ class JsonlSource:
         self.header: list[str] = [*self.keys, OTHER_KEYS]
         with open(path, "rb") as handle:
             if not handle.read(1 << 16).strip(b"\r\n\t \xef\xbb\xbf"):
-                raise UnreadableFile(f"{path.name}: the file is empty (no JSON object)")
+                raise EmptyFile(f"{path.name}: the file is empty (no JSON object)")
+        _check_sample_encoding(path)
+
+    def _lines(self, handle) -> Iterator[tuple[int, bytes | MalformedRecord]]:
+        """(line number, bytes) per line; a line over MAX_CELL_BYTES is read past in blocks (hashed, never
+        held) and comes as a MalformedRecord."""
+        limit = MAX_CELL_BYTES
+        line = 0
+        while raw := handle.readline(limit + 1):
+            line += 1
+            if len(raw) <= limit or raw.endswith(b"\n") and len(raw.rstrip(b"\r\n")) <= limit:
+                yield line, raw
+                continue
+            digest, length, prefix = hashlib.sha256(raw), len(raw), raw[:1024]
+            while not raw.endswith(b"\n") and (raw := handle.readline(BLOCK_BYTES)):
+                digest.update(raw)
+                length += len(raw)
+            reason = (f"the line is {length:,} bytes long, over the limit of {limit:,} bytes (INGEST_MAX_CELL_BYTES); "
+                      f"it starts {excerpt(prefix, 40)}, sha256 {digest.hexdigest()}")
+            yield line, MalformedRecord(line, [f"{_kept_prefix(prefix)}… ({length:,} bytes, sha256 "
+                                               f"{digest.hexdigest()})"], reason)
 
     def chunks(self) -> Iterator[ColumnChunk]:
         known = set(self.keys)
@@ -476,7 +602,10 @@ class JsonlSource:
         records: list[list[str]] = []
         malformed: list[MalformedRecord] = []
         with open(self.path, "rb") as handle:
-            for line, raw in enumerate(handle, start=1):
+            for line, raw in self._lines(handle):
+                if isinstance(raw, MalformedRecord):
+                    malformed.append(raw)
+                    continue
                 try:
                     text = raw.decode("utf-8-sig" if line == 1 else "utf-8").strip()
                 except UnicodeDecodeError:
