@@ -31,8 +31,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as arrow_csv
 
 from ingest.csv_split import CsvSplitter, Problem, Records
-from ingest.encoding import check_text_sample, excerpt
+from ingest.encoding import check_text_sample, excerpt, find_mojibake, mojibake_message
 from ingest.text import header_key
+from ingest.xlsx_stream import Oversized, WorkbookFacts, inspect_workbook, sheet_rows
 
 
 def _env_int(name: str, default: int) -> int:
@@ -323,6 +324,8 @@ def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
 # ----------------------------------------------------------------------------------------------------
 
 HEADER_SCAN_ROWS = 30    # the header row is looked for in the sheet's first 30 rows (title blocks are 0-20)
+HEADER_SCAN_COLUMNS = 256  # ... and its first 256 columns, when the sheet declares more
+COLUMN_MARGIN = 64       # values up to 64 columns right of the header make a row malformed; further ones are not read
 MIN_HEADER_CELLS = 2     # without a hint, a header has at least this many text cells
 CHUNK_ROWS = 16_000      # rows per ColumnChunk: about the CSV reader's 1 MiB block
 
@@ -399,21 +402,80 @@ class XlsxSource:
     def __init__(self, path: Path, expected_headers: Iterable[str] | None = None):
         self.path = path
         self.expected_headers = frozenset(expected_headers) if expected_headers else None
-        rows = self._open_rows(0)
         try:
-            scan = [list(row) for _, row in zip(range(HEADER_SCAN_ROWS), rows)]
+            self._facts = inspect_workbook(path, MAX_CELL_BYTES)
+        except Exception as error:  # noqa: BLE001 - not a zip, or a broken one: calamine says which
+            self._facts = WorkbookFacts()
+            if isinstance(error, OSError):
+                raise self._unreadable(error) from None
+        if self._facts.last_row > MAX_SHEET_ROWS or self._facts.rows_present > MAX_SHEET_ROWS:
+            raise self._too_many_rows(max(self._facts.last_row, self._facts.rows_present))
+        wide = self._facts.declared_columns is None or self._facts.declared_columns > HEADER_SCAN_COLUMNS
+        self._max_col: int | None = HEADER_SCAN_COLUMNS - 1 if wide else None
+        scan: list[list[_Cell]] = []
+        rows = self._numbered_rows(0)
+        more_rows = False
+        try:
+            for line, row in rows:
+                if line > HEADER_SCAN_ROWS:
+                    more_rows = True
+                    break
+                scan += [[] for _ in range(line - 1 - len(scan))] + [list(row)]  # rows absent from the file
+        except UnreadableFile:
+            raise
         except Exception as error:  # noqa: BLE001 - the reader's errors are many kinds of one thing
             raise self._unreadable(error) from None
         finally:
             close = getattr(rows, "close", None)
             if close:
                 close()
+        if not more_rows and all(_is_blank(row) for row in scan):
+            raise EmptyFile(f"{path.name}: the file is empty (no header row: the first sheet is empty)")
+        self._check_encoding(scan)
         index = self._header_index(scan)
         cells = scan[index]
         self.header_row = index + 1                      # Excel row number of the header
         self._left = next(i for i, cell in enumerate(cells) if cell != "" and cell is not None)
         self._right = _last_filled(cells) + 1
+        oversized = next((cell for cell in cells if isinstance(cell, Oversized)), None)
+        if oversized:
+            raise UnreadableFile(f"{path.name}: a header cell of row {self.header_row} is {oversized.length:,} bytes "
+                                 f"long, over the limit of {MAX_CELL_BYTES:,} bytes")
         self.header: list[str] = [cell_text(cell) for cell in cells[self._left:self._right]]
+        if wide:  # far columns cost nothing: values past the header and a margin are not read
+            self._max_col = self._right - 1 + COLUMN_MARGIN
+
+    def _numbered_rows(self, skip: int) -> Iterator[tuple[int, Sequence[_Cell]]]:
+        """(Excel row number, cells) from 0-based row `skip` on: calamine's rows (blank ones included), or
+        the bounded reader's (only the rows present) for a workbook calamine must not be given."""
+        if self._facts.needs_bounded_reader:
+            return sheet_rows(self.path, self._facts, limit=MAX_CELL_BYTES, prefix_chars=KEPT_PREFIX_CHARS,
+                              max_column=self._max_col, first_row=skip + 1, max_rows=MAX_SHEET_ROWS,
+                              too_many_rows=self._too_many_rows)
+        return self._count_rows(self._open_rows(skip), skip)
+
+    def _count_rows(self, rows: Iterator[Sequence[_Cell]], skip: int) -> Iterator[tuple[int, Sequence[_Cell]]]:
+        try:
+            for line, row in enumerate(rows, start=skip + 1):
+                if line > MAX_SHEET_ROWS:
+                    raise self._too_many_rows(line)
+                yield line, row
+        finally:
+            close = getattr(rows, "close", None)
+            if close:
+                close()
+
+    def _too_many_rows(self, rows: int) -> UnreadableFile:
+        return UnreadableFile(f"{self.path.name}: the first sheet has {rows:,} rows or more, over the limit of "
+                              f"{MAX_SHEET_ROWS:,} (INGEST_MAX_SHEET_ROWS)")
+
+    def _check_encoding(self, scan: list[list[_Cell]]) -> None:
+        """Double-encoded UTF-8 in the text cells of the first rows (the header and the first records)."""
+        for line, row in enumerate(scan, start=1):
+            for cell in row:
+                if type(cell) is str and not cell.isascii() and (found := find_mojibake(cell)):
+                    index, run, letter = found
+                    raise UnreadableFile(mojibake_message(self.path.name, line, cell, index, run, letter, "row"))
 
     # The one place that knows the library: every row of the first sheet from 0-based row `skip` on,
     # blank rows included (so the n-th row yielded is Excel row skip + n), each a sequence of cells
@@ -425,7 +487,7 @@ class XlsxSource:
             raise UnreadableFile(f"{self.path.name}: cannot read .xlsx files here ({error})") from None
         try:
             workbook = CalamineWorkbook.from_path(str(self.path))
-            stream = workbook.stream_sheet_by_index(0, min_row=skip)
+            stream = workbook.stream_sheet_by_index(0, min_row=skip, max_col=self._max_col)
         except Exception as error:  # noqa: BLE001
             raise self._unreadable(error) from None
 
@@ -456,7 +518,8 @@ class XlsxSource:
         best = max(counts, default=0)
         if best >= MIN_HEADER_CELLS:
             return counts.index(best)
-        what = "the first sheet is empty" if all(_is_blank(row) for row in scan) else (
+        what = (f"the first {HEADER_SCAN_ROWS} rows of the first sheet are empty (the header must be within "
+                "them)") if all(_is_blank(row) for row in scan) else (
             f"none of the first {len(scan)} rows of the first sheet has {MIN_HEADER_CELLS} or more text cells "
             f"(the header must be within the first {HEADER_SCAN_ROWS} rows)")
         raise UnreadableFile(f"{self.path.name}: no header row found: {what}")
@@ -467,14 +530,18 @@ class XlsxSource:
         lines: list[int] = []
         records: list[Sequence[_Cell]] = []
         malformed: list[MalformedRecord] = []
-        rows = self._open_rows(self.header_row)
+        may_be_oversized = self._facts.needs_bounded_reader and self._facts.long_value_possible
+        rows = self._numbered_rows(self.header_row)
         try:
-            for line, cells in enumerate(rows, start=self.header_row + 1):
+            for line, cells in rows:
                 if _is_blank(cells):
                     continue
                 size = len(cells)
                 if size > right and not _is_blank(cells[right:]) or left and not _is_blank(cells[:left]):
                     malformed.append(self._malformed(line, cells))
+                    continue
+                if may_be_oversized and any(isinstance(cell, Oversized) for cell in cells):
+                    malformed.append(self._oversized(line, cells))
                     continue
                 if size < right:
                     cells = [*cells, *[""] * (right - size)]
@@ -494,17 +561,35 @@ class XlsxSource:
         if records or malformed:
             yield _xlsx_chunk(lines, records, width, malformed)
 
+    def _oversized(self, line: int, cells: Sequence[_Cell]) -> MalformedRecord:
+        index = next(i for i, cell in enumerate(cells) if isinstance(cell, Oversized))
+        value: Oversized = cells[index]
+        column = self.header[index - self._left]
+        kept = value.prefix.encode("unicode_escape").decode("ascii")
+        texts = [f"{kept}… ({value.length:,} bytes, sha256 {value.sha256})" if isinstance(cell, Oversized)
+                 else cell_text(cell) for cell in cells[self._left:self._right]]
+        reason = (f"the value in column {column!r} ({_column_letter(index)}) is {value.length:,} bytes long, over "
+                  f"the limit of {MAX_CELL_BYTES:,} bytes (INGEST_MAX_CELL_BYTES); it starts "
+                  f"{excerpt(value.prefix, 40)}, sha256 {value.sha256}")
+        return MalformedRecord(line, texts, reason, column)
+
     def _malformed(self, line: int, cells: Sequence[_Cell]) -> MalformedRecord:
         left, right = self._left, self._right
         last = _last_filled(cells)
-        texts = [cell_text(cell) for cell in cells[left:last + 1]]
+        texts = [_bounded_text(cell) for cell in cells[left:last + 1]]
         if left and not _is_blank(cells[:left]):
             stray = next(i for i, cell in enumerate(cells[:left]) if cell != "" and cell is not None)
-            reason = (f"the row has a value ({cell_text(cells[stray])!r}) in column {_column_letter(stray)}, "
+            reason = (f"the row has a value ({excerpt(cell_text(cells[stray]))}) in column {_column_letter(stray)}, "
                       f"left of the header, which starts in column {_column_letter(left)}")
         else:
             reason = f"the row has {last + 1 - left} cells but the header has {right - left}"
         return MalformedRecord(line, texts, reason)
+
+
+def _bounded_text(cell: _Cell) -> str:
+    if isinstance(cell, Oversized):
+        return f"{cell.prefix.encode('unicode_escape').decode('ascii')}… ({cell.length:,} bytes, sha256 {cell.sha256})"
+    return cell_text(cell)
 
 
 def _texts(values: Sequence[_Cell]) -> list[str]:
