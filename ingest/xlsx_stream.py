@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pyexpat import ParserCreate
 from xml.etree import ElementTree
 
-_PIECE = 1 << 20
+_PIECE = 1 << 18  # bytes of XML decompressed and parsed at a time
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _MAX_SMALL_PART = 32 << 20  # workbook.xml, its relationships and styles.xml are read whole
 _ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="(\d+)"')
@@ -318,7 +318,7 @@ def sheet_rows(path, facts: WorkbookFacts, *, limit: int, prefix_chars: int, max
         parser.buffer_text = True
         parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
         with archive.open(facts.sheet) as part:
-            while piece := part.read(_PIECE >> 4):
+            while piece := part.read(_PIECE >> 2):
                 parser.Parse(piece, False)
                 yield from ready
                 ready.clear()
