@@ -32,8 +32,10 @@ from typing import BinaryIO
 import numpy as np
 
 _QUOTE, _COMMA, _LF, _CR = 0x22, 0x2C, 0x0A, 0x0D
-_BEFORE_OPENER = np.array([_COMMA, _LF, _CR, _QUOTE], dtype=np.uint8)
-_AFTER_CLOSER = _BEFORE_OPENER
+# Lookup tables by byte: what may stand before an opening quote, and after a closing one.
+_MAY_PRECEDE_OPENER = np.zeros(256, dtype=bool)
+_MAY_PRECEDE_OPENER[[_COMMA, _LF, _CR, _QUOTE]] = True
+_MAY_FOLLOW_CLOSER = _MAY_PRECEDE_OPENER
 PREFIX_BYTES = 1024  # read for a quarantined record's prefix (200 characters are kept)
 
 
@@ -75,28 +77,29 @@ def _scan(arr: np.ndarray, max_quoted_lines: int, at_eof: bool) -> _Scan:
     quotes = np.flatnonzero(arr[:end] == _QUOTE)
     if not len(quotes):  # the common case: nothing to check
         return _Scan(newlines, newlines, None, None)
-    before = arr[np.maximum(quotes - 1, 0)]
-    before[quotes == 0] = _LF
-    after = arr[quotes + 1]  # a quote is never the last byte: whole lines end with a line break
-    opener = np.arange(len(quotes)) % 2 == 0
-    misplaced = np.where(opener, ~np.isin(before, _BEFORE_OPENER), ~np.isin(after, _AFTER_CLOSER))
-    problems: list[tuple[int, str]] = []
-    stray = np.flatnonzero(misplaced)
-    if len(stray):
-        problems.append((int(quotes[stray[0]]), "stray quote"))
     openers, closers = quotes[0::2], quotes[1::2]
-    opened_lines = np.searchsorted(newlines, openers)
-    spans = np.searchsorted(newlines, closers) - opened_lines[:len(closers)]
-    too_long = np.flatnonzero(spans > max_quoted_lines)
-    if len(too_long):
-        problems.append((int(openers[too_long[0]]), "unbalanced quote"))
+    before = arr[np.maximum(openers - 1, 0)]
+    before[openers == 0] = _LF
+    problems: list[tuple[int, str]] = []
+    misplaced_openers = ~_MAY_PRECEDE_OPENER[before]
+    misplaced_closers = ~_MAY_FOLLOW_CLOSER[arr[closers + 1]]  # never past the end: lines end with a break
+    if misplaced_openers.any():
+        problems.append((int(openers[np.argmax(misplaced_openers)]), "stray quote"))
+    if misplaced_closers.any():
+        problems.append((int(closers[np.argmax(misplaced_closers)]), "stray quote"))
+    inside = np.searchsorted(quotes, newlines) % 2 == 1
+    if inside.any():  # values spanning lines: none may span more than max_quoted_lines
+        opened_lines = np.searchsorted(newlines, openers)
+        spans = np.searchsorted(newlines, closers) - opened_lines[:len(closers)]
+        too_long = np.flatnonzero(spans > max_quoted_lines)
+        if len(too_long):
+            problems.append((int(openers[too_long[0]]), "unbalanced quote"))
     if len(openers) > len(closers):  # a value still open at the end of the window
-        lines_after = len(newlines) - int(opened_lines[-1])
+        lines_after = len(newlines) - int(np.searchsorted(newlines, openers[-1]))
         if lines_after > max_quoted_lines or at_eof:
             problems.append((int(openers[-1]), "unbalanced quote"))
     problem_at, kind = min(problems) if problems else (None, None)
-    inside = np.searchsorted(quotes, newlines) % 2 == 1
-    boundaries = newlines[~inside]
+    boundaries = newlines[~inside] if inside.any() else newlines
     if problem_at is not None:
         boundaries = boundaries[boundaries < problem_at]
     return _Scan(newlines, boundaries, problem_at, kind)
