@@ -548,7 +548,7 @@ class XlsxSource:
                 records.append(cells if size == right and not left else cells[left:right])
                 lines.append(line)
                 if len(records) == CHUNK_ROWS:
-                    yield _xlsx_chunk(lines, records, width, malformed)
+                    yield self._without_long_cells(_xlsx_chunk(lines, records, width, malformed))
                     lines, records, malformed = [], [], []
         except UnreadableFile:
             raise
@@ -559,7 +559,27 @@ class XlsxSource:
             if close:
                 close()
         if records or malformed:
-            yield _xlsx_chunk(lines, records, width, malformed)
+            yield self._without_long_cells(_xlsx_chunk(lines, records, width, malformed))
+
+    def _without_long_cells(self, chunk: ColumnChunk) -> ColumnChunk:
+        """Rows with a cell over MAX_CELL_BYTES that calamine read (a workbook compressing like ordinary data,
+        so the value is no larger than a few times the file) go to quarantine like the bounded reader's."""
+        too_long = None
+        for column in chunk.columns:
+            if len(column) and pc.max(pc.binary_length(column)).as_py() > MAX_CELL_BYTES:
+                mask = pc.greater(pc.binary_length(column), MAX_CELL_BYTES)
+                too_long = mask if too_long is None else pc.or_(too_long, mask)
+        if too_long is None:
+            return chunk
+        for index in pc.indices_nonzero(too_long).to_pylist():
+            cells = chunk.record(index)
+            position = next(i for i, cell in enumerate(cells) if len(cell.encode()) > MAX_CELL_BYTES)
+            data = cells[position].encode()
+            cells[position] = Oversized(len(data), cells[position][:KEPT_PREFIX_CHARS], hashlib.sha256(data).hexdigest())
+            chunk.malformed.append(self._oversized(int(chunk.lines[index]), [""] * self._left + cells))
+        keep = pc.invert(too_long)
+        return ColumnChunk(chunk.lines[keep.to_numpy(zero_copy_only=False)],
+                           [column.filter(keep) for column in chunk.columns], chunk.malformed)
 
     def _oversized(self, line: int, cells: Sequence[_Cell]) -> MalformedRecord:
         index = next(i for i, cell in enumerate(cells) if isinstance(cell, Oversized))

@@ -26,7 +26,9 @@ from xml.etree import ElementTree
 _PIECE = 1 << 18  # bytes of XML decompressed and parsed at a time
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _MAX_SMALL_PART = 32 << 20  # workbook.xml, its relationships and styles.xml are read whole
-_ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="(\d+)"')
+MAX_COMPRESSION_RATIO = 50  # ordinary sheet XML deflates 5-10 times; a zip bomb of one value, 1,000 times
+_MIN_ROW_BYTES = 16         # `<row r="1"></row>`: fewer bytes per declared row means rows are missing
+_ROW_NUMBER = re.compile(rb'<row\b[^>]*?\sr="(\d+)"')
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]*)(\d*)(?::([A-Z]+)(\d+))?"')
 
 
@@ -99,11 +101,36 @@ def inspect_workbook(path, max_cell_bytes: int) -> WorkbookFacts:
         if facts.sheet not in names:
             return facts
         facts.known = True
-        long_cell = _scan_part(archive, facts.sheet, b"</c>", max_cell_bytes, facts)
+        if _plainly_dense(archive, facts.sheet, facts):
+            long_cell = False
+        else:
+            long_cell = _scan_part(archive, facts.sheet, b"</c>", max_cell_bytes, facts)
         long_string = facts.shared_strings is not None and _scan_part(
             archive, facts.shared_strings, b"</si>", max_cell_bytes, None)
         facts.long_value_possible = long_cell or long_string
     return facts
+
+
+def _plainly_dense(archive: zipfile.ZipFile, name: str, facts: WorkbookFacts) -> bool:
+    """A sheet that compresses like ordinary data (at most MAX_COMPRESSION_RATIO) and whose declared
+    dimension it can hold needs no scan: no value in it can be far longer than the file (an over-long
+    one is then quarantined from the column chunks), and calamine will not pad it with empty rows. Saves
+    a decompression of the sheet (≈0.1 s per 100,000 rows)."""
+    info = archive.getinfo(name)
+    if info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+        return False
+    with archive.open(name) as part:
+        head = part.read(4096)
+    dimension = _DIMENSION.search(head)
+    if not dimension or not (dimension.group(4) or dimension.group(2)):
+        return False
+    rows = int(dimension.group(4) or dimension.group(2))
+    if rows * _MIN_ROW_BYTES > info.file_size:  # more rows declared than the part can hold: sparse, or a lie
+        return False
+    last_letters = dimension.group(3) or dimension.group(1)
+    facts.declared_columns = column_index(last_letters.decode()) + 1 if last_letters else None
+    facts.rows_present = facts.last_row = rows
+    return True
 
 
 def _scan_part(archive: zipfile.ZipFile, name: str, end_tag: bytes, limit: int, facts: WorkbookFacts | None) -> bool:
@@ -128,9 +155,9 @@ def _scan_part(archive: zipfile.ZipFile, name: str, end_tag: bytes, limit: int, 
                     last_letters = dimension.group(3) or dimension.group(1)
                     facts.declared_columns = column_index(last_letters.decode()) + 1 if last_letters else None
                 facts.rows_present += piece.count(b"<row ") + piece.count(b"<row>")
-                rows = list(_ROW_NUMBER.finditer(data, max(0, len(data) - len(piece) - overlap)))
-                if rows:
-                    facts.last_row = max(facts.last_row, int(rows[-1].group(1)))
+                last = data.rfind(b"<row ")
+                if last >= 0 and (row := _ROW_NUMBER.match(data, last)):
+                    facts.last_row = max(facts.last_row, int(row.group(1)))
             offset += len(piece)
             tail = data[-overlap:]
     if offset - last_end > limit:

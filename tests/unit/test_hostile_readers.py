@@ -482,3 +482,26 @@ def test_an_xlsx_that_is_a_zip_bomb_of_one_string_stays_bounded(tmp_path, monkey
 def test_malformed_record_has_an_optional_column():
     assert MalformedRecord(3, ["a"], "why").column is None
     assert MalformedRecord(3, ["a"], "why", "Tên").column == "Tên"
+
+
+def test_a_long_cell_in_an_ordinary_workbook_is_quarantined_too(tmp_path, monkeypatch):
+    """A value over the limit in a workbook that compresses like ordinary data (calamine reads it: it is no
+    larger than a few times the file) is quarantined from the column chunk, like the bounded reader's."""
+    monkeypatch.setattr(readers, "MAX_CELL_BYTES", 1000)
+    rng = random.Random(3)
+    noise = "".join(rng.choice("abcdefghijklmnopqrstuvwxyzăâđêôơư ") for _ in range(5000))
+    path = tmp_path / "noisy.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet()
+    sheet.write_row(0, 0, BIRTH_HEADER)
+    for row in range(1, 6):
+        sheet.write_row(row, 0, [f"E{row}", 1, 1, 1, 1, 1, 1, 1, noise if row == 3 else "CSYT"])
+    workbook.close()
+    source = XlsxSource(path)
+    assert not source._facts.needs_bounded_reader
+    records, malformed = read_xlsx(source)
+    assert [line for line, _ in records] == [2, 3, 5, 6]
+    bad, = malformed
+    assert (bad.line, bad.column) == (4, "Nơi sinh")
+    assert bad.reason.startswith(f"the value in column 'Nơi sinh' (I) is {len(noise.encode()):,} bytes long")
+    assert bad.reason.endswith(f"sha256 {hashlib.sha256(noise.encode()).hexdigest()}")
