@@ -25,6 +25,7 @@ one cell alone is over the limit, a short prefix and a SHA-256; it is scanned in
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -105,6 +106,85 @@ def _scan(arr: np.ndarray, max_quoted_lines: int, at_eof: bool) -> _Scan:
     return _Scan(newlines, boundaries, problem_at, kind)
 
 
+def _one_block(items: list[Records | Problem], first_line: int) -> Iterator[Records | Problem]:
+    """The problems of a window, then its records as one block in which each problem's lines are blank lines
+    (not records, and the lines after them keep their numbers): one Arrow parse a window, however many
+    problems it holds."""
+    problems = [item for item in items if isinstance(item, Problem)]
+    yield from problems
+    if not problems:
+        yield from items
+        return
+    data = b"".join(item.data if isinstance(item, Records) else b"\n" * (item.last_line - item.first_line + 1)
+                    for item in items)
+    yield Records(first_line, data)
+
+
+def _walk(arr: np.ndarray, newlines: np.ndarray, start: int, max_quoted_lines: int,
+          at_eof: bool) -> tuple[list[tuple[int, int, tuple | None]], int]:
+    """The quotes of a window from `start` (a record start), one at a time, for a window with a quote
+    problem: each problem is set aside and the parity starts afresh on the next line, so a file with a
+    stray quote on every line costs one step per quote. Returns the pieces in order, as (begin, end,
+    None) for whole records without problems and (begin, end, (kind, first line, last line, detail line))
+    for a problem (lines are indexes of the window's lines), and where the whole records end."""
+    end = int(newlines[-1]) + 1
+    quotes = np.flatnonzero(arr[start:end] == _QUOTE) + start
+    before = arr[np.maximum(quotes - 1, 0)]
+    before[quotes == 0] = _LF
+    may_open = _MAY_PRECEDE_OPENER[before].tolist()
+    may_close = _MAY_FOLLOW_CLOSER[arr[quotes + 1]].tolist()
+    line_of = np.searchsorted(newlines, quotes).tolist()  # the window line each quote is on
+    line_starts = [0] + (newlines + 1).tolist()
+    pieces: list[tuple[int, int, tuple | None]] = []
+    clean_from = start
+
+    def set_aside(first: int, last: int, kind: str, detail: int) -> int:
+        nonlocal clean_from
+        begin = line_starts[first]
+        if begin > clean_from:
+            pieces.append((clean_from, begin, None))
+        clean_from = line_starts[last + 1]
+        pieces.append((begin, clean_from, (kind, first, last, detail)))
+        return last
+
+    parity, record_line, last_line, opener_line = 0, -1, -1, -1
+    index, count = 0, len(line_of)
+    while True:
+        while index < count:
+            line = line_of[index]
+            if parity == 0:
+                if line > last_line:
+                    record_line = line
+                if may_open[index]:
+                    parity, opener_line = 1, line
+                    index += 1
+                    continue
+                resume = set_aside(record_line, line, "stray quote", line)
+            elif line - opener_line > max_quoted_lines or not may_close[index] and opener_line < line:
+                resume = set_aside(record_line, opener_line, "unbalanced quote", opener_line)
+            elif may_close[index]:
+                parity, last_line = 0, line
+                index += 1
+                continue
+            else:
+                resume = set_aside(record_line, line, "stray quote", line)
+            parity, last_line = 0, resume
+            index = bisect_right(line_of, resume, index)
+        if parity == 0:
+            if end > clean_from:
+                pieces.append((clean_from, end, None))
+            return pieces, end
+        if len(newlines) - opener_line > max_quoted_lines or at_eof:
+            resume = set_aside(record_line, opener_line, "unbalanced quote", opener_line)
+            parity, last_line = 0, resume
+            index = bisect_right(line_of, resume, index)
+            continue
+        consumed = line_starts[record_line]  # the last record is not complete in this window
+        if consumed > clean_from:
+            pieces.append((clean_from, consumed, None))
+        return pieces, max(consumed, clean_from)
+
+
 class CsvSplitter:
     """Blocks of whole records and the problems between them, from byte `start` (a record start) at
     physical line `first_line` of an open binary file."""
@@ -134,36 +214,90 @@ class CsvSplitter:
                 return
             arr = np.frombuffer(window, dtype=np.uint8)
             scan = _scan(arr, self.max_quoted_lines, at_eof)
-            boundaries = scan.boundaries
-            starts = np.concatenate(([0], boundaries[:-1] + 1))
-            long_records = np.flatnonzero(boundaries - starts + 1 > self.max_record_bytes)
-            if len(long_records):  # records up to it are fine; it is the problem
-                problem_start = int(starts[long_records[0]])
-            elif scan.problem_at is not None:
-                problem_start = int(boundaries[-1]) + 1 if len(boundaries) else 0
-            elif len(boundaries):
-                cut = int(boundaries[-1]) + 1
-                yield Records(line, window[:cut])
-                offset += cut
-                line += int(np.searchsorted(scan.newlines, cut))
+            if scan.problem_at is not None:
+                # Quote problems: walked one quote at a time from the first one, reading resuming after each.
+                start = int(scan.boundaries[-1]) + 1 if len(scan.boundaries) else 0
+                pieces, consumed = _walk(arr, scan.newlines, start, self.max_quoted_lines, at_eof)
+                pieces.insert(0, (0, start, None))
+                boundaries = None
+            else:
+                consumed = int(scan.boundaries[-1]) + 1 if len(scan.boundaries) else 0
+                pieces = [(0, consumed, None)]
+                boundaries = scan.boundaries
+            if consumed and boundaries is None and (merged := self._merged(window, pieces, offset, line)) is not None:
+                yield from merged
+                offset += consumed
+                line += int(np.searchsorted(scan.newlines, consumed))
                 size = self.block_bytes
-                continue
+            elif consumed:
+                items: list[Records | Problem] = []
+                for begin, end, problem in pieces:
+                    if begin == end:
+                        continue
+                    first = line + int(np.searchsorted(scan.newlines, begin))
+                    if problem is None:
+                        items += self._whole_records(window[begin:end], offset + begin, first, boundaries)
+                    else:
+                        kind, first_index, last_index, detail_index = problem
+                        items.append(Problem(line + first_index, line + last_index, offset + begin, offset + end, kind,
+                                             line + detail_index))
+                yield from _one_block(items, line)
+                offset += consumed
+                line += int(np.searchsorted(scan.newlines, consumed))
+                size = self.block_bytes
             elif size <= self.max_record_bytes and not at_eof:
                 size = self.max_record_bytes + 2  # one record longer than a block: read it whole once
-                continue
+            else:  # one record longer than the limit
+                problem = self._follow_record(offset, line)
+                yield from self._problem_or_records(problem, line)
+                offset, line = problem.end, problem.last_line + 1
+                size = self.block_bytes
+
+    def _merged(self, window: bytes, pieces: list, offset: int, line: int) -> list[Records | Problem] | None:
+        """A walked window's problems and one block of its records, the problems' lines left blank; None when
+        a record in it is also longer than the limit (then each piece is handled on its own)."""
+        problems, parts = [], []
+        for begin, end, problem in pieces:
+            if problem is None:
+                parts.append(window[begin:end])
             else:
-                problem_start = 0
-            if problem_start:
-                yield Records(line, window[:problem_start])
-                line += int(np.searchsorted(scan.newlines, problem_start))
-                offset += problem_start
-            problem = self._follow_record(offset, line)
-            if problem.kind == "too long" and problem.end - problem.start <= self.max_record_bytes:
-                yield Records(line, self.read_range(problem.start, problem.end))  # not a problem after all
-            else:
-                yield problem
-            offset, line = problem.end, problem.last_line + 1
-            size = self.block_bytes
+                kind, first_index, last_index, detail_index = problem
+                problems.append(Problem(line + first_index, line + last_index, offset + begin,
+                                        offset + end, kind, line + detail_index))
+                parts.append(b"\n" * (last_index - first_index + 1))
+        data = b"".join(parts)
+        boundaries = _scan(np.frombuffer(data, dtype=np.uint8), len(data), False).boundaries
+        starts = np.concatenate(([0], boundaries[:-1] + 1))
+        if (boundaries - starts + 1 > self.max_record_bytes).any():
+            return None
+        return [*problems, Records(line, data)]
+
+    def _whole_records(self, data: bytes, start: int, first_line: int,
+                       boundaries: np.ndarray | None) -> Iterator[Records | Problem]:
+        """A run of whole records without quote problems, less those longer than the limit."""
+        while data:
+            arr = np.frombuffer(data, dtype=np.uint8)
+            if boundaries is None:
+                boundaries = _scan(arr, len(data), False).boundaries
+            starts = np.concatenate(([0], boundaries[:-1] + 1))
+            long_records = np.flatnonzero(boundaries - starts + 1 > self.max_record_bytes)
+            if not len(long_records):
+                yield Records(first_line, data)
+                return
+            cut = int(starts[long_records[0]])
+            if cut:
+                yield Records(first_line, data[:cut])
+                first_line += data.count(b"\n", 0, cut)
+            problem = self._follow_record(start + cut, first_line)
+            yield from self._problem_or_records(problem, first_line)
+            data = data[problem.end - start:]
+            start, first_line, boundaries = problem.end, problem.last_line + 1, None
+
+    def _problem_or_records(self, problem: Problem, line: int) -> Iterator[Records | Problem]:
+        if problem.kind == "too long" and problem.end - problem.start <= self.max_record_bytes:
+            yield Records(line, self.read_range(problem.start, problem.end))  # not a problem after all
+        else:
+            yield problem
 
     def _follow_record(self, start: int, first_line: int) -> Problem:
         """Stream one troubled record from `start`, block by block, keeping only counters: where it ends,

@@ -139,7 +139,8 @@ class CsvSource:
         self.path = path
         with open(path, "rb") as handle:
             start = 3 if handle.read(3) == b"\xef\xbb\xbf" else 0
-            first = next(iter(self._splitter(handle, start, 1)), None)
+            # the item that starts at line 1 (a window's problems come before its records)
+            first = next((item for item in self._splitter(handle, start, 1) if item.first_line == 1), None)
         if isinstance(first, Problem):
             raise UnreadableFile(f"{path.name}: the header line is not valid CSV "
                                  f"({self._problem_reason(first, None)})")

@@ -143,6 +143,14 @@ def test_stray_quotes_cost_linear_time(tmp_path, megabytes):
     assert [item.line for item in malformed] == [2, megabytes * 40_000 + 3]
 
 
+def test_a_stray_quote_on_every_other_line_costs_linear_time(tmp_path):
+    lines = [f'E{i},Nguyen "Van A,Nam,CSYT' if i % 2 else f"E{i},An,Nam,CSYT" for i in range(40_000)]
+    with cpu_seconds(2):
+        header, records, malformed = read_csv_file(write(tmp_path, HEADER + "\n" + "\n".join(lines) + "\n"))
+    assert [line for line, _ in records] == list(range(2, 40_002, 2))
+    assert [item.line for item in malformed] == list(range(3, 40_002, 2))
+
+
 def test_line_numbers_stay_exact_around_quote_problems_across_blocks(tmp_path, monkeypatch):
     monkeypatch.setattr(readers, "BLOCK_BYTES", 512)
     monkeypatch.setattr(readers, "MAX_QUOTED_LINES", 4)
