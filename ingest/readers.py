@@ -121,7 +121,13 @@ def _check_sample_encoding(path: Path, start: int = 0) -> None:
     with open(path, "rb") as handle:
         handle.seek(start)
         sample = handle.read(MOJIBAKE_SAMPLE_BYTES)
-    message = check_text_sample(path.name, sample.decode("utf-8", errors="ignore"))
+    if len(sample) == MOJIBAKE_SAMPLE_BYTES:
+        sample = sample[:sample.rfind(b"\n") + 1] or sample
+    try:
+        text = sample.decode("utf-8")
+    except UnicodeDecodeError:
+        return  # not UTF-8 at all: the reader reports the line where it breaks
+    message = check_text_sample(path.name, text)
     if message:
         raise UnreadableFile(message)
 
