@@ -7,10 +7,25 @@ numbered by its first line), rows with the wrong number of cells reported rather
 not counted as records, UTF-8 with or without BOM and any line ending, and a file that is not UTF-8
 rejected whole with the line where it breaks.
 
+Hostile files cost bounded time and memory, and a bad record costs itself only (`ingest.csv_split`): blocks
+are cut with the quote parity counted once per block; a stray quote (`Nguyen "Van A`) or a quoted value
+that does not close within MAX_QUOTED_LINES lines quarantines its record, and reading resumes on the next
+line; a line or cell longer than MAX_CELL_BYTES is streamed past and quarantined with its length, column,
+a short prefix and a SHA-256. The header is the first CSV record (a quoted line break in it is allowed); a
+file without one raises EmptyFile. Double-encoded UTF-8 (`Nguyá»…n`), looked for in the first MiB, rejects
+the file (`ingest.encoding`). Messages quote file content only as short escaped excerpts.
+
 XLSX (first sheet only) is streamed row by row by python-calamine-plus (Rust; the upstream python-calamine
 loads the whole sheet first: bench/README.md). A title block above the header is skipped by finding the
 header row (`XlsxSource`); lines are Excel row numbers, and every cell becomes the text a person's CSV export
-would hold (`dd/mm/yyyy` dates, whole numbers without `.0`), so the same parsers check both.
+would hold (`dd/mm/yyyy` dates, whole numbers without `.0`), so the same parsers check both. The workbook is
+inspected first (`ingest.xlsx_stream`): columns far right of the header are not read, a sheet of more than
+MAX_SHEET_ROWS rows is rejected, and a workbook with a possibly over-long value (a 300 MB shared string zips
+to 300 KB) or far sparser rows than its row numbers is read by a bounded expat reader instead.
+
+Limits (module constants, read when a file is opened; environment variables set their defaults):
+MAX_CELL_BYTES (INGEST_MAX_CELL_BYTES, 1 MiB), MAX_QUOTED_LINES (INGEST_MAX_QUOTED_LINES, 100),
+MAX_SHEET_ROWS (INGEST_MAX_SHEET_ROWS, 2,000,000).
 """
 
 from __future__ import annotations

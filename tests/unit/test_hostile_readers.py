@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
+import subprocess
+import sys
 import time
 import tracemalloc
 import zipfile
@@ -513,3 +516,12 @@ def test_a_long_cell_in_an_ordinary_workbook_is_quarantined_too(tmp_path, monkey
     assert (bad.line, bad.column) == (4, "Nơi sinh")
     assert bad.reason.startswith(f"the value in column 'Nơi sinh' (I) is {len(noise.encode()):,} bytes long")
     assert bad.reason.endswith(f"sha256 {hashlib.sha256(noise.encode()).hexdigest()}")
+
+
+def test_the_limits_take_their_defaults_from_the_environment():
+    code = "from ingest import readers as r; print(r.MAX_CELL_BYTES, r.MAX_SHEET_ROWS, r.MAX_QUOTED_LINES)"
+    env = {"INGEST_MAX_CELL_BYTES": "4096", "INGEST_MAX_SHEET_ROWS": "1_000", "INGEST_MAX_QUOTED_LINES": "7"}
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, **env}).stdout.split()
+    assert shown == ["4096", "1000", "7"]
+    assert (readers.MAX_CELL_BYTES, readers.MAX_SHEET_ROWS) == (1 << 20, 2_000_000)  # without them
