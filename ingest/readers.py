@@ -243,8 +243,14 @@ class CsvSource:
             reason = self._problem_reason(problem, column, length, prefix, digest)
             cells = [f"{_kept_prefix(prefix)}… ({length:,} bytes, sha256 {digest})"]
             return MalformedRecord(problem.first_line, cells, reason, column)
+        reason = self._problem_reason(problem, None)
+        if problem.end - problem.start > MAX_CELL_BYTES:  # never held whole
+            prefix, digest = splitter.prefix_and_digest(problem.start, problem.end)
+            length = problem.end - problem.start
+            return MalformedRecord(problem.first_line, [f"{_kept_prefix(prefix)}… ({length:,} bytes, sha256 {digest})"],
+                                   reason)
         text = splitter.read_range(problem.start, problem.end).decode("utf-8", errors="replace")
-        return MalformedRecord(problem.first_line, _split(text.rstrip("\r\n")), self._problem_reason(problem, None))
+        return MalformedRecord(problem.first_line, _split(text.rstrip("\r\n")), reason)
 
     def _problem_reason(self, problem: Problem, column: str | None, length: int = 0, prefix: bytes = b"",
                         digest: str = "") -> str:

@@ -39,9 +39,20 @@ def cpu_seconds(bound: float):
     assert spent < bound, f"took {spent:.2f} s of CPU, bound {bound} s"
 
 
+@pytest.fixture(scope="module")
+def warmed_up(tmp_path_factory):
+    """One small file through each reader first: the imports they do on first use are not the work."""
+    folder = tmp_path_factory.mktemp("warm")
+    read_csv_file(write(folder, HEADER + "\n" + rows(1, 2)))
+    path = folder / "warm.xlsx"
+    write_huge_dimension_xlsx(path)
+    list(XlsxSource(path).chunks())
+    list(JsonlSource(write(folder, '{"a": 1}\n', "warm.jsonl"), expected_headers={"a"}).chunks())
+
+
 @contextmanager
 def peak_memory(bound: int):
-    """Python and numpy allocations (tracemalloc) stay under `bound` bytes."""
+    """Python and numpy allocations (tracemalloc) stay under `bound` bytes (use with `warmed_up`)."""
     tracemalloc.start()
     try:
         yield
@@ -186,7 +197,7 @@ def test_line_numbers_stay_exact_around_quote_problems_across_blocks(tmp_path, m
 
 # ------------------------------------------------------------------------------------------------ long values
 
-def test_a_cell_over_the_limit_is_quarantined_with_its_column_a_prefix_and_a_hash(tmp_path, small_limits):
+def test_a_cell_over_the_limit_is_quarantined_with_its_column_a_prefix_and_a_hash(tmp_path, small_limits, warmed_up):
     cell = '"' + "Bệnh viện " * 40_000 + '"'  # ≈ 480 KB, 7.5 × the limit
     path = write(tmp_path, HEADER + "\n" + rows(1, 3) + f"E4,Tên,Nam,{cell}\n" + rows(5, 3))
     with cpu_seconds(1), peak_memory(1 << 20):
@@ -239,7 +250,7 @@ def test_a_long_value_at_the_end_of_a_file_without_a_last_line_break(tmp_path, s
 
 
 @pytest.mark.parametrize("kind", ["cell", "line"])
-def test_memory_stays_flat_past_a_huge_record(tmp_path, small_limits, kind):
+def test_memory_stays_flat_past_a_huge_record(tmp_path, small_limits, warmed_up, kind):
     """A 16 MiB cell or line against a 64 KiB limit: the reader holds about a block, never the record."""
     path = tmp_path / "huge.csv"
     with open(path, "wb") as handle:
@@ -337,7 +348,7 @@ def test_an_empty_jsonl_file_is_an_empty_file(tmp_path):
         JsonlSource(write(tmp_path, "\n \n", "file.jsonl"), expected_headers={"ho_ten"})
 
 
-def test_a_jsonl_line_over_the_limit_is_read_past(tmp_path, small_limits):
+def test_a_jsonl_line_over_the_limit_is_read_past(tmp_path, small_limits, warmed_up):
     long_line = json.dumps({"ho_ten": "A" * 200_000})
     path = write(tmp_path, '{"ho_ten": "An"}\n' + long_line + '\n{"ho_ten": "Bình"}\n', "file.jsonl")
     source = JsonlSource(path, expected_headers={"ho_ten"})
@@ -391,7 +402,7 @@ def test_a_value_within_the_margin_right_of_the_header_still_makes_the_row_malfo
     assert [(item.line, item.reason) for item in malformed] == [(3, "the row has 73 cells but the header has 9")]
 
 
-def test_a_huge_shared_string_is_quarantined_without_being_held(tmp_path, monkeypatch):
+def test_a_huge_shared_string_is_quarantined_without_being_held(tmp_path, monkeypatch, warmed_up):
     monkeypatch.setattr(readers, "MAX_CELL_BYTES", 64 * KiB)
     path = tmp_path / "big.xlsx"
     write_big_cell_xlsx(path, 32 << 20)  # 32 MiB of text, zipped to about 32 KiB
@@ -478,7 +489,7 @@ def test_the_bounded_reader_reads_cells_as_calamine_does(tmp_path, monkeypatch):
                                   "Lê Thị Ánh"])
 
 
-def test_an_xlsx_that_is_a_zip_bomb_of_one_string_stays_bounded(tmp_path, monkeypatch):
+def test_an_xlsx_that_is_a_zip_bomb_of_one_string_stays_bounded(tmp_path, monkeypatch, warmed_up):
     """The inspection alone on the 8 MiB string: counters only."""
     monkeypatch.setattr(readers, "MAX_CELL_BYTES", 64 * KiB)
     path = tmp_path / "big.xlsx"
@@ -525,3 +536,13 @@ def test_the_limits_take_their_defaults_from_the_environment():
                            env={**os.environ, **env}).stdout.split()
     assert shown == ["4096", "1000", "7"]
     assert (readers.MAX_CELL_BYTES, readers.MAX_SHEET_ROWS) == (1 << 20, 2_000_000)  # without them
+
+
+def test_a_quote_problem_spanning_long_lines_keeps_only_a_prefix(tmp_path, small_limits):
+    # A record of two 40 KB lines whose second line opens a value that never closes: 80 KB set aside.
+    text = HEADER + "\n" + 'E1,"' + "a" * 40_000 + '\nb",' + "c" * 40_000 + ',"open,CSYT\n' + rows(2, 5)
+    _, records, malformed = read_csv_file(write(tmp_path, text))
+    assert [line for line, _ in records] == [4, 5, 6, 7, 8]
+    bad, = malformed
+    assert bad.line == 2 and bad.reason.startswith("unbalanced quote: the quoted value opened at line 3 never")
+    assert len(bad.cells) == 1 and len(bad.cells[0]) < 2000 and "(80,020 bytes, sha256 " in bad.cells[0]
