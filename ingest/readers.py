@@ -532,7 +532,7 @@ class XlsxSource:
         if isinstance(error, OSError):
             return UnreadableFile(f"{self.path.name}: cannot open the file ({error})")
         return UnreadableFile(f"{self.path.name}: not a readable .xlsx workbook "
-                              f"({type(error).__name__}: {error}); save it from Excel as .xlsx")
+                              f"({type(error).__name__}: {excerpt(str(error))}); save it from Excel as .xlsx")
 
     def _header_index(self, scan: list[list[_Cell]]) -> int:
         keys = [_header_text_keys(row) for row in scan]

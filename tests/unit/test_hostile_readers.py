@@ -546,3 +546,45 @@ def test_a_quote_problem_spanning_long_lines_keeps_only_a_prefix(tmp_path, small
     bad, = malformed
     assert bad.line == 2 and bad.reason.startswith("unbalanced quote: the quoted value opened at line 3 never")
     assert len(bad.cells) == 1 and len(bad.cells[0]) < 2000 and "(80,020 bytes, sha256 " in bad.cells[0]
+
+
+def write_inline_big_cell_xlsx(path: Path, cell_bytes: int) -> None:
+    """Five births whose row 4 holds its `Nơi sinh` as an inline string of `cell_bytes` in the sheet part."""
+    draft = path.with_suffix(".draft.xlsx")
+    workbook = xlsxwriter.Workbook(str(draft))
+    sheet = workbook.add_worksheet()
+    sheet.write_row(0, 0, BIRTH_HEADER)
+    for row in range(1, 6):
+        sheet.write_row(row, 0, [f"E{row}", 1, 1, 1, 1, 1, 1, 1, "CSYT"])
+    workbook.close()
+    with zipfile.ZipFile(draft) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename != "xl/worksheets/sheet1.xml":
+                target.writestr(info, data)
+                continue
+            start = data.index(b'<c r="I4"')
+            end = data.index(b"</c>", start) + 4
+            with target.open(info.filename, "w", force_zip64=True) as part:
+                part.write(data[:start] + b'<c r="I4" t="inlineStr"><is><t>')
+                for _ in range(cell_bytes // (1 << 20)):
+                    part.write(b"z" * (1 << 20))
+                part.write(b"</t></is></c>" + data[end:])
+    draft.unlink()
+
+
+def test_a_huge_inline_string_in_the_sheet_is_quarantined_without_being_held(tmp_path, monkeypatch, warmed_up):
+    monkeypatch.setattr(readers, "MAX_CELL_BYTES", 64 * KiB)
+    path = tmp_path / "inline.xlsx"
+    write_inline_big_cell_xlsx(path, 16 << 20)
+    assert path.stat().st_size < 100_000
+    with cpu_seconds(3), peak_memory(4 << 20):
+        source = XlsxSource(path)
+        records, malformed = read_xlsx(source)
+    assert source._facts.long_value_possible
+    assert [line for line, _ in records] == [2, 3, 5, 6]
+    bad, = malformed
+    assert (bad.line, bad.column) == (4, "Nơi sinh")
+    digest = hashlib.sha256(b"z" * (16 << 20)).hexdigest()
+    assert bad.reason.startswith(f"the value in column 'Nơi sinh' (I) is {16 << 20:,} bytes long")
+    assert bad.reason.endswith(f"sha256 {digest}")
