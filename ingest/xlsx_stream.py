@@ -51,6 +51,7 @@ class WorkbookFacts:
     declared_columns: int | None = None   # from the sheet's <dimension>
     long_value_possible: bool = False
     known: bool = False                   # the parts were found (else calamine reports what is wrong)
+    strings: list | None = field(default=None, repr=False)  # the shared strings, once the bounded reader read them
 
     @property
     def sparse(self) -> bool:
@@ -286,8 +287,10 @@ def sheet_rows(path, facts: WorkbookFacts, *, limit: int, prefix_chars: int, max
     cells up to `max_column` (0-based, inclusive) padded with "", values typed as calamine gives them (str,
     int, float, bool, date, datetime, time) or `Oversized`. `too_many_rows(number)` is raised past max_rows."""
     with zipfile.ZipFile(path) as archive:
-        strings = read_shared_strings(archive, facts.shared_strings, limit, prefix_chars) \
-            if facts.shared_strings else []
+        if facts.strings is None:  # read once per workbook: the header search and the records share them
+            facts.strings = read_shared_strings(archive, facts.shared_strings, limit, prefix_chars) \
+                if facts.shared_strings else []
+        strings = facts.strings
         styles = read_date_styles(archive, facts.styles)
         ready: list[tuple[int, list]] = []
         row = _RowState()

@@ -588,3 +588,10 @@ def test_a_huge_inline_string_in_the_sheet_is_quarantined_without_being_held(tmp
     digest = hashlib.sha256(b"z" * (16 << 20)).hexdigest()
     assert bad.reason.startswith(f"the value in column 'Nơi sinh' (I) is {16 << 20:,} bytes long")
     assert bad.reason.endswith(f"sha256 {digest}")
+
+
+def test_invalid_utf8_after_a_long_line_is_found_at_its_line_and_character(tmp_path, monkeypatch):
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 1000)
+    path = write(tmp_path, (HEADER + "\n" + rows(1, 1) + "E2," + "ệ" * 2000).encode() + b"\xff,Nam,CSYT\n")
+    with pytest.raises(UnreadableFile, match=r"not valid UTF-8 at line 3, character 2004 \(byte b'\\xff'\)"):
+        read_csv_file(path)
