@@ -18,8 +18,9 @@ on, after which reading resumes on the next line (so one bad quote costs one rec
 - an *unbalanced quote*: a quoted value that does not close within `max_quoted_lines` line breaks, or
   before the end of the file. Arrow would swallow the rest of the file into that one value.
 
-A record longer than `max_record_bytes` is quarantined with its length, the column of its longest cell when
-one cell alone is over the limit, a short prefix and a SHA-256; it is scanned in blocks and never held.
+A record longer than `max_record_bytes` is quarantined with its length, the first of its cells over the limit
+(when one is: else the whole line is the problem), a short prefix and a SHA-256; it is scanned in blocks and
+never held.
 """
 
 from __future__ import annotations

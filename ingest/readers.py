@@ -255,8 +255,8 @@ class CsvSource:
     def _problem_reason(self, problem: Problem, column: str | None, length: int = 0, prefix: bytes = b"",
                         digest: str = "") -> str:
         if problem.kind == "stray quote":
-            return (f"unbalanced quote: a quote (\") inside a value that does not start with one, at line "
-                    f"{problem.detail_line}; quote the whole value and double the quote (\"\")")
+            return (f"unbalanced quote: a quote (\") in the middle of a value, at line {problem.detail_line}; "
+                    "quote the whole value and double the quotes inside it (\"\")")
         if problem.kind == "unbalanced quote":
             return (f"unbalanced quote: the quoted value opened at line {problem.detail_line} never closes "
                     f"(a value may span {MAX_QUOTED_LINES} lines at most); reading resumed at line "

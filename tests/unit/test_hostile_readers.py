@@ -101,8 +101,8 @@ def test_a_stray_quote_in_an_unquoted_value_quarantines_that_row_only(tmp_path):
     assert [line for line, _ in records] == [2, 3, 5, 6]
     bad, = malformed
     assert (bad.line, bad.column, bad.cells) == (4, None, ["E3", 'Nguyen "Van A', "Nam", "CSYT"])
-    assert bad.reason == ('unbalanced quote: a quote (") inside a value that does not start with one, at line 4; '
-                          'quote the whole value and double the quote ("")')
+    assert bad.reason == ('unbalanced quote: a quote (") in the middle of a value, at line 4; '
+                          'quote the whole value and double the quotes inside it ("")')
 
 
 def test_a_quote_opening_a_value_that_never_closes_costs_one_row(tmp_path):
