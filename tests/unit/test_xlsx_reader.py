@@ -13,7 +13,7 @@ import xlsxwriter
 import ingest.feeds  # noqa: F401  registers the feeds
 from ingest import readers
 from ingest.geography import admin_units
-from ingest.readers import UnreadableFile, XlsxSource, cell_text, reader_for
+from ingest.readers import EmptyFile, UnreadableFile, XlsxSource, cell_text, reader_for
 from ingest.spec import FEEDS
 from ingest.text import header_key
 from ingest.validate import RecordValidator
@@ -271,8 +271,8 @@ def test_a_header_below_the_scanned_rows_is_not_found(tmp_path):
         XlsxSource(write_xlsx(tmp_path / "deep.xlsx", rows))
 
 
-def test_an_empty_sheet_is_unreadable(tmp_path):
-    with pytest.raises(UnreadableFile, match=r"^empty.xlsx: no header row found: the first sheet is empty"):
+def test_an_empty_sheet_is_an_empty_file(tmp_path):
+    with pytest.raises(EmptyFile, match=r"^empty.xlsx: the file is empty \(no header row: the first sheet is empty\)"):
         XlsxSource(write_xlsx(tmp_path / "empty.xlsx", []))
 
 
