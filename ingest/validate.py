@@ -9,15 +9,17 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ingest.encoding import excerpt
 from ingest.fields import Pseudonymised
 from ingest.geography import POST_REFORM, PRE_REFORM, REFORM_DATE, AdminUnits
 from ingest.readers import UnreadableFile
 from ingest.spec import FeedSpec
-from ingest.text import excerpt, header_key
+from ingest.text import header_key
 
 Problem = tuple[str | None, str]  # (column header as delivered, reason)
 _NULL = pa.scalar(None, pa.string())
 MAX_HEADER_CELLS_QUOTED = 20
+HEADER_EXCERPT_CHARS = 24  # a header cell of a file that is no feed's (a key, say) is quoted short
 
 
 @dataclass
@@ -48,7 +50,7 @@ class RecordValidator:
         for index, cell in enumerate(header):
             key = header_key(cell)
             if key in seen:
-                raise UnreadableFile(f"{file_name}: column {excerpt(cell)} appears twice in the header")
+                raise UnreadableFile(f"{file_name}: column {excerpt(cell, HEADER_EXCERPT_CHARS)} appears twice in the header")
             seen[key] = index
         self.positions: list[int | None] = [seen.get(column.key) for column in spec.columns]
         missing = [column.header for column, position in zip(spec.columns, self.positions)
@@ -56,7 +58,7 @@ class RecordValidator:
         if missing:
             raise UnreadableFile(
                 f"{file_name}: missing required column(s) {', '.join(repr(m) for m in missing)}; "
-                f"the header has {', '.join(excerpt(h) for h in header[:MAX_HEADER_CELLS_QUOTED])}"
+                f"the header has {', '.join(excerpt(h, HEADER_EXCERPT_CHARS) for h in header[:MAX_HEADER_CELLS_QUOTED])}"
                 f"{f' and {len(header) - MAX_HEADER_CELLS_QUOTED} more' if len(header) > MAX_HEADER_CELLS_QUOTED else ''}"
             )
         self.personal_id_positions = [(position, column.parser) for column, position in zip(spec.columns, self.positions)
