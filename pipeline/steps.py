@@ -15,7 +15,8 @@ def feed_names() -> list[str]:
 
 
 RAW_SUITES = {feed: f"raw_{feed}" for feed in feed_names()}  # each feed has its suite, expectations/raw_<feed>.yml
-MART_SUITES = ["marts_indicator_values", "marts_nutrition_zscores"]
+# dbt_data_tests: the data tests of the night's `dbt build` (quality/dbt_tests.py), judged with the mart suites
+MART_SUITES = ["marts_indicator_values", "marts_nutrition_zscores", "dbt_data_tests"]
 
 
 class QualityGateFailed(RuntimeError):
@@ -143,10 +144,22 @@ def load_reference() -> None:
 
 
 def transform() -> None:
-    """Models with their data and unit tests; seeds were loaded by load_reference."""
+    """Models with their data and unit tests; seeds were loaded by load_reference. Fails for defects of the code
+    only: a compile error, a failed unit test, a model that cannot be built, a test that cannot run, a failed
+    test of reference data (nothing delivered upstream). A data test that delivered data fails does not stop
+    the build: the mart gate records and judges it (validate, suite dbt_data_tests; dbt/dbt_project.yml)."""
     from pipeline.dbt import run_dbt
+    from quality.dbt_tests import DbtCodeDefect, build_results, code_defects, defect_message
 
     run_dbt("build", "--exclude", "resource_type:seed")
+    _, tests = build_results()
+    defects = code_defects(tests)
+    if defects:
+        raise DbtCodeDefect("dbt build: " + "; ".join(defect_message(test) for test in defects))
+    failed = [test for test in tests if test.failed]
+    if failed:
+        log.warning("%d dbt data test(s) failed on delivered data; the mart gate records them (suite dbt_data_tests): "
+                    "%s", len(failed), ", ".join(test.name for test in failed))
 
 
 def publish(run_id: str) -> str:

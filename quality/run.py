@@ -87,28 +87,49 @@ def run_suites(names: list[str], run_id: str | None = None) -> GateOutcome:
     result to audit.quality_runs / audit.quality_results, update the Data Docs once at the end
     (quality.docs.data_docs_index() gives the page), and return the outcome. A suite that cannot run at all
     (its table missing) counts as a failed error-level check; a check that cannot be evaluated (a broken
-    query, a missing catalogue table) fails at its own severity."""
+    query, a missing catalogue table) fails at its own severity. The suite `dbt_data_tests` is the data tests
+    of the latest `dbt build` (quality.dbt_tests), recorded the same way."""
     from quality.context import validator
+    from quality.dbt_tests import DBT_SUITE
     from quality.record import record_suite_run
     from warehouse.connection import connect, sqlalchemy_url, warehouse_url
 
-    suites = [load_suite(name) for name in dict.fromkeys(names)]  # a bad name fails before anything runs
-    if not suites:
+    names = list(dict.fromkeys(names))
+    suites = [load_suite(name) for name in names if name != DBT_SUITE]  # a bad name fails before anything runs
+    if not names:
         raise ValueError("no suite to run")
     run_id = run_id or datetime.now(UTC).strftime("quality__%Y-%m-%dT%H:%M:%S.%fZ")
     url = warehouse_url()
-    outcomes = []
+    outcomes = {}
     with connect(url, autocommit=True) as conn:
-        with validator(sqlalchemy_url(url)) as gx_validator:
-            for suite in suites:
-                started_at = datetime.now(UTC)
-                try:
-                    checks = gx_validator.validate(suite, run_id)
-                except Exception as exc:  # noqa: BLE001 - whatever stops a suite must block, not crash the gate
-                    checks = [CheckResult.suite_could_not_run(suite.name, exc)]
-                finished_at = datetime.now(UTC)
-                quality_run_id = record_suite_run(conn, run_id, suite.name, started_at, finished_at, checks)
-                outcomes.append(SuiteOutcome(suite.name, run_id, quality_run_id, started_at, finished_at,
-                                             tuple(checks)))
-            gx_validator.build_data_docs()  # once for all the suites; it never fails the gate
-    return GateOutcome(run_id, tuple(outcomes))
+        if DBT_SUITE in names:
+            outcomes[DBT_SUITE] = _run_dbt_suite(conn, run_id, record_suite_run)
+        if suites:
+            with validator(sqlalchemy_url(url)) as gx_validator:
+                for suite in suites:
+                    started_at = datetime.now(UTC)
+                    try:
+                        checks = gx_validator.validate(suite, run_id)
+                    except Exception as exc:  # noqa: BLE001 - whatever stops a suite must block, not crash the gate
+                        checks = [CheckResult.suite_could_not_run(suite.name, exc)]
+                    finished_at = datetime.now(UTC)
+                    quality_run_id = record_suite_run(conn, run_id, suite.name, started_at, finished_at, checks)
+                    outcomes[suite.name] = SuiteOutcome(suite.name, run_id, quality_run_id, started_at, finished_at,
+                                                        tuple(checks))
+                gx_validator.build_data_docs()  # once for all the suites; it never fails the gate
+    return GateOutcome(run_id, tuple(outcomes[name] for name in names))
+
+
+def _run_dbt_suite(conn, run_id: str, record_suite_run) -> SuiteOutcome:
+    """The dbt data tests of the latest build as a suite: a build without results blocks, as a suite that
+    could not run."""
+    from quality.dbt_tests import DBT_SUITE, check_results
+
+    started_at = datetime.now(UTC)
+    try:
+        checks = check_results(conn)
+    except Exception as exc:  # noqa: BLE001 - no results of the build must block, not pass
+        checks = [CheckResult.suite_could_not_run(DBT_SUITE, exc)]
+    finished_at = datetime.now(UTC)
+    quality_run_id = record_suite_run(conn, run_id, DBT_SUITE, started_at, finished_at, checks)
+    return SuiteOutcome(DBT_SUITE, run_id, quality_run_id, started_at, finished_at, tuple(checks))
