@@ -179,3 +179,75 @@ def test_a_defect_of_the_code_still_fails_the_transform(fresh_warehouse, dbt_fil
     dbt_file("models/marts/tmp_i12_broken_model.sql", BROKEN_MODEL)
     with pytest.raises(subprocess.CalledProcessError):
         steps.transform()
+
+
+# --- the gate's reading of a build, on hand-made dbt results (no dbt run) ----------------------------------
+
+def _target(tmp_path: Path, tests: list[dict]) -> Path:
+    """run_results.json and manifest.json of a `dbt build` holding these tests: each a dict with name, status,
+    failures, sql (the compiled test), parents and optionally meta."""
+    target = tmp_path / "target"
+    target.mkdir()
+    nodes, parents, results = {}, {"model.child_stats.stg_x": ["source.child_stats.raw.x"], "seed.child_stats.s": []}, []
+    for test in tests:
+        unique_id = f"test.child_stats.{test['name']}"
+        nodes[unique_id] = {"name": test["name"], "description": "", "config": {"meta": test.get("meta", {})},
+                            "test_metadata": None, "depends_on": {"nodes": test["parents"]}, "columns": {}}
+        parents[unique_id] = test["parents"]
+        results.append({"unique_id": unique_id, "status": test["status"], "failures": test["failures"],
+                        "compiled_code": test["sql"], "message": None})
+    (target / "run_results.json").write_text(json.dumps({"args": {"which": "build"}, "results": results,
+                                                          "metadata": {"generated_at": "2026-12-07T01:00:00Z"}}))
+    (target / "manifest.json").write_text(json.dumps({"nodes": nodes, "parent_map": parents, "sources": {}}))
+    return target
+
+
+def test_a_data_test_that_pins_nothing_blocks_with_its_count_and_examples_and_no_personal_column(
+        fresh_warehouse, tmp_path, monkeypatch):
+    from publish.release import PublicationBlocked, create_release
+    from quality import dbt_tests
+
+    duplicates = ("select * from (values ('15', '2025-H1', 'k' || repeat('a', 63), 2), ('15', '2025-H1', "
+                  "'k' || repeat('b', 63), 3)) as t (current_province_code, period, child_key, occurrences)")
+    monkeypatch.setattr(dbt_tests, "DBT_TARGET_DIR", _target(tmp_path, [
+        {"name": "register_children_once", "status": "warn", "failures": 2, "sql": duplicates,
+         "parents": ["model.child_stats.stg_x"]},
+        {"name": "quiet_check", "status": "pass", "failures": 0, "sql": "select 1 where false",
+         "parents": ["model.child_stats.stg_x"], "meta": {"quality_severity": "warning"}}]))
+
+    with pytest.raises(steps.QualityGateFailed) as failed:
+        steps.validate(["dbt_data_tests"], "i12-blocked")
+    assert "error: register children once failed for unit 15, period 2025-H1: 2 failing row(s), e.g. " \
+           "current_province_code=15, period=2025-H1, occurrences=2" in str(failed.value)
+    assert "aaaa" not in str(failed.value) and "child_key" not in str(failed.value)
+    with psycopg.connect(fresh_warehouse) as conn:
+        rows = conn.execute("""select expectation, severity, success, pinned, failing_rows::text from audit.quality_results
+                                where run_id = 'i12-blocked' order by quality_result_id""").fetchall()
+        assert [row[:4] for row in rows] == [("register children once", "error", False, False),
+                                             ("quiet check", "warning", True, False)]
+        assert "aaaa" not in rows[0][4]
+    with pytest.raises(PublicationBlocked, match="register children once failed"):
+        create_release("i12-blocked", ["dbt_data_tests"])
+
+
+def test_a_failed_test_of_reference_data_only_is_a_code_defect_and_a_data_test_is_not(tmp_path):
+    from quality.dbt_tests import build_results, code_defects
+
+    _, tests = build_results(_target(tmp_path, [
+        {"name": "catalogue_rule", "status": "warn", "failures": 1, "sql": "select 1",
+         "parents": ["seed.child_stats.s"]},
+        {"name": "delivered_rule", "status": "warn", "failures": 5, "sql": "select 1",
+         "parents": ["model.child_stats.stg_x"]},
+        {"name": "broken_sql", "status": "error", "failures": 0, "sql": "select",
+         "parents": ["model.child_stats.stg_x"]}]))
+    assert [test.name for test in code_defects(tests)] == ["catalogue_rule", "broken_sql"]
+    assert [test.from_data for test in tests] == [False, True, True]
+
+
+def test_results_of_another_dbt_command_are_not_read_as_the_build(tmp_path):
+    from quality.dbt_tests import BuildResultsMissing, build_results
+
+    target = _target(tmp_path, [])
+    (target / "run_results.json").write_text(json.dumps({"args": {"which": "seed"}, "results": []}))
+    with pytest.raises(BuildResultsMissing, match="dbt seed"):
+        build_results(target)
