@@ -143,11 +143,14 @@ def load_reference() -> None:
     run_dbt("seed")
 
 
-def transform() -> None:
+def transform(run_id: str | None = None) -> None:
     """Models with their data and unit tests; seeds were loaded by load_reference. Fails for defects of the code
     only: a compile error, a failed unit test, a model that cannot be built, a test that cannot run, a failed
     test of reference data (nothing delivered upstream). A data test that delivered data fails does not stop
-    the build: the mart gate records and judges it (validate, suite dbt_data_tests; dbt/dbt_project.yml)."""
+    the build: it is recorded for the run (suite dbt_data_tests, in Airflow the task's own run id) and the mart
+    gate judges it with the other checks (validate; dbt/dbt_project.yml)."""
+    import os
+
     from pipeline.dbt import run_dbt
     from quality.dbt_tests import DbtCodeDefect, build_results, code_defects, defect_message
 
@@ -156,9 +159,16 @@ def transform() -> None:
     defects = code_defects(tests)
     if defects:
         raise DbtCodeDefect("dbt build: " + "; ".join(defect_message(test) for test in defects))
+    run_id = run_id or os.environ.get("AIRFLOW_CTX_DAG_RUN_ID")
+    if run_id:
+        from quality.run import record_dbt_tests
+
+        outcome = record_dbt_tests(run_id)
+        for message in outcome.messages:
+            log.warning(message)
     failed = [test for test in tests if test.failed]
     if failed:
-        log.warning("%d dbt data test(s) failed on delivered data; the mart gate records them (suite dbt_data_tests): "
+        log.warning("%d dbt data test(s) failed on delivered data; the mart gate judges them (suite dbt_data_tests): "
                     "%s", len(failed), ", ".join(test.name for test in failed))
 
 

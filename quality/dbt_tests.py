@@ -38,6 +38,8 @@ ROWS_KEPT = 20              # failing rows stored for a failure that is not pinn
 PERSONAL_PARTS = ("pseudonym", "child_key", "person_key", "full_name", "ho_ten", "birth_date", "ngay_sinh",
                   "personal_id", "ma_dinh_danh")
 FAILED = ("fail", "warn", "error")
+PLACE_COLUMNS = ("admin_code", "current_province_code", "province_code")  # what a failure is grouped by, with period
+EXAMPLE_COLUMNS = 8        # columns of a failing row shown in an example
 SEVERITY_META = "quality_severity"  # meta key: error (default) or warning
 
 
@@ -190,14 +192,18 @@ def _with_detail(row: dict, count: int) -> dict:
 
 
 def _group_message(head: str, admin_code: str | None, period: str | None, rows: list[dict], count: int) -> str:
-    where = ", ".join(part for part in (f"unit {admin_code}" if admin_code else "",
+    unit = "unit" if rows and rows[0].get("admin_code") is not None else "province"
+    where = ", ".join(part for part in (f"{unit} {admin_code}" if admin_code else "",
                                         f"period {period}" if period else "") if part)
-    shown = "; ".join(_example(row) for row in rows[:EXAMPLES_IN_MESSAGE])
+    named = {*PLACE_COLUMNS, "period"} if where else set()
+    shown = "; ".join(_example({key: value for key, value in row.items() if key not in named})
+                      for row in rows[:EXAMPLES_IN_MESSAGE])
     return f"{head} failed{' for ' + where if where else ''}: {count} failing row(s)" + (f", e.g. {shown}" if shown else "")
 
 
-def _example(row: dict) -> str:
-    return ", ".join(f"{key}={value}" for key, value in row.items() if value is not None)
+def _example(row: dict, columns: int = EXAMPLE_COLUMNS) -> str:
+    shown = [f"{key}={value}" for key, value in row.items() if value is not None]
+    return ", ".join(shown[:columns]) + (", …" if len(shown) > columns else "")
 
 
 def _without_personal(row: dict, personal: set[str]) -> dict:
@@ -210,7 +216,7 @@ def _plain(value: Any) -> Any:
 
 
 def _place(row: dict) -> str | None:
-    for key in ("admin_code", "current_province_code", "province_code"):
+    for key in PLACE_COLUMNS:
         if row.get(key) is not None:
             return str(row[key])
     return None

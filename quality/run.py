@@ -120,11 +120,24 @@ def run_suites(names: list[str], run_id: str | None = None) -> GateOutcome:
     return GateOutcome(run_id, tuple(outcomes[name] for name in names))
 
 
-def _run_dbt_suite(conn, run_id: str, record_suite_run) -> SuiteOutcome:
-    """The dbt data tests of the latest build as a suite: a build without results blocks, as a suite that
-    could not run."""
+def record_dbt_tests(run_id: str) -> SuiteOutcome:
+    """Record the data tests of the `dbt build` that just ran (pipeline.steps.transform) as the suite
+    dbt_data_tests of the run: their failing rows are fetched now, from the tables as tested, and the mart gate
+    reads the outcome back from audit for the run, on whichever worker it runs."""
+    from quality.record import record_suite_run
+    from warehouse.connection import connect
+
+    with connect(autocommit=True) as conn:
+        return _run_dbt_suite(conn, run_id, record_suite_run, reuse=False)
+
+
+def _run_dbt_suite(conn, run_id: str, record_suite_run, reuse: bool = True) -> SuiteOutcome:
+    """The dbt data tests as a suite: as the transform recorded them for the run, or else from the latest build's
+    results in dbt/target (the command line). No results of a build block, as a suite that could not run."""
     from quality.dbt_tests import DBT_SUITE, check_results
 
+    if reuse and (recorded := recorded_suite(conn, run_id, DBT_SUITE)) is not None:
+        return recorded
     started_at = datetime.now(UTC)
     try:
         checks = check_results(conn)
@@ -133,3 +146,28 @@ def _run_dbt_suite(conn, run_id: str, record_suite_run) -> SuiteOutcome:
     finished_at = datetime.now(UTC)
     quality_run_id = record_suite_run(conn, run_id, DBT_SUITE, started_at, finished_at, checks)
     return SuiteOutcome(DBT_SUITE, run_id, quality_run_id, started_at, finished_at, tuple(checks))
+
+
+def recorded_suite(conn, run_id: str, suite: str) -> SuiteOutcome | None:
+    """The latest recorded run of a suite in a pipeline run, read back from audit (None: not run)."""
+    from quality.results import Failure
+
+    run = conn.execute("""select quality_run_id, started_at, finished_at from audit.quality_runs
+                           where run_id = %s and suite = %s order by quality_run_id desc limit 1""",
+                       (run_id, suite)).fetchone()
+    if run is None:
+        return None
+    checks: dict[tuple, dict] = {}
+    for expectation, kind, severity, success, pinned, observed, admin_code, period, rows, message in conn.execute(
+            """select expectation, expectation_type, severity, success, pinned, observed, admin_code, period,
+                      failing_rows, message
+                 from audit.quality_results where quality_run_id = %s order by quality_result_id""", (run[0],)):
+        observed = observed or {}
+        check = checks.setdefault((expectation, kind, severity, observed.get("dbt_test")),
+                                  {"success": success, "pinned": pinned, "observed": observed, "failures": []})
+        if not success and message is not None:
+            check["failures"].append(Failure(admin_code, period, rows, message.split("\n"), complete=pinned))
+    return SuiteOutcome(suite, run_id, run[0], run[1], run[2], tuple(
+        CheckResult(expectation=expectation, expectation_type=kind, severity=severity, success=check["success"],
+                    observed=check["observed"], failures=tuple(check["failures"]), pinned=check["pinned"])
+        for (expectation, kind, severity, _), check in checks.items()))

@@ -96,8 +96,9 @@ def dbt_file():
 
 
 def test_the_incident_publishes_the_rule_resolves_the_duplicate_and_data_tests_go_through_the_gate(
-        fresh_warehouse, incident_landing, dbt_file):
+        fresh_warehouse, incident_landing, dbt_file, monkeypatch):
     from pipeline.report import run_summary
+    from quality import dbt_tests
 
     run_id = "i12-incident"
     loaded = steps.ingest("ldxh_tre_em", run_id)
@@ -106,7 +107,9 @@ def test_the_incident_publishes_the_rule_resolves_the_duplicate_and_data_tests_g
     steps.validate(list(steps.RAW_SUITES.values()), run_id)
     dbt_file("tests/tmp_i12_injected_duplicate_in_mart.sql", INJECTED_DUPLICATE)
 
-    steps.transform()  # a failed data test does not stop the build
+    steps.transform(run_id)  # a failed data test does not stop the build; it is recorded for the run
+    # the mart gate may run on another worker, without this build's dbt/target: it reads what was recorded
+    monkeypatch.setattr(dbt_tests, "DBT_TARGET_DIR", incident_landing / "another-worker")
     steps.validate(steps.MART_SUITES, run_id)  # nor the gate: the failure is pinned, the values are withheld
     release_id = steps.publish(run_id)
 
@@ -130,6 +133,8 @@ def test_the_incident_publishes_the_rule_resolves_the_duplicate_and_data_tests_g
                   and period = '2025-H1' and sex = 'total' and category = 'total'""").fetchone()
         assert in_register == (43,)
 
+        assert conn.execute("select count(*) from audit.quality_runs where run_id = %s and suite = 'dbt_data_tests'",
+                            (run_id,)).fetchone() == (1,)  # recorded by the transform, read back by the gate
         results = conn.execute(
             """select expectation, expectation_type, severity, success, pinned, admin_code, period, message,
                       failing_rows::text
@@ -142,11 +147,11 @@ def test_the_incident_publishes_the_rule_resolves_the_duplicate_and_data_tests_g
         unique = next(rows for name, rows in by_test.items() if "period, child_key, current_province_code" in name)
         assert [row[3] for row in unique] == [True]
         # the children sharing the placeholder: a warning, reported (not pinned, nothing withheld)
-        shared = by_test[next(name for name in by_test if name.startswith("a personal ID is held by one child"))]
+        shared = by_test[next(name for name in by_test if name.startswith("each child has a personal ID of its own"))]
         assert {(row[2], row[3], row[4]) for row in shared} == {("warning", False, False)}
         assert ("15", "2025-H1") in {(row[5], row[6]) for row in shared}
         message = next(row[7] for row in shared if row[6] == "2025-H1")
-        assert "2 failing row(s)" in message and "e.g." in message
+        assert "failed for province 15, period 2025-H1: 2 failing row(s), e.g. period_type=half_year" in message
         # the injected duplicate: an error pinned to the value, which the release withholds
         injected = by_test["tmp i12 injected duplicate in mart"]
         assert [(row[1], row[2], row[3], row[4], row[5], row[6]) for row in injected] == [
@@ -171,6 +176,7 @@ def test_the_incident_publishes_the_rule_resolves_the_duplicate_and_data_tests_g
         assert released[("children_in_register", "01", "2025-H1")] == (20, None)  # Hà Nội's values go out
 
         summary = run_summary(conn, run_id)
+    print(summary)
     assert "dbt_data_tests / tmp i12 injected duplicate in mart" in summary
     assert "failing row(s)" in summary
 
@@ -217,8 +223,8 @@ def test_a_data_test_that_pins_nothing_blocks_with_its_count_and_examples_and_no
 
     with pytest.raises(steps.QualityGateFailed) as failed:
         steps.validate(["dbt_data_tests"], "i12-blocked")
-    assert "error: register children once failed for unit 15, period 2025-H1: 2 failing row(s), e.g. " \
-           "current_province_code=15, period=2025-H1, occurrences=2" in str(failed.value)
+    assert "error: register children once failed for province 15, period 2025-H1: 2 failing row(s), e.g. " \
+           "occurrences=2; occurrences=3" in str(failed.value)
     assert "aaaa" not in str(failed.value) and "child_key" not in str(failed.value)
     with psycopg.connect(fresh_warehouse) as conn:
         rows = conn.execute("""select expectation, severity, success, pinned, failing_rows::text from audit.quality_results
