@@ -54,6 +54,7 @@ def run_summary(conn: psycopg.Connection, run_id: str | None) -> str:
             where = ", ".join(p for p in (f"unit {admin_code}" if admin_code else "", f"period {period}" if period else "") if p)
             label = "error, withheld" if severity == "error" and pinned else severity
             lines.append(f"    {label}: {suite} / {expectation}{' — ' + where if where else ''}")
+    lines += dbt_test_lines(conn, run_id)
     lines += delivery_lines(conn)
     from quality.docs import data_docs_index
 
@@ -95,6 +96,27 @@ def run_summary(conn: psycopg.Connection, run_id: str | None) -> str:
             shown = format_value(value, unit, withheld_reason, suppression)
             lines.append(f"    {period}  {indicator:<24} {shown:>10} {unit}" + ("  (preliminary)" if preliminary else ""))
     return "\n".join(lines)
+
+
+DBT_TEST_LINES_SHOWN = 10
+
+
+def dbt_test_lines(conn: psycopg.Connection, run_id: str | None) -> list[str]:
+    """The dbt data tests that failed tonight (suite dbt_data_tests, quality/dbt_tests.py), with their messages:
+    failing row count and examples."""
+    if not _has_table(conn, "audit.quality_results"):
+        return []
+    rows = conn.execute(
+        """select message from audit.quality_results
+            where run_id is not distinct from %s and suite = 'dbt_data_tests' and not success and message is not null
+            order by severity, pinned, quality_result_id""", (run_id,)).fetchall()
+    if not rows:
+        return []
+    lines = ["  dbt data tests that failed (the gate judged them like the checks above; audit.quality_results):"]
+    lines += [f"    {message.splitlines()[0]}" for (message,) in rows[:DBT_TEST_LINES_SHOWN]]
+    if len(rows) > DBT_TEST_LINES_SHOWN:
+        lines.append(f"    … and {len(rows) - DBT_TEST_LINES_SHOWN} more (audit.quality_results, suite dbt_data_tests)")
+    return lines
 
 
 DELIVERY_LINES_SHOWN = 15

@@ -15,7 +15,8 @@ def feed_names() -> list[str]:
 
 
 RAW_SUITES = {feed: f"raw_{feed}" for feed in feed_names()}  # each feed has its suite, expectations/raw_<feed>.yml
-MART_SUITES = ["marts_indicator_values", "marts_nutrition_zscores"]
+# dbt_data_tests: the data tests of the night's `dbt build` (quality/dbt_tests.py), judged with the mart suites
+MART_SUITES = ["marts_indicator_values", "marts_nutrition_zscores", "dbt_data_tests"]
 
 
 class QualityGateFailed(RuntimeError):
@@ -158,11 +159,33 @@ def load_reference() -> None:
     run_dbt("seed")
 
 
-def transform() -> None:
-    """Models with their data and unit tests; seeds were loaded by load_reference."""
+def transform(run_id: str | None = None) -> None:
+    """Models with their data and unit tests; seeds were loaded by load_reference. Fails for defects of the code
+    only: a compile error, a failed unit test, a model that cannot be built, a test that cannot run, a failed
+    test of reference data (nothing delivered upstream). A data test that delivered data fails does not stop
+    the build: it is recorded for the run (suite dbt_data_tests, in Airflow the task's own run id) and the mart
+    gate judges it with the other checks (validate; dbt/dbt_project.yml)."""
+    import os
+
     from pipeline.dbt import run_dbt
+    from quality.dbt_tests import DbtCodeDefect, build_results, code_defects, defect_message
 
     run_dbt("build", "--exclude", "resource_type:seed")
+    _, tests = build_results()
+    defects = code_defects(tests)
+    if defects:
+        raise DbtCodeDefect("dbt build: " + "; ".join(defect_message(test) for test in defects))
+    run_id = run_id or os.environ.get("AIRFLOW_CTX_DAG_RUN_ID")
+    if run_id:
+        from quality.run import record_dbt_tests
+
+        outcome = record_dbt_tests(run_id)
+        for message in outcome.messages:
+            log.warning(message)
+    failed = [test for test in tests if test.failed]
+    if failed:
+        log.warning("%d dbt data test(s) failed on delivered data; the mart gate judges them (suite dbt_data_tests): "
+                    "%s", len(failed), ", ".join(test.name for test in failed))
 
 
 def publish(run_id: str) -> str:

@@ -12,7 +12,8 @@ from quality.suites import SuiteError, suite_names
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m quality", description=__doc__)
-    parser.add_argument("suites", nargs="+", metavar="SUITE", help=f"suites: {', '.join(suite_names())}")
+    parser.add_argument("suites", nargs="+", metavar="SUITE",
+                        help=f"suites: {', '.join(suite_names())}, dbt_data_tests (the data tests of the latest dbt build)")
     parser.add_argument("--run-id", default=None, help="pipeline run id to record (default: a new one)")
     args = parser.parse_args(argv)
 

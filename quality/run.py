@@ -87,28 +87,87 @@ def run_suites(names: list[str], run_id: str | None = None) -> GateOutcome:
     result to audit.quality_runs / audit.quality_results, update the Data Docs once at the end
     (quality.docs.data_docs_index() gives the page), and return the outcome. A suite that cannot run at all
     (its table missing) counts as a failed error-level check; a check that cannot be evaluated (a broken
-    query, a missing catalogue table) fails at its own severity."""
+    query, a missing catalogue table) fails at its own severity. The suite `dbt_data_tests` is the data tests
+    of the latest `dbt build` (quality.dbt_tests), recorded the same way."""
     from quality.context import validator
+    from quality.dbt_tests import DBT_SUITE
     from quality.record import record_suite_run
     from warehouse.connection import connect, sqlalchemy_url, warehouse_url
 
-    suites = [load_suite(name) for name in dict.fromkeys(names)]  # a bad name fails before anything runs
-    if not suites:
+    names = list(dict.fromkeys(names))
+    suites = [load_suite(name) for name in names if name != DBT_SUITE]  # a bad name fails before anything runs
+    if not names:
         raise ValueError("no suite to run")
     run_id = run_id or datetime.now(UTC).strftime("quality__%Y-%m-%dT%H:%M:%S.%fZ")
     url = warehouse_url()
-    outcomes = []
+    outcomes = {}
     with connect(url, autocommit=True) as conn:
-        with validator(sqlalchemy_url(url)) as gx_validator:
-            for suite in suites:
-                started_at = datetime.now(UTC)
-                try:
-                    checks = gx_validator.validate(suite, run_id)
-                except Exception as exc:  # noqa: BLE001 - whatever stops a suite must block, not crash the gate
-                    checks = [CheckResult.suite_could_not_run(suite.name, exc)]
-                finished_at = datetime.now(UTC)
-                quality_run_id = record_suite_run(conn, run_id, suite.name, started_at, finished_at, checks)
-                outcomes.append(SuiteOutcome(suite.name, run_id, quality_run_id, started_at, finished_at,
-                                             tuple(checks)))
-            gx_validator.build_data_docs()  # once for all the suites; it never fails the gate
-    return GateOutcome(run_id, tuple(outcomes))
+        if DBT_SUITE in names:
+            outcomes[DBT_SUITE] = _run_dbt_suite(conn, run_id, record_suite_run)
+        if suites:
+            with validator(sqlalchemy_url(url)) as gx_validator:
+                for suite in suites:
+                    started_at = datetime.now(UTC)
+                    try:
+                        checks = gx_validator.validate(suite, run_id)
+                    except Exception as exc:  # noqa: BLE001 - whatever stops a suite must block, not crash the gate
+                        checks = [CheckResult.suite_could_not_run(suite.name, exc)]
+                    finished_at = datetime.now(UTC)
+                    quality_run_id = record_suite_run(conn, run_id, suite.name, started_at, finished_at, checks)
+                    outcomes[suite.name] = SuiteOutcome(suite.name, run_id, quality_run_id, started_at, finished_at,
+                                                        tuple(checks))
+                gx_validator.build_data_docs()  # once for all the suites; it never fails the gate
+    return GateOutcome(run_id, tuple(outcomes[name] for name in names))
+
+
+def record_dbt_tests(run_id: str) -> SuiteOutcome:
+    """Record the data tests of the `dbt build` that just ran (pipeline.steps.transform) as the suite
+    dbt_data_tests of the run: their failing rows are fetched now, from the tables as tested, and the mart gate
+    reads the outcome back from audit for the run, on whichever worker it runs."""
+    from quality.record import record_suite_run
+    from warehouse.connection import connect
+
+    with connect(autocommit=True) as conn:
+        return _run_dbt_suite(conn, run_id, record_suite_run, reuse=False)
+
+
+def _run_dbt_suite(conn, run_id: str, record_suite_run, reuse: bool = True) -> SuiteOutcome:
+    """The dbt data tests as a suite: as the transform recorded them for the run, or else from the latest build's
+    results in dbt/target (the command line). No results of a build block, as a suite that could not run."""
+    from quality.dbt_tests import DBT_SUITE, check_results
+
+    if reuse and (recorded := recorded_suite(conn, run_id, DBT_SUITE)) is not None:
+        return recorded
+    started_at = datetime.now(UTC)
+    try:
+        checks = check_results(conn)
+    except Exception as exc:  # noqa: BLE001 - no results of the build must block, not pass
+        checks = [CheckResult.suite_could_not_run(DBT_SUITE, exc)]
+    finished_at = datetime.now(UTC)
+    quality_run_id = record_suite_run(conn, run_id, DBT_SUITE, started_at, finished_at, checks)
+    return SuiteOutcome(DBT_SUITE, run_id, quality_run_id, started_at, finished_at, tuple(checks))
+
+
+def recorded_suite(conn, run_id: str, suite: str) -> SuiteOutcome | None:
+    """The latest recorded run of a suite in a pipeline run, read back from audit (None: not run)."""
+    from quality.results import Failure
+
+    run = conn.execute("""select quality_run_id, started_at, finished_at from audit.quality_runs
+                           where run_id = %s and suite = %s order by quality_run_id desc limit 1""",
+                       (run_id, suite)).fetchone()
+    if run is None:
+        return None
+    checks: dict[tuple, dict] = {}
+    for expectation, kind, severity, success, pinned, observed, admin_code, period, rows, message in conn.execute(
+            """select expectation, expectation_type, severity, success, pinned, observed, admin_code, period,
+                      failing_rows, message
+                 from audit.quality_results where quality_run_id = %s order by quality_result_id""", (run[0],)):
+        observed = observed or {}
+        check = checks.setdefault((expectation, kind, severity, observed.get("dbt_test")),
+                                  {"success": success, "pinned": pinned, "observed": observed, "failures": []})
+        if not success and message is not None:
+            check["failures"].append(Failure(admin_code, period, rows, message.split("\n"), complete=pinned))
+    return SuiteOutcome(suite, run_id, run[0], run[1], run[2], tuple(
+        CheckResult(expectation=expectation, expectation_type=kind, severity=severity, success=check["success"],
+                    observed=check["observed"], failures=tuple(check["failures"]), pinned=check["pinned"])
+        for (expectation, kind, severity, _), check in checks.items()))

@@ -1,6 +1,10 @@
 {#- No dbt Hub offline: the few generic tests we need are local macros. -#}
-{% test unique_combination(model, columns) %}
+{#- Failing rows are what the quality gate (quality/dbt_tests.py) records. `pin` adds columns that name the
+    indicator values a failure concerns (indicator_id, admin_level, admin_code, period: SQL over the grouped
+    columns); with all four the gate pins the failure and the release withholds those values. -#}
+{% test unique_combination(model, columns, pin=none) %}
 select {{ columns | join(', ') }}, count(*) as occurrences
+{%- for key, expression in (pin or {}).items() %}, {{ expression }} as {{ key }}{% endfor %}
 from {{ model }}
 group by {{ columns | join(', ') }}
 having count(*) > 1

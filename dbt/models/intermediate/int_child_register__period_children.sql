@@ -2,6 +2,16 @@
 -- within the period (a half-year its own latest snapshot, a year the latest of the year; sources.md).
 -- Across the 2025 reform an old province's snapshot and its new province's snapshot can both fall in
 -- the period: the current province then uses the latest vintage only, so no child is counted twice.
+--
+-- One child across the files of merged provinces (the rule; _child_affairs__models.yml): before the
+-- reform several old provinces' snapshots count for one current province (old Lào Cai 10 and Yên Bái 15
+-- for new Lào Cai 15). A child key found in more than one of them is one child when the records agree on
+-- birth date and sex (a child who moved between the two): the record of the latest snapshot is kept, and
+-- of the file loaded last when the dates are equal. Records that share a key but not the birth date or
+-- the sex are different children under an ID that is not theirs (a placeholder such as 123, which the
+-- loader re-pads to 000000000123 and pseudonymises like any ID, or a mistyped one): each stays a child,
+-- flagged `is_shared_key`, and a warning-level test reports them. One file cannot hold a key twice (the
+-- loader quarantines the second row), so the rule only ever decides between files.
 with register as (
 
     select * from {{ ref('stg_child_affairs__register') }}
@@ -62,13 +72,15 @@ chosen as (
 
 ),
 
-final as (
+counted as (
 
     select
         chosen.period,
         chosen.period_type,
         chosen.includes_pre_reform_dates,
         chosen.snapshot_date,
+        register.batch_id,
+        register.birth_date,
         register.child_key,
         register.sex,
         register.ethnicity_code,
@@ -89,6 +101,40 @@ final as (
     inner join geography
         on geography.admin_vintage = register.admin_vintage
         and geography.commune_code = register.commune_code
+
+),
+
+one_record_per_child as (
+
+    -- the same key, birth date and sex in the snapshots of merged provinces: one child, the latest record
+    select distinct on (period, current_province_code, child_key, birth_date, sex) *
+    from counted
+    order by period, current_province_code, child_key, birth_date, sex, snapshot_date desc, batch_id desc
+
+),
+
+final as (
+
+    select
+        period,
+        period_type,
+        includes_pre_reform_dates,
+        snapshot_date,
+        child_key,
+        -- other children of the period and province hold the same key: an ID that is not the child's own
+        count(*) over (partition by period, current_province_code, child_key) > 1 as is_shared_key,
+        sex,
+        ethnicity_code,
+        age_years,
+        special_circumstance_groups,
+        is_special_circumstances,
+        is_assisted,
+        labour,
+        admin_vintage,
+        current_province_code,
+        current_commune_code,
+        current_commune_is_comparable
+    from one_record_per_child
 
 )
 
