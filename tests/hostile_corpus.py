@@ -73,13 +73,13 @@ def xlsx_bytes(header: list[str], rows: list[list[str]]) -> bytes:
     return out.getvalue()
 
 
-def patch_sheet(workbook: bytes, change: Callable[[str], str]) -> bytes:
-    """The workbook with its first sheet's XML rewritten by `change`."""
+def patch_sheet(workbook: bytes, change: Callable[[str], str], part: str = "xl/worksheets/sheet1.xml") -> bytes:
+    """The workbook with one XML part (the first sheet's by default) rewritten by `change`."""
     source, out = zipfile.ZipFile(io.BytesIO(workbook)), io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for item in source.infolist():
             data = source.read(item.filename)
-            if item.filename == "xl/worksheets/sheet1.xml":
+            if item.filename == part:
                 data = change(data.decode()).encode()
             target.writestr(item, data)
     return out.getvalue()
@@ -121,7 +121,7 @@ def build_corpus(landing: Path) -> list[Case]:
 
     # --- quotes -----------------------------------------------------------------------------------------
     births("stray_quote_mid_field", body=body(lambda p, c: csv_text(BIRTHS_HEADER, birth_rows(40, p, c)).replace(
-        "CSYT\n", 'CS"YT\n', 1)), status="loaded", loaded=39, quarantined=1, fragment="place of birth")
+        "CSYT\n", 'CS"YT\n', 1)), status="loaded", loaded=39, quarantined=1, fragment="quote")
 
     def unbalanced(p, c):
         rows = csv_text(BIRTHS_HEADER, birth_rows(60, p, c)).splitlines(keepends=True)
@@ -139,13 +139,15 @@ def build_corpus(landing: Path) -> list[Case]:
         rows = birth_rows(20, p, c)
         rows[5][0] = "X" * (2 * MIB)
         return csv_text(BIRTHS_HEADER, rows)
-    births("cell_over_1_mib", body=body(long_cell), status="loaded", loaded=19, quarantined=1, fragment="MiB")
+    births("cell_over_1_mib", body=body(long_cell), status="loaded", loaded=19, quarantined=1,
+           fragment="INGEST_MAX_CELL_BYTES")
 
     def long_line(p, c):
         text = csv_text(BIRTHS_HEADER, birth_rows(20, p, c)).splitlines(keepends=True)
         text.insert(8, "y" * (3 * MIB) + "\n")
         return "".join(text)
-    births("line_over_1_mib", body=body(long_line), status="loaded", loaded=20, quarantined=1, fragment="MiB")
+    births("line_over_1_mib", body=body(long_line), status="loaded", loaded=20, quarantined=1,
+           fragment="INGEST_MAX_CELL_BYTES")
 
     # --- headers and emptiness -------------------------------------------------------------------------
     births("header_with_quoted_newline", body=body(lambda p, c: csv_text(
@@ -243,9 +245,11 @@ def _workbook_cases(writer: _Writer, provinces) -> list[Case]:
         status="loaded", loaded=30, quarantined=None)
     province, commune = next(provinces)
     rows = school_rows(20, province, commune)
-    rows[3][6] = "Z" * (2 * MIB)
-    deliver("xlsx_cell_over_1_mib", xlsx_bytes(SCHOOL_HEADER, rows), status="loaded", loaded=19, quarantined=1,
-            fragment="MiB")
+    rows[3][6] = "HUGE-CELL"  # Excel stops at 32,767 characters: the 2 MiB cell is written into the XML
+    deliver("xlsx_cell_over_1_mib", patch_sheet(xlsx_bytes(SCHOOL_HEADER, rows),
+                                                lambda xml: xml.replace("HUGE-CELL", "Z" * (2 * MIB)),
+                                                part="xl/sharedStrings.xml"),
+            status="loaded", loaded=19, quarantined=1, fragment="INGEST_MAX_CELL_BYTES")
     province, commune = next(provinces)
     whole = xlsx_bytes(SCHOOL_HEADER, school_rows(20, province, commune))
     deliver("xlsx_truncated", whole[: len(whole) // 2], status="rejected", loaded=0, quarantined=0, fragment="xlsx")

@@ -43,6 +43,8 @@ def test_every_hostile_delivery_ends_as_expected(fresh_warehouse, tmp_path):
     assert query(fresh_warehouse, "select count(*) from audit.load_batches where status = 'running'") == [(0,)]
     assert query(fresh_warehouse, "select count(*) from audit.load_batches"
                                   " where rows_read <> rows_loaded + rows_quarantined") == [(0,)]
+    # A value over the limit is kept as a prefix and a hash, never whole.
+    assert query(fresh_warehouse, "select max(length(record::text)) < 4096 from quarantine.rejected_rows") == [(True,)]
     secret = next(case.extra["secret"] for case in cases if "secret" in case.extra)
     for table in ("audit.load_batches", "quarantine.rejected_rows"):
         assert secret not in str(query(fresh_warehouse, f"select * from {table}"))
