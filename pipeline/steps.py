@@ -48,7 +48,7 @@ def check_release_deadline(deadline=None) -> bool:
     from zoneinfo import ZoneInfo
 
     from pipeline.notify import alert
-    from warehouse.connection import connect
+    from warehouse.connection import acting_as, connect
 
     local_zone = ZoneInfo(os.environ.get("PIPELINE_TIMEZONE", "Asia/Ho_Chi_Minh"))
     deadline = (deadline or datetime.now(UTC)).astimezone(local_zone)
@@ -56,7 +56,7 @@ def check_release_deadline(deadline=None) -> bool:
         log.info("deadline of %s is long past: a catch-up run, nothing to alert", deadline)
         return True
     midnight = deadline.replace(hour=0, minute=0, second=0, microsecond=0)
-    with connect() as conn:
+    with acting_as("transformer"), connect() as conn:
         made = conn.execute(
             """select count(*) from audit.pipeline_runs
                 where dag_id = 'child_stats_nightly' and state = 'success' and ended_at >= %s and ended_at <= %s""",
@@ -72,8 +72,10 @@ def check_release_deadline(deadline=None) -> bool:
 
 def ingest(feed: str, run_id: str, periods: list[str] | None = None) -> dict:
     from ingest.run import ingest_feed, summarise
+    from warehouse.connection import acting_as
 
-    results = ingest_feed(feed, run_id=run_id, periods=periods or None)
+    with acting_as("loader"):  # least privilege: the loads connect as the loader role
+        results = ingest_feed(feed, run_id=run_id, periods=periods or None)
     log.info("%s: %d file(s)\n%s", feed, len(results), summarise(results))
     failed = [r for r in results if r.status == "failed"]
     if failed:
@@ -88,8 +90,10 @@ def ingest(feed: str, run_id: str, periods: list[str] | None = None) -> dict:
 
 def validate(suites: list[str], run_id: str) -> None:
     from quality import run_suites
+    from warehouse.connection import acting_as
 
-    outcome = run_suites(suites, run_id=run_id)
+    with acting_as("transformer"):
+        outcome = run_suites(suites, run_id=run_id)
     for message in outcome.messages:
         log.warning(message)
     if outcome.blocked:
@@ -108,7 +112,12 @@ def check_source_freshness(run_id: str) -> list[str]:
     import subprocess
 
     from pipeline.dbt import DBT_PROJECT_DIR, run_dbt
-    from pipeline.runs import record_event
+    from pipeline.runs import record_event as record
+    from warehouse.connection import acting_as
+
+    def record_event(*args) -> None:
+        with acting_as("transformer"):
+            record(*args)
 
     target = DBT_PROJECT_DIR / "target" / "freshness"  # its own: it may run beside `dbt seed` or `dbt build`
     try:
@@ -151,8 +160,10 @@ def transform() -> None:
 
 def publish(run_id: str) -> str:
     from publish.release import create_release
+    from warehouse.connection import acting_as
 
-    release = create_release(run_id, [*RAW_SUITES.values(), *MART_SUITES])
+    with acting_as("transformer"):
+        release = create_release(run_id, [*RAW_SUITES.values(), *MART_SUITES])
     if release.is_new:
         log.info("published release %s: %d values for %s", release.release_id, release.row_count,
                  ", ".join(release.periods))
