@@ -53,8 +53,8 @@ def _services(args: argparse.Namespace) -> int:
         if args.command == "up":
             print("Starting the warehouse and Airflow (api-server, scheduler, dag-processor, triggerer) ...")
             deployment = services.up()
-            print(f"Airflow is up: UI and REST API at {deployment.base_url}/  (login: {services.ADMIN} / "
-                  f"{deployment.admin_password()})\n  the nightly schedule is live; `make trigger` starts a run now;"
+            print(f"Airflow is up: UI and REST API at {deployment.base_url}/  (login: {services.ADMIN}, password in "
+                  f"{deployment.home / 'passwords.json'})\n  the nightly schedule is live; `make trigger` starts a run now;"
                   f" logs in {deployment.home / 'logs'}; `make down` stops everything.")
         elif args.command == "down":
             stopped = services.down()

@@ -25,8 +25,11 @@ def _ensure_role(role: str) -> None:
     from warehouse.schema import bootstrap, is_bootstrapped
 
     with connect(owner_url(), autocommit=True) as conn:
-        if not is_bootstrapped(conn) or ensure_role_passwords(conn, (role,)):
-            bootstrap(conn)  # a new warehouse (or a role never created): nothing running to lock against
+        if not is_bootstrapped(conn):
+            bootstrap(conn)  # a new warehouse: nothing running to lock against
+        elif ensure_role_passwords(conn, (role,)):
+            raise SystemExit(f"role {role} does not exist in this warehouse yet: the next bootstrap creates it and "
+                             "its grants (make run, or python -m warehouse bootstrap); url runs no DDL")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,7 +57,17 @@ def main(argv: list[str] | None = None) -> int:
         changed = bootstrap(force=args.force)
         print("warehouse schemas are in place" + ("" if changed else " (unchanged: nothing to do)"))
     elif args.command == "psql":
-        os.execv(str(embedded.psql_path()), ["psql", owner_url(), *rest])
+        # the password through the environment, not the command line (which `ps` shows to every user)
+        from urllib.parse import unquote, urlparse, urlunparse
+
+        parsed = urlparse(owner_url())
+        env = dict(os.environ)
+        if parsed.password is not None:
+            env["PGPASSWORD"] = unquote(parsed.password)
+            userinfo, _, host = parsed.netloc.rpartition("@")
+            user = userinfo.split(":", 1)[0]
+            parsed = parsed._replace(netloc=f"{user}@{host}" if user else host)
+        os.execve(str(embedded.psql_path()), ["psql", urlunparse(parsed), *rest], env)
     return 0
 
 
