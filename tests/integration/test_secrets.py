@@ -78,6 +78,11 @@ def loaded(fresh_warehouse, tmp_path, monkeypatch):
                          {"feeds": ["y_te_sinh"], "periods": []})
         summary = steps.ingest("y_te_sinh", "secrets-run")
         assert summary["files"] == 2 and summary["rejected_files"]
+        from quality import run_suites
+        from warehouse.connection import acting_as
+
+        with acting_as("transformer"):  # as the DAG's validate_raw: GE results and Data Docs are written
+            run_suites(["raw_y_te_sinh"], run_id="secrets-run")
         record_event("task_failed", "error", "a task failed", "child_stats_nightly", "secrets-run", "ingest_y_te_sinh")
         record_run_end("secrets-run", "failed", "child_stats_nightly")
     finally:
@@ -115,10 +120,17 @@ def test_no_secret_in_the_summary_the_commands_the_audit_tables_or_the_logs(load
                                                     E'\\n'), '') from audit.pipeline_runs
                union all select coalesce(string_agg(concat_ws(' ', record::text, errors::text, reason), E'\\n'), '')
                            from quarantine.rejected_rows
+               union all select coalesce(string_agg(concat_ws(' ', observed::text, failing_rows::text, message),
+                                                    E'\\n'), '') from audit.quality_results
                union all select fingerprint::text from audit.bootstrap_state""").fetchall()
     text = "\n".join(row[0] for row in audit)
     assert '"feeds": ["y_te_sinh"]' in text
     assert_no_secret(text, secrets, "the audit tables")
+
+    docs = [path for path in Path(os.environ["GX_DATA_DOCS_DIR"]).rglob("*") if path.is_file()]
+    assert docs, "no Great Expectations results or Data Docs were written"
+    for path in docs:
+        assert_no_secret(path.read_text(encoding="utf-8", errors="replace"), secrets, str(path))
 
     logged = log_file.read_text(encoding="utf-8")
     assert "y_te_sinh" in logged  # the load logged
