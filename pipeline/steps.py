@@ -48,7 +48,7 @@ def check_release_deadline(deadline=None) -> bool:
     from zoneinfo import ZoneInfo
 
     from pipeline.notify import alert
-    from warehouse.connection import acting_as, connect
+    from warehouse.connection import connect
 
     local_zone = ZoneInfo(os.environ.get("PIPELINE_TIMEZONE", "Asia/Ho_Chi_Minh"))
     deadline = (deadline or datetime.now(UTC)).astimezone(local_zone)
@@ -56,7 +56,7 @@ def check_release_deadline(deadline=None) -> bool:
         log.info("deadline of %s is long past: a catch-up run, nothing to alert", deadline)
         return True
     midnight = deadline.replace(hour=0, minute=0, second=0, microsecond=0)
-    with acting_as("transformer"), connect() as conn:
+    with connect() as conn:
         made = conn.execute(
             """select count(*) from audit.pipeline_runs
                 where dag_id = 'child_stats_nightly' and state = 'success' and ended_at >= %s and ended_at <= %s""",
@@ -112,12 +112,7 @@ def check_source_freshness(run_id: str) -> list[str]:
     import subprocess
 
     from pipeline.dbt import DBT_PROJECT_DIR, run_dbt
-    from pipeline.runs import record_event as record
-    from warehouse.connection import acting_as
-
-    def record_event(*args) -> None:
-        with acting_as("transformer"):
-            record(*args)
+    from pipeline.runs import record_event
 
     target = DBT_PROJECT_DIR / "target" / "freshness"  # its own: it may run beside `dbt seed` or `dbt build`
     try:
