@@ -27,7 +27,7 @@ test: install lint  ## lint, then the whole test suite: unit, integration (real 
 test-fast: install  ## unit tests only
 	$(PY) -m pytest -m "not integration and not e2e"
 
-db-url: install  ## print a connection URL psql accepts (ROLE=report_reader|analyst|approver|loader: as that role)
+db-url: install  ## print a connection URL psql accepts (ROLE=report_reader|analyst|approver|loader|transformer: as that role)
 	@$(PY) -m warehouse url$(if $(ROLE), --role $(ROLE))
 
 approve: install  ## sign off a period: PERIOD=2025-H1 [PROVINCE=15 | ALL=1] BY="name" [NOTE="..."] [FORCE=1] [RELEASE=id]

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from ingest.run import DEFAULT_LANDING_DIR
-from warehouse.connection import connect, warehouse_url
+from warehouse.connection import acting_as, connect, masked, owner_url
 
 
 def _landing_dir() -> Path:
@@ -27,8 +27,10 @@ def _landing_dir() -> Path:
 
 
 def _connect_hint(url: str) -> str:
+    """How to connect, without a password: `make db-url` prints a URL with one (the owner's, or a role's)."""
     return ("Connect:\n"
-            f"  psql \"{url}\"        (or: make psql)\n"
+            f"  {masked(url)}   (password masked; `make db-url` prints a usable URL, `make db-url ROLE=analyst`\n"
+            "  one for a least-privilege role; or: make psql)\n"
             "  then: select * from published.indicator_values where admin_level = 'national' limit 20;\n"
             "  BI tools: the same host/port/database; read the published schema.")
 
@@ -51,8 +53,8 @@ def _services(args: argparse.Namespace) -> int:
         if args.command == "up":
             print("Starting the warehouse and Airflow (api-server, scheduler, dag-processor, triggerer) ...")
             deployment = services.up()
-            print(f"Airflow is up: UI and REST API at {deployment.base_url}/  (login: {services.ADMIN} / "
-                  f"{deployment.admin_password()})\n  the nightly schedule is live; `make trigger` starts a run now;"
+            print(f"Airflow is up: UI and REST API at {deployment.base_url}/  (login: {services.ADMIN}, password in "
+                  f"{deployment.home / 'passwords.json'})\n  the nightly schedule is live; `make trigger` starts a run now;"
                   f" logs in {deployment.home / 'logs'}; `make down` stops everything.")
         elif args.command == "down":
             stopped = services.down()
@@ -93,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command in ("up", "down", "status", "trigger"):
         return _services(args)
-    url = warehouse_url()
+    url = owner_url()  # the bootstrap's, and the DAG's (whose tasks then connect as loader and transformer)
     from ingest.schema import setup_warehouse as bootstrap
     from pipeline.report import latest_run_id, run_summary
 
@@ -107,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         print("Running the Airflow DAG child_stats_nightly (airflow dags test) ...")
         exit_code = run_dag(url, landing)
         print("\nThe DAG run succeeded." if exit_code == 0 else "\nThe DAG run FAILED (see the task log above).")
-    with connect() as conn:
+    with acting_as("analyst"), connect() as conn:  # the summary only reads marts, published and audit
         print(run_summary(conn, latest_run_id(conn)))
     print(_reports_hint())
     print(_connect_hint(url))

@@ -32,7 +32,8 @@ def airflow_env(warehouse_url: str, landing_dir: Path, airflow_home: Path | None
         "AIRFLOW__LOGGING__LOGGING_LEVEL": os.environ.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO"),
         "AIRFLOW__CORE__PARALLELISM": "4",
         "GX_ANALYTICS_ENABLED": "False",
-        "WAREHOUSE_URL": warehouse_url,
+        "WAREHOUSE_URL": warehouse_url,  # the owner's: the bootstrap task's alone (warehouse/connection.py)
+        "WAREHOUSE_ROLE": "transformer",  # every other connection of the tasks and callbacks (loads: loader)
         "LANDING_DIR": str(landing_dir),
         "NO_PROXY": "*",
     }

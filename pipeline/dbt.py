@@ -1,4 +1,6 @@
-"""Run dbt against the warehouse: credentials come from WAREHOUSE_URL or the embedded server."""
+"""Run dbt against the warehouse as the `transformer` role (warehouse/roles.py), which owns the dbt schemas
+and what dbt builds there; credentials come from WAREHOUSE_URL or the embedded server, with the role's name
+and password. An explicit `url` (tests) is used as given."""
 
 from __future__ import annotations
 
@@ -8,13 +10,19 @@ import sys
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from warehouse.connection import warehouse_url
-
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt"
+# dbt commands that create or replace relations: the readers' grants follow them (share_dbt_schemas)
+BUILDING_COMMANDS = ("build", "run", "seed", "snapshot")
+
+
+def transformer_url() -> str:
+    from warehouse.roles import role_url
+
+    return role_url("transformer")
 
 
 def dbt_env(url: str | None = None) -> dict[str, str]:
-    parsed = urlparse(url or warehouse_url())
+    parsed = urlparse(url or transformer_url())
     return {
         **os.environ,
         "DBT_PG_HOST": parsed.hostname or "127.0.0.1",
@@ -27,10 +35,31 @@ def dbt_env(url: str | None = None) -> dict[str, str]:
 
 
 def run_dbt(*args: str, url: str | None = None) -> None:
-    """Run a dbt command in the project; raises CalledProcessError (dbt's own output shown) on failure."""
+    """Run a dbt command in the project; raises CalledProcessError (dbt's own output shown) on failure. After
+    a command that builds, the readers' grants on the dbt schemas (one a first build created included) are set
+    by the same role, without DDL on any table."""
+    url = url or transformer_url()
     dbt = Path(sys.executable).with_name("dbt")
     command = [str(dbt), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    subprocess.run(command, check=True, env=dbt_env(url), cwd=DBT_PROJECT_DIR)
+    try:
+        subprocess.run(command, check=True, env=dbt_env(url), cwd=DBT_PROJECT_DIR)
+    finally:
+        if args and args[0] in BUILDING_COMMANDS:
+            _share(url)
+
+
+def _share(url: str) -> None:
+    import logging
+
+    import psycopg
+
+    from warehouse.roles import share_dbt_schemas
+
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            share_dbt_schemas(conn)
+    except psycopg.Error as exc:  # the next bootstrap grants them; never fail a build for it
+        logging.getLogger(__name__).warning("could not grant the readers on the dbt schemas: %s", exc)
 
 
 def build(url: str | None = None) -> None:

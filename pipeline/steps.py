@@ -73,8 +73,10 @@ def check_release_deadline(deadline=None) -> bool:
 
 def ingest(feed: str, run_id: str, periods: list[str] | None = None) -> dict:
     from ingest.run import ingest_feed, summarise
+    from warehouse.connection import acting_as
 
-    results = ingest_feed(feed, run_id=run_id, periods=periods or None)
+    with acting_as("loader"):  # least privilege: the loads connect as the loader role
+        results = ingest_feed(feed, run_id=run_id, periods=periods or None)
     log.info("%s: %d file(s)\n%s", feed, len(results), summarise(results))
     _record_file_problems(feed, run_id, results)
     return {
@@ -105,8 +107,10 @@ def _record_file_problems(feed: str, run_id: str, results) -> None:
 
 def validate(suites: list[str], run_id: str) -> None:
     from quality import run_suites
+    from warehouse.connection import acting_as
 
-    outcome = run_suites(suites, run_id=run_id)
+    with acting_as("transformer"):
+        outcome = run_suites(suites, run_id=run_id)
     for message in outcome.messages:
         log.warning(message)
     if outcome.blocked:
@@ -190,8 +194,10 @@ def transform(run_id: str | None = None) -> None:
 
 def publish(run_id: str) -> str:
     from publish.release import create_release
+    from warehouse.connection import acting_as
 
-    release = create_release(run_id, [*RAW_SUITES.values(), *MART_SUITES])
+    with acting_as("transformer"):
+        release = create_release(run_id, [*RAW_SUITES.values(), *MART_SUITES])
     if release.is_new:
         log.info("published release %s: %d values for %s", release.release_id, release.row_count,
                  ", ".join(release.periods))

@@ -46,8 +46,12 @@ class Validator:
         if schema not in self.datasources:
             url = make_url(self.sqlalchemy_url)
             url = url.update_query_dict({"options": f"-c search_path={schema}"})
+            # The URL (with the role's password) reaches GX as an environment reference, which GX substitutes
+            # when it connects: its configuration, validation results and Data Docs never hold the password.
+            variable = f"GX_WAREHOUSE_URL_{schema.upper()}"
+            os.environ[variable] = url.render_as_string(hide_password=False)
             self.datasources[schema] = self.context.data_sources.add_postgres(
-                name=f"{DATASOURCE}_{schema}", connection_string=url.render_as_string(hide_password=False))
+                name=f"{DATASOURCE}_{schema}", connection_string="${" + variable + "}")
         return self.datasources[schema]
 
     def close(self) -> None:

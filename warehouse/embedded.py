@@ -5,8 +5,14 @@ a directory only root can enter). So when we are root, the server runs as the un
 user, with its data directory (and, if `nobody` cannot reach the venv, a copy of the binaries) in a
 private runtime directory under the system temp dir. No permission outside the project is loosened.
 
-State (port, password, paths) is kept in `.warehouse/server.json` in the project so that `make db-url`,
-`make run` and the tests all talk to the same server.
+State (port, password, paths) is kept in `.warehouse/server.json` in the project (mode 600) so that
+`make db-url`, `make run` and the tests all talk to the same server.
+
+Every login needs a password: pg_hba.conf allows SCRAM-SHA-256 only, over TCP (loopback only) and over the
+unix socket alike. The socket is not `trust`: as root the server runs as `nobody`, a user other services of
+the host may share, and any process of the server's OS user could otherwise log in as the superuser. The
+socket directory is mode 0700 as well. A data directory made by an earlier version (local `trust`) is
+rewritten and reloaded at the next start, or by `ensure_running()` while it runs.
 """
 
 from __future__ import annotations
@@ -138,21 +144,60 @@ def _initdb(state: ServerState) -> None:
     runtime.mkdir(parents=True, exist_ok=True)
     runtime.chmod(0o700)
     _chown_to_server_user(runtime)
-    state.socket_dir.mkdir(exist_ok=True)
-    _chown_to_server_user(state.socket_dir)
+    _ensure_socket_dir(state)
     password_file = runtime / "initdb-password"
     password_file.write_text(state.password + "\n")
     _chown_to_server_user(password_file)
     try:
         subprocess.run(
             [str(Path(state.bin_dir) / "initdb"), "-D", str(state.data_dir), "-U", SUPERUSER,
-             "--pwfile", str(password_file), "--auth-local=trust", "--auth-host=scram-sha-256",
+             "--pwfile", str(password_file), "--auth-local=scram-sha-256", "--auth-host=scram-sha-256",
              "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions"],
             check=True, capture_output=True, text=True, cwd=runtime,
             **_as_server_user(env={"PATH": os.environ.get("PATH", ""), "HOME": str(runtime)}),
         )
     finally:
         password_file.unlink(missing_ok=True)
+
+
+def _ensure_socket_dir(state: ServerState) -> None:
+    state.socket_dir.mkdir(exist_ok=True)
+    state.socket_dir.chmod(0o700)
+    _chown_to_server_user(state.socket_dir)
+
+
+# Passwords for every login, SCRAM only; TCP from loopback only (the server listens on nothing else).
+PG_HBA = """# Written by warehouse/embedded.py at every start: edits are overwritten.
+# TYPE  DATABASE  USER  ADDRESS       METHOD
+local   all       all                 scram-sha-256
+host    all       all   127.0.0.1/32  scram-sha-256
+host    all       all   ::1/128       scram-sha-256
+"""
+# Also in postgresql.conf, so a server started by hand (pg_ctl) is as safe as ours.
+MANAGED_SETTINGS = {"listen_addresses": "'127.0.0.1'", "password_encryption": "'scram-sha-256'",
+                    "unix_socket_permissions": "0700"}
+_MANAGED_MARK = "# --- warehouse/embedded.py (managed) ---"
+
+
+def _write_server_file(path: Path, text: str) -> bool:
+    """Write a file of the data directory (owned by the server user, mode 600); False when already so."""
+    if path.exists() and path.read_text() == text:
+        return False
+    path.write_text(text)
+    path.chmod(0o600)
+    _chown_to_server_user(path)
+    return True
+
+
+def _secure_configuration(state: ServerState) -> bool:
+    """pg_hba.conf and the managed settings of postgresql.conf as they must be; True when a file changed."""
+    changed = _write_server_file(state.data_dir / "pg_hba.conf", PG_HBA)
+    conf = state.data_dir / "postgresql.conf"
+    text = conf.read_text()
+    base = text.split("\n" + _MANAGED_MARK)[0].rstrip("\n")
+    managed = "\n".join(f"{name} = {value}" for name, value in MANAGED_SETTINGS.items())
+    changed |= _write_server_file(conf, f"{base}\n{_MANAGED_MARK}\n{managed}\n")
+    return changed
 
 
 def _pg_ctl(state: ServerState, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -178,6 +223,8 @@ def is_running(state: ServerState) -> bool:
 def _start(state: ServerState) -> None:
     options = " ".join([
         "-c listen_addresses=127.0.0.1",
+        "-c password_encryption=scram-sha-256",
+        "-c unix_socket_permissions=0700",
         f"-c port={state.port}",
         f"-c unix_socket_directories={state.socket_dir}",
         "-c synchronous_commit=off",  # a lost last transaction is re-loadable; speed matters more
@@ -222,8 +269,13 @@ def ensure_running() -> ServerState:
             state.bin_dir = str(_binaries_for_server(Path(state.runtime_dir)))
         state.port = _free_port(state.port)
         _save_state(state)
+        _ensure_socket_dir(state)
+        _secure_configuration(state)
         _start(state)
         _wait_for_connections(state)
+    elif _secure_configuration(state):  # a server of an earlier version, running with a trusting pg_hba.conf
+        _ensure_socket_dir(state)
+        _pg_ctl(state, "reload")
     _create_database(state, DATABASE)
     return state
 

@@ -1,6 +1,7 @@
 """Database roles over real TCP connections with their passwords (warehouse/roles.py): what each role can
-and cannot read or write, default privileges for tables created after the grants (as dbt rebuilds them),
-wrong passwords, configuration, idempotence, and roles shared by two databases of one server."""
+and cannot read or write, the transformer owning what dbt builds (and taking over dbt schemas the superuser
+owned), default privileges for tables created after the grants (as dbt rebuilds them), wrong passwords,
+configuration, idempotence, and roles shared by two databases of one server."""
 
 from __future__ import annotations
 
@@ -48,27 +49,29 @@ values ('20250101-01', 'live_births', '2024', 'year', 'national', 'VN', 'total',
 """
 
 # Everything that holds rows: the roles that may read each, the rest are refused.
+PUBLISHED_READERS = {"report_reader", "analyst", "approver", "transformer"}
 READABLE_BY = {
-    "published.releases": {"report_reader", "analyst", "approver"},
-    "published.release_values": {"report_reader", "analyst", "approver"},
-    "published.release_indicators": {"report_reader", "analyst", "approver"},
-    "published.latest_release": {"report_reader", "analyst", "approver"},
-    "published.indicator_values": {"report_reader", "analyst", "approver"},
-    "published.indicators": {"report_reader", "analyst", "approver"},
-    "published.official_values": {"report_reader", "analyst", "approver"},
-    "published.pending_revisions": {"report_reader", "analyst", "approver"},
-    "published.approvals": {"report_reader", "analyst", "approver"},
-    "marts.fct_stand_in": {"analyst"},
-    "reference.admin_units_stand_in": {"analyst"},
-    "audit.load_batches": {"analyst", "loader"},
-    "audit.batch_coverage": {"analyst", "loader"},
-    "audit.quality_runs": {"analyst"},
-    "audit.quality_results": {"analyst"},
-    "raw.y_te_sinh": {"loader"},
-    "raw.y_te_tu_vong": {"loader"},
+    "published.releases": PUBLISHED_READERS,
+    "published.release_values": PUBLISHED_READERS,
+    "published.release_indicators": PUBLISHED_READERS,
+    "published.latest_release": PUBLISHED_READERS,
+    "published.indicator_values": PUBLISHED_READERS,
+    "published.indicators": PUBLISHED_READERS,
+    "published.official_values": PUBLISHED_READERS,
+    "published.pending_revisions": PUBLISHED_READERS,
+    "published.approvals": PUBLISHED_READERS,
+    "marts.fct_stand_in": {"analyst", "transformer"},
+    "reference.admin_units_stand_in": {"analyst", "transformer"},
+    "audit.load_batches": {"analyst", "loader", "transformer"},
+    "audit.batch_coverage": {"analyst", "loader", "transformer"},
+    "audit.quality_runs": {"analyst", "transformer"},
+    "audit.quality_results": {"analyst", "transformer"},
+    "audit.pipeline_runs": {"analyst", "transformer"},
+    "raw.y_te_sinh": {"loader", "transformer"},
+    "raw.y_te_tu_vong": {"loader", "transformer"},
     "quarantine.rejected_rows": set(),
-    "intermediate.int_children": set(),
-    "staging.stg_births": set(),
+    "intermediate.int_children": {"transformer"},
+    "staging.stg_births": {"transformer"},
 }
 
 
@@ -90,15 +93,63 @@ def with_database(url: str, database: str) -> str:
 
 @pytest.fixture
 def warehouse(fresh_warehouse) -> str:
-    """A bootstrapped warehouse with stand-ins for dbt's schemas, a load and a release, granted by a
-    second bootstrap (in the DAG: validate_marts bootstraps after dbt_build)."""
+    """A bootstrapped warehouse with stand-ins for dbt's schemas, a load and a release, made by the superuser
+    (as dbt did before the transformer role) and handed to the transformer by a second bootstrap."""
+    from ingest.schema import ensure_raw_tables
+    from warehouse.schema import bootstrap
+
     with psycopg.connect(fresh_warehouse, autocommit=True) as conn:
         conn.execute(STAND_INS)
-        ensure_roles(conn)
+    assert bootstrap(extra_ddl=(ensure_raw_tables,))  # the dbt schemas appeared: the fingerprint changed
+    assert not bootstrap(extra_ddl=(ensure_raw_tables,))  # and then nothing changed
     return fresh_warehouse
 
 
-@pytest.mark.parametrize("role", ["report_reader", "analyst", "approver", "loader"])
+DBT_STAND_INS = ("marts.fct_stand_in", "intermediate.int_children", "reference.admin_units_stand_in",
+                 "staging.stg_births")
+
+
+def test_transformer_owns_the_dbt_schemas_and_nothing_else(warehouse):
+    transformer = role_name("transformer")
+    with psycopg.connect(warehouse) as owner:
+        schemas = dict(owner.execute("select nspname, pg_get_userbyid(nspowner) from pg_namespace"
+                                     " where nspname = any(%s)", (list(roles.WAREHOUSE_SCHEMAS),)).fetchall())
+        relations = dict(owner.execute("select oid::regclass::text, pg_get_userbyid(relowner) from pg_class"
+                                       " where oid::regclass::text = any(%s)", (list(DBT_STAND_INS),)).fetchall())
+        attributes = owner.execute("select rolsuper, rolcreaterole, rolcreatedb, rolbypassrls, rolreplication"
+                                   " from pg_roles where rolname = %s", (transformer,)).fetchone()
+    assert {schema: who for schema, who in schemas.items() if who == transformer} == {
+        schema: transformer for schema in roles.DBT_SCHEMAS}
+    assert relations == {relation: transformer for relation in DBT_STAND_INS}
+    assert attributes == (False, False, False, False, False)
+    with connect_as(warehouse, "transformer") as conn:
+        refused(conn, f"create role intruder_{uuid.uuid4().hex[:6]} login")
+        refused(conn, "alter role current_user superuser")
+        refused(conn, "select * from quarantine.rejected_rows")
+        refused(conn, "select rolpassword from pg_authid")
+        refused(conn, "create table raw.intruder (x int)")
+        refused(conn, "create table audit.intruder (x int)")
+        refused(conn, "create table published.intruder (x int)")
+        refused(conn, "delete from audit.load_batches")
+        refused(conn, "update published.approvals set note = 'x'")
+        refused(conn, "insert into raw.y_te_sinh (batch_id) values (1)")
+        refused(conn, "drop table audit.load_batches")
+        # what it builds: dbt's schemas and tables, temporary tables; what it writes: the quality results,
+        # the run record and releases
+        conn.execute("create table marts.built_by_dbt as select 1 as value")
+        conn.execute("create schema dbt_scratch")
+        conn.execute("create temporary table candidates (x int)")
+        conn.execute("insert into audit.quality_runs (run_id, suite, started_at, finished_at, success,"
+                     " error_failures, warning_failures) values ('r', 's', now(), now(), true, 0, 0)")
+        conn.execute("insert into audit.pipeline_events (event, severity) values ('run_succeeded', 'info')")
+        conn.execute("insert into published.releases (release_id, periods, row_count, row_counts, quality_results,"
+                     " source_batches) values ('20250102-01', '{}', 0, '{}', '{}', '{}')")
+        conn.execute("delete from published.targets")
+    with connect_as(warehouse, "analyst") as analyst:  # the transformer's new tables are the analyst's to read
+        assert analyst.execute("select value from marts.built_by_dbt").fetchall() == [(1,)]
+
+
+@pytest.mark.parametrize("role", ["report_reader", "analyst", "approver", "loader", "transformer"])
 def test_each_role_reads_what_it_may_and_is_refused_the_rest(warehouse, role):
     with connect_as(warehouse, role) as conn:
         for relation, readers in READABLE_BY.items():
@@ -109,12 +160,15 @@ def test_each_role_reads_what_it_may_and_is_refused_the_rest(warehouse, role):
         if role != "loader":
             assert conn.execute("select indicator_id, value from published.indicator_values").fetchall() == [
                 ("live_births", 1234)]
-        # Nobody but the owner creates objects, and readers write nothing.
+        # Nobody but the owner (and the transformer in its dbt schemas) creates objects, and readers write
+        # nothing.
         for schema in ("public", "published", "marts", "raw", "audit"):
-            refused(conn, f"create table {schema}.intruder (x int)")
-        refused(conn, "create temporary table scratch (x int)")  # TEMPORARY revoked from PUBLIC
-        refused(conn, "insert into published.releases (release_id, periods, row_count, row_counts,"
-                      " quality_results, source_batches) values ('x', '{}', 0, '{}', '{}', '{}')")
+            if not (role == "transformer" and schema == "marts"):
+                refused(conn, f"create table {schema}.intruder (x int)")
+        if role != "transformer":
+            refused(conn, "create temporary table scratch (x int)")  # TEMPORARY revoked from PUBLIC
+            refused(conn, "insert into published.releases (release_id, periods, row_count, row_counts,"
+                          " quality_results, source_batches) values ('x', '{}', 0, '{}', '{}', '{}')")
         refused(conn, "delete from audit.load_batches")
         # Approving is the approver's alone, and only through published.approve()
         refused(conn, "insert into published.approvals (period, admin_level, admin_code, release_id, approved_by,"
@@ -155,9 +209,10 @@ def test_loader_role_loads_files_into_raw_and_quarantine_and_supersedes(warehous
 
 
 def test_tables_the_owner_creates_later_are_covered_without_granting_again(warehouse):
-    # As dbt rebuilds a model (a new table renamed over the old one) and adds others; a new feed's raw table.
-    with psycopg.connect(warehouse, autocommit=True) as owner:
-        owner.execute("""
+    # As dbt (the transformer) rebuilds a model (a new table renamed over the old one) and adds others; a
+    # new feed's raw table and new tables of the owner's schemas.
+    with connect_as(warehouse, "transformer") as dbt:
+        dbt.execute("""
             create table marts.fct_stand_in__dbt_tmp as select 2 as value;
             drop table marts.fct_stand_in;
             alter table marts.fct_stand_in__dbt_tmp rename to fct_stand_in;
@@ -165,6 +220,9 @@ def test_tables_the_owner_creates_later_are_covered_without_granting_again(wareh
             drop table reference.admin_units_stand_in;
             create table reference.admin_units_stand_in as select '15'::text as province_code;
             create table intermediate.int_new as select 'p'::text as child_pseudonym;
+        """)
+    with psycopg.connect(warehouse, autocommit=True) as owner:
+        owner.execute("""
             create table published.new_table as select 4 as value;
             create table raw.new_feed (batch_id bigint, value text);
             create table audit.new_audit as select 5 as value;
@@ -262,8 +320,9 @@ def test_ensure_roles_is_idempotent_and_roles_serve_two_databases(warehouse, ser
 
 def test_names_and_passwords_come_from_configuration(fresh_warehouse, server_url, tmp_path, monkeypatch, caplog):
     """Prefixed roles (so the shared ones are untouched): the reader's password from the environment, the
-    analyst's from a secret file, the approver's and loader's generated in the local file (mode 600). Created at the same
-    moment from two databases; a changed password is applied; passwords are never logged."""
+    analyst's from a secret file, the approver's, loader's and transformer's generated in the local file (mode
+    600). Created at the same moment from two databases; a changed password is applied; passwords are never
+    logged."""
     prefix = f"t{uuid.uuid4().hex[:8]}_"
     monkeypatch.setenv("WAREHOUSE_ROLE_PREFIX", prefix)
     monkeypatch.setenv("WAREHOUSE_REPORT_READER_PASSWORD", "reader-from-env-" + uuid.uuid4().hex)
@@ -271,7 +330,8 @@ def test_names_and_passwords_come_from_configuration(fresh_warehouse, server_url
     secret.write_text("analyst-from-file-" + uuid.uuid4().hex + "\n")
     monkeypatch.setenv("WAREHOUSE_ANALYST_PASSWORD_FILE", str(secret))
     for variable in ("WAREHOUSE_ANALYST_PASSWORD", "WAREHOUSE_LOADER_PASSWORD", "WAREHOUSE_LOADER_PASSWORD_FILE",
-                     "WAREHOUSE_APPROVER_PASSWORD", "WAREHOUSE_APPROVER_PASSWORD_FILE"):
+                     "WAREHOUSE_APPROVER_PASSWORD", "WAREHOUSE_APPROVER_PASSWORD_FILE",
+                     "WAREHOUSE_TRANSFORMER_PASSWORD", "WAREHOUSE_TRANSFORMER_PASSWORD_FILE"):
         monkeypatch.delenv(variable, raising=False)
     local_file = tmp_path / "warehouse" / "role-passwords.json"
     monkeypatch.setattr(roles, "LOCAL_PASSWORD_FILE", local_file)
@@ -299,7 +359,8 @@ def test_names_and_passwords_come_from_configuration(fresh_warehouse, server_url
         assert not failures
 
         assert stat.S_IMODE(local_file.stat().st_mode) == 0o600
-        assert set(json.loads(local_file.read_text())) == {prefix + "approver", prefix + "loader"}
+        assert set(json.loads(local_file.read_text())) == {prefix + "approver", prefix + "loader",
+                                                         prefix + "transformer"}
         for url in databases:
             for role in roles.ROLES:
                 with connect_as(url, role):

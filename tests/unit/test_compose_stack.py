@@ -386,7 +386,7 @@ def test_tasks_see_the_warehouse_and_the_shared_folders(services, generated_env)
             f"{name}: WAREHOUSE_URL should point at the warehouse service with WAREHOUSE_DB_PASSWORD")
         assert depends_on(services[name]).get("warehouse") == "service_healthy", (
             f"{name} uses the warehouse, so it must wait for it to be healthy")
-        for role in ("REPORT_READER", "ANALYST", "APPROVER", "LOADER"):
+        for role in ("REPORT_READER", "ANALYST", "APPROVER", "LOADER", "TRANSFORMER"):
             assert env.get(f"WAREHOUSE_{role}_PASSWORD"), (
                 f"{name}: WAREHOUSE_{role}_PASSWORD is unset, so each container would make its own password")
     for name, service in services.items():
