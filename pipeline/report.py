@@ -169,8 +169,8 @@ def delivery_lines(conn: psycopg.Connection) -> list[str]:
         f"""select feed, count(*) from audit.load_batches
              where status in ('loaded', 'empty') and rows_loaded = 0 and feed in (select feed from {COMPLETENESS} where missing)
              group by feed order by feed""").fetchall()
-    lines += [f"    ({feed}: {files} file(s) without rows (empty, or all quarantined); a province with nothing to report, or whose rows "
-              "were all quarantined, reads as missing)" for feed, files in empty_files]
+    lines += [f"    ({feed}: {files} file(s) without rows (empty, or all quarantined); a province with nothing to "
+              "report, or whose rows were all quarantined, reads as missing)" for feed, files in empty_files]
     return lines
 
 

@@ -96,7 +96,8 @@ EXECUTES = {
     "approver": ("published.approve(text, text, text, text, boolean, text)",),
 }
 # The loader: whole raw schema (tables of feeds added later included), and named tables elsewhere.
-LOADER_RAW_PRIVILEGES = ("INSERT", "SELECT", "UPDATE")  # UPDATE marks superseded rows
+LOADER_RAW_PRIVILEGES = ("INSERT", "SELECT", "UPDATE", "DELETE")  # UPDATE marks superseded rows; DELETE moves
+# the rows of a load outside its delivery's period to quarantine inside the load's own transaction (ingest.supersession)
 LOADER_TABLES = {
     ("audit", "load_batches"): ("INSERT", "SELECT", "UPDATE"),
     ("audit", "batch_coverage"): ("INSERT", "SELECT", "UPDATE"),
