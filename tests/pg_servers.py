@@ -140,13 +140,23 @@ def running_server(major: int) -> Iterator[str]:
 
 
 def main() -> None:
-    """`python -m tests.pg_servers 15`: start one, print its URL, and keep it until Ctrl-C (for manual runs)."""
+    """`python tests/pg_servers.py 15`: start one, print its URL, and keep it until Ctrl-C or SIGTERM (for manual
+    runs, e.g. `WAREHOUSE_URL=<url> python -m pipeline run`); the server and its files go with it."""
+    import signal
     import sys
     import time
 
+    def interrupt(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)  # a background job ignores SIGINT
     major = int(sys.argv[1]) if len(sys.argv) > 1 else 15
     with running_server(major) as url:
-        print(url, flush=True)
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("create database warehouse")
+        print(url.rsplit("/", 1)[0] + "/warehouse", flush=True)  # a superuser URL of an empty database
         try:
             while True:
                 time.sleep(3600)

@@ -95,3 +95,14 @@ def test_the_nightly_steps_run_and_publish_on_an_older_postgresql(older_server, 
     assert not_evaluated == []  # every check's SQL ran on this server
     assert published[0] > 0 and published[1] > 10, published
     assert latest[0] == release_id and set(latest[1]) == suites
+
+    # The roles keep to their grants here too (views run with their owner's rights on every version; PostgreSQL
+    # 14 still lets PUBLIC create in schema public, which bootstrap revokes).
+    from warehouse.roles import role_url
+
+    with psycopg.connect(role_url("report_reader"), autocommit=True) as reader:
+        assert reader.execute("select count(*) from published.indicator_values").fetchone()[0] == published[0]
+        for statement in ("select 1 from raw.y_te_sinh limit 1", "select 1 from marts.fct_indicator_values limit 1",
+                          "create table public.intruder (x int)"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                reader.execute(statement)
