@@ -9,6 +9,7 @@ See expectations/README.md.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,6 +53,36 @@ class SuiteFile:
         return gx.ExpectationSuite(**self.definition)
 
 
+_BATCH = re.compile(r"\{batch\}(\s+as\s+[a-z_][a-z0-9_]*)?", re.IGNORECASE)
+
+
+def _query_has_join(query: str) -> bool:
+    """GX's own test of whether it leaves `{batch}` unaliased (a JOIN outside strings and comments)."""
+    try:
+        from great_expectations.expectations.metrics.query_metric_provider import _query_has_join_clause
+    except ImportError:  # a GX without it: its older, plain substring test
+        return "JOIN" in query.upper()
+    return _query_has_join_clause(query)
+
+
+def batch_alias_problem(query: str) -> str | None:
+    """What is wrong with how a custom SQL check places `{batch}`, or None. GX substitutes `{batch}` with the
+    batch as a subquery, `(select ...)`, and adds `AS subselect` itself only when the query has no JOIN
+    (GX issue 12229). PostgreSQL 14 and 15 refuse a subquery without an alias ("subquery in FROM must have an
+    alias"; 16 accepts it), so a query with a JOIN must alias every `{batch}` itself, and a query without
+    one must not (GX's alias would follow it). Checked when the suite is loaded, so that a check written on a
+    newer server fails at once everywhere instead of only on an older one."""
+    occurrences = [match.group(1) for match in _BATCH.finditer(query)]
+    if _query_has_join(query):
+        if any(alias is None for alias in occurrences):
+            return ("the query has a JOIN, so every {batch} needs its own alias (`{batch} as b`): Great "
+                    "Expectations then adds none, and PostgreSQL 14/15 refuse a subquery without one")
+    elif any(alias is not None for alias in occurrences):
+        return ("the query has no JOIN, so write a bare {batch}: Great Expectations adds `AS subselect` "
+                "itself, and a second alias after it is a syntax error")
+    return None
+
+
 def suite_names() -> list[str]:
     return sorted(path.stem for path in SUITES_DIR.glob("*.yml"))
 
@@ -83,6 +114,11 @@ def load_suite(name: str) -> SuiteFile:
                              f"(critical = error, blocks publication), not {expectation.get('severity')!r}")
         if not expectation.get("description"):
             raise SuiteError(f"{where}: a description is required; it names the check in messages")
+        query = (expectation.get("kwargs") or {}).get("unexpected_rows_query")
+        if isinstance(query, str):
+            problem = batch_alias_problem(query)
+            if problem:
+                raise SuiteError(f"{where}: {problem}")
     suite = SuiteFile(name=name, schema=batch["schema"], table=batch["table"],
                       index_columns=tuple(meta.get("index_columns") or ()), definition=definition, pins=pins)
     try:

@@ -9,7 +9,9 @@ with catalogue as (
 
 ),
 
-measures as (
+-- not materialized: it is read twice (numerators, denominators), and PostgreSQL < 17 plans a join on a
+-- materialized CTE without statistics, as one row (a nested loop over millions of rows: hours on PG 15)
+measures as not materialized (
 
     select * from {{ ref('int_indicator_measures') }}
 
