@@ -35,7 +35,7 @@ def run_summary(conn: psycopg.Connection, run_id: str | None) -> str:
     for feed, name, status, reason in conn.execute(
             "select feed, file_name, status, reason from audit.load_batches where run_id is not distinct from %s "
             "and status in ('rejected', 'failed', 'interrupted') order by batch_id", (run_id,)):
-        lines.append(f"    {status} {feed}/{name}: {reason}")
+        lines.append(f"    {status} {feed}/{name}: {(reason or '').removeprefix(name + ': ')}")
     from ingest.supersession import pending_confirmations
 
     if waiting := pending_confirmations(conn):
