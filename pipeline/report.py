@@ -22,15 +22,17 @@ def run_summary(conn: psycopg.Connection, run_id: str | None) -> str:
     feeds = conn.execute(
         """select feed, count(*), count(*) filter (where status = 'loaded'), count(*) filter (where status = 'skipped'),
                   count(*) filter (where status = 'rejected'),
-                  count(*) filter (where status in ('failed', 'interrupted', 'empty')), coalesce(sum(rows_read), 0),
+                  count(*) filter (where status = 'empty'), count(*) filter (where status = 'failed'),
+                  count(*) filter (where status = 'interrupted'), coalesce(sum(rows_read), 0),
                   coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0)
              from audit.load_batches where run_id is not distinct from %s group by feed order by feed""",
         (run_id,),
     ).fetchall()
     lines.append("  Loads (this run):")
-    for feed, files, loaded, skipped, rejected, other, read, rows_loaded, quarantined in feeds:
-        lines.append(f"    {feed:<14} files {files} (loaded {loaded}, skipped {skipped}, rejected {rejected}"
-                     f"{f', failed/empty/interrupted {other}' if other else ''}); "
+    for feed, files, loaded, skipped, rejected, empty, failed, interrupted, read, rows_loaded, quarantined in feeds:
+        others = "".join(f", {label} {count}" for label, count in
+                         (("empty", empty), ("failed", failed), ("interrupted", interrupted)) if count)
+        lines.append(f"    {feed:<14} files {files} (loaded {loaded}, skipped {skipped}, rejected {rejected}{others}); "
                      f"rows read {read}, loaded {rows_loaded}, quarantined {quarantined}")
     for feed, name, status, reason in conn.execute(
             "select feed, file_name, status, reason from audit.load_batches where run_id is not distinct from %s "
