@@ -51,7 +51,7 @@ current_commune_comparability as (
 pre_reform_mapped as (
 
     select
-        'pre_2025_07' as admin_vintage,
+        {{ vintage_before_reform() }} as admin_vintage,
         pre_reform.province_code,
         pre_reform.commune_code,
         province_conversion.new_province_code as current_province_code,
@@ -67,7 +67,7 @@ pre_reform_mapped as (
 post_reform_mapped as (
 
     select
-        '2025_07' as admin_vintage,
+        {{ vintage_after_reform() }} as admin_vintage,
         province_code,
         commune_code,
         province_code as current_province_code,

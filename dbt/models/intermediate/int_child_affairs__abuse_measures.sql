@@ -37,9 +37,7 @@ victim_periods as (
         periods.period_type,
         victims.*,
         -- age group and sex of the child at the first case of the period
-        first_value(victims.age_group) over child_in_period as first_age_group,
-        case when victims.current_commune_is_comparable or victims.admin_vintage = '2025_07'
-             then victims.current_commune_code end as commune_code
+        first_value(victims.age_group) over child_in_period as first_age_group
     from victims
     inner join periods
         on victims.detected_on between periods.start_date and periods.end_date
@@ -62,35 +60,16 @@ victim_categories as (
 
 children_by_unit as (
 
-    select
-        period,
-        period_type,
-        {{ admin_level_and_code('current_province_code') }},
-        {{ total_when_rolled_up('sex') }},
-        {{ total_when_rolled_up('first_age_group', 'age_group') }},
-        category,
-        count(distinct child_key) as abused_children,
-        count(distinct child_key) filter (where is_supported) as abused_children_supported
-    from victim_categories
-    group by period, period_type, category,
-        grouping sets ((), (sex), (first_age_group), (current_province_code), (current_province_code, sex),
-                       (current_province_code, first_age_group))
-
-    union all
-
-    select
-        period,
-        period_type,
-        'commune' as admin_level,
-        commune_code as admin_code,
-        {{ total_when_rolled_up('sex') }},
-        {{ total_when_rolled_up('first_age_group', 'age_group') }},
-        category,
-        count(distinct child_key),
-        count(distinct child_key) filter (where is_supported)
-    from victim_categories
-    where commune_code is not null
-    group by period, period_type, category, commune_code, grouping sets ((), (sex), (first_age_group))
+    {{ rollup_to_current_geography(
+        'victim_categories',
+        breakdowns=['sex', 'first_age_group'],
+        aliases={'first_age_group': 'age_group'},
+        group_by=['category'],
+        measures=[
+            'count(distinct child_key) as abused_children',
+            'count(distinct child_key) filter (where is_supported) as abused_children_supported',
+        ],
+    ) }}
 
 ),
 
@@ -99,9 +78,7 @@ case_periods as (
     select
         periods.period,
         periods.period_type,
-        cases.*,
-        case when cases.current_commune_is_comparable or cases.admin_vintage = '2025_07'
-             then cases.current_commune_code end as commune_for_history
+        cases.*
     from cases
     inner join periods
         on cases.detected_on between periods.start_date and periods.end_date
@@ -121,33 +98,16 @@ case_categories as (
 
 cases_by_unit as (
 
-    select
-        period,
-        period_type,
-        {{ admin_level_and_code('current_province_code') }},
-        category,
-        count(*) as abuse_cases,
-        sum(offenders) as abuse_offenders,
-        count(*) filter (where handling = 'hanh_chinh') as abuse_cases_administrative_sanctions,
-        sum(fine_vnd) filter (where handling = 'hanh_chinh') as abuse_fines_vnd
-    from case_categories
-    group by period, period_type, category, grouping sets ((), (current_province_code))
-
-    union all
-
-    select
-        period,
-        period_type,
-        'commune',
-        commune_for_history,
-        category,
-        count(*),
-        sum(offenders),
-        count(*) filter (where handling = 'hanh_chinh'),
-        sum(fine_vnd) filter (where handling = 'hanh_chinh')
-    from case_categories
-    where commune_for_history is not null
-    group by period, period_type, category, commune_for_history
+    {{ rollup_to_current_geography(
+        'case_categories',
+        group_by=['category'],
+        measures=[
+            'count(*) as abuse_cases',
+            'sum(offenders) as abuse_offenders',
+            "count(*) filter (where handling = 'hanh_chinh') as abuse_cases_administrative_sanctions",
+            "sum(fine_vnd) filter (where handling = 'hanh_chinh') as abuse_fines_vnd",
+        ],
+    ) }}
 
 ),
 

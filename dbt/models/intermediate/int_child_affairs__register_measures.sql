@@ -2,7 +2,7 @@
 -- the register (under 16), in special circumstances (category = the group letter a–o, or total: a child
 -- in several groups counts once in the total and once in each group), assisted, aged 5–15 and in child
 -- labour against the law (trai_quy_dinh). Groups are published for the nation and provinces; communes get
--- their totals only. A commune's figures before the reform are kept only where the commune is comparable.
+-- their totals only. The rollup and the comparability rule for communes: macros/rollup_to_current_geography.sql.
 with children as (
 
     select * from {{ ref('int_child_register__period_children') }}
@@ -25,9 +25,10 @@ flagged as (
     select
         period,
         period_type,
+        includes_pre_reform_dates,
         current_province_code,
-        case when current_commune_is_comparable or admin_vintage = '2025_07' then current_commune_code end
-            as current_commune_code,
+        current_commune_code,
+        current_commune_is_comparable,
         sex,
         category,
         -- the register's children are every category's denominator
@@ -44,58 +45,31 @@ flagged as (
 
 events as (
 
-    select period, period_type, current_province_code, current_commune_code, sex, category,
+    select period, period_type, includes_pre_reform_dates, current_province_code, current_commune_code,
+           current_commune_is_comparable, sex, category,
            case when category = 'total' then children_in_register else 0 end as children_in_register,
            children_special_circumstances, children_special_circumstances_assisted, children_5_15, child_labourers
     from flagged
 
 ),
 
-national_and_province as (
-
-    select
-        period,
-        period_type,
-        {{ admin_level_and_code('current_province_code') }},
-        {{ total_when_rolled_up('sex') }},
-        category,
-        sum(children_in_register) as children_in_register,
-        sum(children_special_circumstances) as children_special_circumstances,
-        sum(children_special_circumstances_assisted) as children_special_circumstances_assisted,
-        sum(children_5_15) as children_5_15,
-        sum(child_labourers) as child_labourers
-    from events
-    group by period, period_type, category,
-        grouping sets ((), (sex), (current_province_code), (current_province_code, sex))
-
-),
-
-communes as (
-
-    select
-        period,
-        period_type,
-        'commune' as admin_level,
-        current_commune_code as admin_code,
-        {{ total_when_rolled_up('sex') }},
-        category,
-        sum(children_in_register) as children_in_register,
-        sum(children_special_circumstances) as children_special_circumstances,
-        sum(children_special_circumstances_assisted) as children_special_circumstances_assisted,
-        sum(children_5_15) as children_5_15,
-        sum(child_labourers) as child_labourers
-    from events
-    -- communes: totals only; a commune's figures by group would be almost all small counts, suppressed
-    where current_commune_code is not null and category = 'total'
-    group by period, period_type, category, current_commune_code, grouping sets ((), (sex))
-
-),
-
 summed as (
 
-    select * from national_and_province
-    union all
-    select * from communes
+    -- communes: totals only; a commune's figures by group would be almost all small counts, suppressed
+    {{ rollup_to_current_geography(
+        'events',
+        breakdowns=['sex'],
+        group_by=['category'],
+        commune_where="category = 'total'",
+        pre_reform_flag='includes_pre_reform_dates',
+        measures=[
+            'sum(children_in_register) as children_in_register',
+            'sum(children_special_circumstances) as children_special_circumstances',
+            'sum(children_special_circumstances_assisted) as children_special_circumstances_assisted',
+            'sum(children_5_15) as children_5_15',
+            'sum(child_labourers) as child_labourers',
+        ],
+    ) }}
 
 ),
 

@@ -64,11 +64,11 @@ chosen as (
     -- per current province, the snapshots of its latest vintage in the period (post-reform if any)
     select latest.*
     from latest_per_province as latest
-    where latest.admin_vintage = '2025_07'
+    where latest.admin_vintage = {{ vintage_after_reform() }}
         or not exists (
             select 1 from latest_per_province as other
              where other.period = latest.period and other.current_province_code = latest.current_province_code
-               and other.admin_vintage = '2025_07')
+               and other.admin_vintage = {{ vintage_after_reform() }})
 
 ),
 

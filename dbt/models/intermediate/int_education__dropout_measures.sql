@@ -35,7 +35,7 @@ communes as (
         count(*) filter (where is_dropout) as dropouts
     from students
     where current_commune_code is not null
-        and (current_commune_is_comparable or admin_vintage = '2025_07')
+        and (current_commune_is_comparable or admin_vintage = {{ vintage_after_reform() }})
     group by period, current_commune_code, cube (sex, ethnicity, school_level)
 
 )

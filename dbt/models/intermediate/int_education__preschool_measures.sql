@@ -103,7 +103,7 @@ communes as (
         sum(population_age5) as population_age5
     from events
     where current_commune_code is not null
-        and (current_commune_is_comparable or admin_vintage = '2025_07')
+        and (current_commune_is_comparable or admin_vintage = {{ vintage_after_reform() }})
     group by period, current_commune_code, cube (sex)
 
 )

@@ -121,36 +121,41 @@ events as (
 
 ),
 
+flagged as (
+
+    -- `exists (` is not a function call: sqlfluff's LT01/LT06 are silenced on it
+    select
+        events.*,
+        exists (  -- noqa: LT01, LT06
+            select 1 from reporting
+            where reporting.period = events.period and reporting.province_code = events.province_code
+        ) as has_cohort,
+        exists (  -- noqa: LT01, LT06
+            select 1 from period_births_reporting as r
+            where r.period = events.period and r.province_code = events.province_code
+        ) as has_period_births
+    from events
+
+),
+
 summed as (
 
-    select
-        period,
-        period_type,
-        {{ admin_level_and_code('province_code') }},
-        {{ total_when_rolled_up('sex') }},
-        category,
-        -- a province counts for the infant measures only if its births of the cohort were delivered,
-        -- and for the birth dose only if its births of the period were
-        sum(cohort_births) filter (where has_cohort) as cohort_births,
-        sum(fully_immunised) filter (where has_cohort) as fully_immunised,
-        sum(vaccinated) filter (where has_cohort) as vaccinated,
-        sum(period_births) as period_births,
-        sum(hepb_timely) filter (where has_period_births) as hepb_timely
-    from (
-        -- `exists (` is not a function call: sqlfluff's LT01/LT06 are silenced on it
-        select
-            events.*,
-            exists (  -- noqa: LT01, LT06
-                select 1 from reporting
-                where reporting.period = events.period and reporting.province_code = events.province_code
-            ) as has_cohort,
-            exists (  -- noqa: LT01, LT06
-                select 1 from period_births_reporting as r
-                where r.period = events.period and r.province_code = events.province_code
-            ) as has_period_births
-        from events
-    ) as flagged
-    group by period, period_type, category, grouping sets ((), (sex), (province_code), (province_code, sex))
+    -- a province counts for the infant measures only if its births of the cohort were delivered,
+    -- and for the birth dose only if its births of the period were
+    {{ rollup_to_current_geography(
+        'flagged',
+        breakdowns=['sex'],
+        group_by=['category'],
+        communes=false,
+        province_column='province_code',
+        measures=[
+            'sum(cohort_births) filter (where has_cohort) as cohort_births',
+            'sum(fully_immunised) filter (where has_cohort) as fully_immunised',
+            'sum(vaccinated) filter (where has_cohort) as vaccinated',
+            'sum(period_births) as period_births',
+            'sum(hepb_timely) filter (where has_period_births) as hepb_timely',
+        ],
+    ) }}
 
 ),
 

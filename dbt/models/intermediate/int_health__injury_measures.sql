@@ -95,21 +95,17 @@ counted as (
 
 summed as (
 
-    select
-        period,
-        period_type,
-        {{ admin_level_and_code('province_code') }},
-        {{ total_when_rolled_up('sex') }},
-        {{ total_when_rolled_up('ethnicity') }},
-        sum(injury_deaths) as injury_deaths_under16,
-        sum(drowning_deaths) as drowning_deaths_under16,
-        sum(population_under16) as population_under16
-    from counted
-    -- sqlfluff's AM06 takes the grouping sets for positional references
-    -- noqa: disable=AM06
-    group by period, period_type,
-        grouping sets ((), (sex), (province_code), (province_code, sex), (ethnicity), (province_code, ethnicity))
-    -- noqa: enable=AM06
+    {{ rollup_to_current_geography(
+        'counted',
+        breakdowns=['sex', 'ethnicity'],
+        communes=false,
+        province_column='province_code',
+        measures=[
+            'sum(injury_deaths) as injury_deaths_under16',
+            'sum(drowning_deaths) as drowning_deaths_under16',
+            'sum(population_under16) as population_under16',
+        ],
+    ) }}
 
 ),
 

@@ -1,6 +1,5 @@
 -- Live births and child deaths summed per period, level, unit and sex, all on the current geography.
--- National and province figures sum every event (province mapping is exact). Commune figures keep
--- only communes whose history is comparable when the period reaches before the 2025 reform.
+-- The rollup and the comparability rule for communes: macros/rollup_to_current_geography.sql.
 with births as (
 
     select
@@ -38,7 +37,6 @@ events_in_periods as (
     select
         periods.period,
         periods.period_type,
-        periods.includes_pre_reform_dates,
         events.*
     from (select * from births union all select * from deaths) as events
     inner join {{ ref('dim_period') }} as periods
@@ -46,46 +44,24 @@ events_in_periods as (
 
 ),
 
-national_and_province as (
+summed as (
 
-    select
-        period,
-        period_type,
-        {{ admin_level_and_code('current_province_code') }},
-        {{ total_when_rolled_up('sex') }},
-        sum(live_births) as live_births,
-        sum(neonatal_deaths) as neonatal_deaths,
-        sum(infant_deaths) as infant_deaths,
-        sum(under5_deaths) as under5_deaths
-    from events_in_periods
-    group by period, period_type, grouping sets ((), (sex), (current_province_code), (current_province_code, sex))
-
-),
-
-communes as (
-
-    select
-        period,
-        period_type,
-        'commune' as admin_level,
-        current_commune_code as admin_code,
-        {{ total_when_rolled_up('sex') }},
-        sum(live_births) as live_births,
-        sum(neonatal_deaths) as neonatal_deaths,
-        sum(infant_deaths) as infant_deaths,
-        sum(under5_deaths) as under5_deaths
-    from events_in_periods
-    where current_commune_code is not null
-        and (current_commune_is_comparable or not includes_pre_reform_dates)
-    group by period, period_type, current_commune_code, grouping sets ((), (sex))
+    {{ rollup_to_current_geography(
+        'events_in_periods',
+        breakdowns=['sex'],
+        measures=[
+            'sum(live_births) as live_births',
+            'sum(neonatal_deaths) as neonatal_deaths',
+            'sum(infant_deaths) as infant_deaths',
+            'sum(under5_deaths) as under5_deaths',
+        ],
+    ) }}
 
 ),
 
 final as (
 
-    select * from national_and_province
-    union all
-    select * from communes
+    select * from summed
 
 )
 

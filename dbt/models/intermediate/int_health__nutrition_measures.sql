@@ -11,21 +11,21 @@ with latest as (
 
 summed as (
 
-    select
-        period,
-        period_type,
-        {{ admin_level_and_code('current_province_code') }},
-        {{ total_when_rolled_up('sex') }},
-        count(*) as children_measured_under5,
-        count(*) filter (where is_haz_valid) as children_assessed_haz,
-        count(*) filter (where is_stunted) as stunted_children,
-        count(*) filter (where is_waz_valid) as children_assessed_waz,
-        count(*) filter (where is_underweight) as underweight_children,
-        count(*) filter (where is_whz_valid) as children_assessed_whz,
-        count(*) filter (where is_wasted) as wasted_children,
-        count(*) filter (where is_overweight) as overweight_children
-    from latest
-    group by period, period_type, grouping sets ((), (sex), (current_province_code), (current_province_code, sex))
+    {{ rollup_to_current_geography(
+        'latest',
+        breakdowns=['sex'],
+        communes=false,
+        measures=[
+            'count(*) as children_measured_under5',
+            'count(*) filter (where is_haz_valid) as children_assessed_haz',
+            'count(*) filter (where is_stunted) as stunted_children',
+            'count(*) filter (where is_waz_valid) as children_assessed_waz',
+            'count(*) filter (where is_underweight) as underweight_children',
+            'count(*) filter (where is_whz_valid) as children_assessed_whz',
+            'count(*) filter (where is_wasted) as wasted_children',
+            'count(*) filter (where is_overweight) as overweight_children',
+        ],
+    ) }}
 
 ),
 

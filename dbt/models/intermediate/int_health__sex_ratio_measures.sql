@@ -30,15 +30,16 @@ classified as (
 
 summed as (
 
-    select
-        period,
-        period_type,
-        {{ admin_level_and_code('province_code') }},
-        {{ total_when_rolled_up('ethnicity') }},
-        count(*) filter (where sex = 'male') as live_births_male,
-        count(*) filter (where sex = 'female') as live_births_female
-    from classified
-    group by period, period_type, grouping sets ((), (ethnicity), (province_code), (province_code, ethnicity))
+    {{ rollup_to_current_geography(
+        'classified',
+        breakdowns=['ethnicity'],
+        communes=false,
+        province_column='province_code',
+        measures=[
+            "count(*) filter (where sex = 'male') as live_births_male",
+            "count(*) filter (where sex = 'female') as live_births_female",
+        ],
+    ) }}
 
 ),
 

@@ -61,7 +61,7 @@ communes as (
     from children
     -- a pre-reform estimate reaches a current commune only where its history is exact
     where current_commune_code is not null
-        and (current_commune_is_comparable or admin_vintage = '2025_07')
+        and (current_commune_is_comparable or admin_vintage = {{ vintage_after_reform() }})
     group by period, current_commune_code, cube (sex, age_group)
 
 ),

@@ -26,21 +26,23 @@ province_conversion as (
 
 units as (
 
-    select distinct 'pre_2025_07' as vintage, 'province' as admin_level, province_code as admin_code,
+    select distinct {{ vintage_before_reform() }} as vintage, 'province' as admin_level, province_code as admin_code,
         province_name as admin_name, null::text as admin_type, null::text as province_code,
         null::text as district_code
     from pre_reform
     union all
-    select distinct 'pre_2025_07', 'district', district_code, district_name, null, province_code, null
+    select distinct {{ vintage_before_reform() }}, 'district', district_code, district_name, null, province_code, null
     from pre_reform
     union all
-    select 'pre_2025_07', 'commune', commune_code, commune_name, commune_type, province_code, district_code
+    select
+        {{ vintage_before_reform() }}, 'commune', commune_code, commune_name, commune_type, province_code,
+        district_code
     from pre_reform
     union all
-    select distinct '2025_07', 'province', province_code, province_name, null, null, null
+    select distinct {{ vintage_after_reform() }}, 'province', province_code, province_name, null, null, null
     from post_reform
     union all
-    select '2025_07', 'commune', commune_code, commune_name, commune_type, province_code, null
+    select {{ vintage_after_reform() }}, 'commune', commune_code, commune_name, commune_type, province_code, null
     from post_reform
 
 ),
@@ -56,10 +58,10 @@ final as (
         units.admin_type,
         units.province_code,
         units.district_code,
-        case when units.vintage = '2025_07' then date '2025-07-01' end as valid_from,
-        case when units.vintage = 'pre_2025_07' then date '2025-06-30' end as valid_to,
+        case when units.vintage = {{ vintage_after_reform() }} then {{ reform_date() }} end as valid_from,
+        case when units.vintage = {{ vintage_before_reform() }} then ({{ reform_date() }} - 1) end as valid_to,
         case
-            when units.admin_level = 'province' and units.vintage = '2025_07' then units.admin_code
+            when units.admin_level = 'province' and units.vintage = {{ vintage_after_reform() }} then units.admin_code
             when units.admin_level = 'province' then province_conversion.new_province_code
             else mapping.current_province_code
         end as current_province_code,
@@ -73,7 +75,7 @@ final as (
         and mapping.commune_code = units.admin_code
     left join province_conversion
         on units.admin_level = 'province'
-        and units.vintage = 'pre_2025_07'
+        and units.vintage = {{ vintage_before_reform() }}
         and province_conversion.old_province_code = units.admin_code
 
 )

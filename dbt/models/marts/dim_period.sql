@@ -88,7 +88,7 @@ final as (
 
     select
         periods.*,
-        periods.start_date < date '2025-07-01' as includes_pre_reform_dates,
+        periods.start_date < {{ reform_date() }} as includes_pre_reform_dates,
         province_deadlines.province_deadlines
     from (
         select * from full_years

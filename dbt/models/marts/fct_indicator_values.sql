@@ -20,7 +20,7 @@ measures as not materialized (
 admin_names as (
 
     select admin_level, admin_code, admin_name from {{ ref('dim_admin_unit') }}
-    where vintage = '2025_07'
+    where vintage = {{ vintage_after_reform() }}
 
 ),
 

@@ -10,7 +10,7 @@ with latest as (
 admin_names as (
 
     select admin_code, admin_name from {{ ref('dim_admin_unit') }}
-    where vintage = '2025_07' and admin_level = 'province'
+    where vintage = {{ vintage_after_reform() }} and admin_level = 'province'
 
 ),
 
@@ -35,21 +35,21 @@ long as (
 
 summed as (
 
-    select
-        period,
-        period_type,
-        {{ admin_level_and_code('current_province_code') }},
-        zscore,
-        count(*) as children,
-        count(*) filter (where exclusion is null) as children_valid,
-        count(*) filter (where exclusion like 'WHO flag%') as excluded_who_flag,
-        count(*) filter (where exclusion like 'not computable%') as excluded_not_computable,
-        round(avg(value) filter (where exclusion is null), 3) as mean_zscore,
-        round(stddev_samp(value) filter (where exclusion is null), 3) as sd_zscore,
-        count(*) filter (where exclusion is null and value < -2) as below_minus_2,
-        count(*) filter (where exclusion is null and value > 2) as above_plus_2
-    from long
-    group by period, period_type, zscore, grouping sets ((), (current_province_code))
+    {{ rollup_to_current_geography(
+        'long',
+        group_by=['zscore'],
+        communes=false,
+        measures=[
+            'count(*) as children',
+            'count(*) filter (where exclusion is null) as children_valid',
+            "count(*) filter (where exclusion like 'WHO flag%') as excluded_who_flag",
+            "count(*) filter (where exclusion like 'not computable%') as excluded_not_computable",
+            'round(avg(value) filter (where exclusion is null), 3) as mean_zscore',
+            'round(stddev_samp(value) filter (where exclusion is null), 3) as sd_zscore',
+            'count(*) filter (where exclusion is null and value < -2) as below_minus_2',
+            'count(*) filter (where exclusion is null and value > 2) as above_plus_2',
+        ],
+    ) }}
 
 ),
 

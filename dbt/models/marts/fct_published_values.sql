@@ -75,7 +75,7 @@ indicators as (
 communes as (
 
     select admin_code as commune_code, province_code from {{ ref('dim_admin_unit') }}
-    where vintage = '2025_07' and admin_level = 'commune'
+    where vintage = {{ vintage_after_reform() }} and admin_level = 'commune'
 
 ),
 

@@ -30,11 +30,11 @@ placed as (
     select
         results.*,
         case
-            when results.suite not like 'raw\_%' then '2025_07'
-            when results.period ~ '^\d{4}-H[12]$' and results.period < '2025-H2' then 'pre_2025_07'
-            when results.period ~ '^\d{4}$' and results.period < '2025' then 'pre_2025_07'
-            when results.period ~ '^\d{4}-\d{4}$' and results.period < '2025' then 'pre_2025_07'
-            else '2025_07'
+            when results.suite not like 'raw\_%' then {{ vintage_after_reform() }}
+            when results.period ~ '^\d{4}-H[12]$' and results.period < '2025-H2' then {{ vintage_before_reform() }}
+            when results.period ~ '^\d{4}$' and results.period < '2025' then {{ vintage_before_reform() }}
+            when results.period ~ '^\d{4}-\d{4}$' and results.period < '2025' then {{ vintage_before_reform() }}
+            else {{ vintage_after_reform() }}
         end as admin_vintage
     from results
 

@@ -1,0 +1,14 @@
+{#- The 2025 administrative reform in one place: its date and the vintage codes of the administrative units
+    before and after it come from the project vars (dbt_project.yml: reform_date, vintage_before_reform,
+    vintage_after_reform). Each macro renders a SQL literal. -#}
+{% macro reform_date() -%}
+    date '{{ var("reform_date") }}'
+{%- endmacro %}
+
+{% macro vintage_before_reform() -%}
+    '{{ var("vintage_before_reform") }}'
+{%- endmacro %}
+
+{% macro vintage_after_reform() -%}
+    '{{ var("vintage_after_reform") }}'
+{%- endmacro %}
