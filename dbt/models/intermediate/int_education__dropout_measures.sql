@@ -1,5 +1,6 @@
 -- Enrolled at start of year and dropouts in general education (TH, THCS, THPT) per reporting year,
 -- level, unit, sex, ethnicity and school level (category), with totals over every breakdown.
+-- The rollup and the comparability rule for communes: macros/rollup_to_current_geography.sql.
 with students as (
 
     select * from {{ ref('int_students__enrolment') }}
@@ -7,39 +8,31 @@ with students as (
 
 ),
 
-national_and_province as (
+in_periods as (
 
+    -- the school year reported in year Y starts in September of Y - 1
     select
-        period,
-        {{ admin_level_and_code('current_province_code') }},
-        {{ total_when_rolled_up('sex') }},
-        {{ total_when_rolled_up('ethnicity') }},
-        {{ total_when_rolled_up('school_level', 'category') }},
-        count(*) as enrolled_start_of_year,
-        count(*) filter (where is_dropout) as dropouts
+        'year' as period_type,
+        make_date(students.period::integer - 1, 9, 1) < {{ reform_date() }} as includes_pre_reform_dates,
+        students.*
     from students
-    group by period, cube (current_province_code, sex, ethnicity, school_level)
 
 ),
 
-communes as (
+final as (
 
-    select
-        period,
-        'commune' as admin_level,
-        current_commune_code as admin_code,
-        {{ total_when_rolled_up('sex') }},
-        {{ total_when_rolled_up('ethnicity') }},
-        {{ total_when_rolled_up('school_level', 'category') }},
-        count(*) as enrolled_start_of_year,
-        count(*) filter (where is_dropout) as dropouts
-    from students
-    where current_commune_code is not null
-        and (current_commune_is_comparable or admin_vintage = {{ vintage_after_reform() }})
-    group by period, current_commune_code, cube (sex, ethnicity, school_level)
+    {{ rollup_to_current_geography(
+        'in_periods',
+        breakdowns=['sex', 'ethnicity', 'school_level'],
+        aliases={'school_level': 'category'},
+        cube=true,
+        pre_reform_flag='includes_pre_reform_dates',
+        measures=[
+            'count(*) as enrolled_start_of_year',
+            'count(*) filter (where is_dropout) as dropouts',
+        ],
+    ) }}
 
 )
 
-select 'year' as period_type, * from national_and_province
-union all
-select 'year' as period_type, * from communes
+select * from final

@@ -71,43 +71,34 @@ events as (
 
 ),
 
-national_and_province as (
+in_periods as (
 
+    -- the school year reported in year Y starts in September of Y - 1
     select
-        period,
-        {{ admin_level_and_code('current_province_code') }},
-        {{ total_when_rolled_up('sex') }},
-        sum(nursery_enrolled) as nursery_enrolled,
-        sum(kindergarten_enrolled_3_5) as kindergarten_enrolled_3_5,
-        sum(kindergarten_enrolled_age5) as kindergarten_enrolled_age5,
-        sum(population_3_36_months) as population_3_36_months,
-        sum(population_3_5) as population_3_5,
-        sum(population_age5) as population_age5
+        'year' as period_type,
+        make_date(events.period::integer - 1, 9, 1) < {{ reform_date() }} as includes_pre_reform_dates,
+        events.*
     from events
-    group by period, cube (current_province_code, sex)
 
 ),
 
-communes as (
+final as (
 
-    select
-        period,
-        'commune' as admin_level,
-        current_commune_code as admin_code,
-        {{ total_when_rolled_up('sex') }},
-        sum(nursery_enrolled) as nursery_enrolled,
-        sum(kindergarten_enrolled_3_5) as kindergarten_enrolled_3_5,
-        sum(kindergarten_enrolled_age5) as kindergarten_enrolled_age5,
-        sum(population_3_36_months) as population_3_36_months,
-        sum(population_3_5) as population_3_5,
-        sum(population_age5) as population_age5
-    from events
-    where current_commune_code is not null
-        and (current_commune_is_comparable or admin_vintage = {{ vintage_after_reform() }})
-    group by period, current_commune_code, cube (sex)
+    {{ rollup_to_current_geography(
+        'in_periods',
+        breakdowns=['sex'],
+        cube=true,
+        pre_reform_flag='includes_pre_reform_dates',
+        measures=[
+            'sum(nursery_enrolled) as nursery_enrolled',
+            'sum(kindergarten_enrolled_3_5) as kindergarten_enrolled_3_5',
+            'sum(kindergarten_enrolled_age5) as kindergarten_enrolled_age5',
+            'sum(population_3_36_months) as population_3_36_months',
+            'sum(population_3_5) as population_3_5',
+            'sum(population_age5) as population_age5',
+        ],
+    ) }}
 
 )
 
-select 'year' as period_type, * from national_and_province
-union all
-select 'year' as period_type, * from communes
+select * from final

@@ -1,6 +1,7 @@
 -- Children under 16 (Luật Trẻ em, Điều 1) per year, level, unit, sex and age group, on the current
 -- geography. A mid-year estimate is a stock: it belongs to its calendar year only. Age groups 0–5, 6–10
 -- and 11–15 are those of the circular's abuse statistics, so rates per child can be broken down alike.
+-- The rollup and the comparability rule for communes: macros/rollup_to_current_geography.sql.
 with estimates as (
 
     select * from {{ ref('stg_population__estimates') }}
@@ -36,41 +37,26 @@ children as (
 
 ),
 
-national_and_province as (
+in_periods as (
 
+    -- a mid-year estimate belongs to its calendar year
     select
-        period,
-        {{ admin_level_and_code('current_province_code') }},
-        {{ total_when_rolled_up('sex') }},
-        {{ total_when_rolled_up('age_group') }},
-        sum(population) as child_population
+        'year' as period_type,
+        make_date(children.period::integer, 1, 1) < {{ reform_date() }} as includes_pre_reform_dates,
+        children.*
     from children
-    group by period, cube (current_province_code, sex, age_group)
-
-),
-
-communes as (
-
-    select
-        period,
-        'commune' as admin_level,
-        current_commune_code as admin_code,
-        {{ total_when_rolled_up('sex') }},
-        {{ total_when_rolled_up('age_group') }},
-        sum(population) as child_population
-    from children
-    -- a pre-reform estimate reaches a current commune only where its history is exact
-    where current_commune_code is not null
-        and (current_commune_is_comparable or admin_vintage = {{ vintage_after_reform() }})
-    group by period, current_commune_code, cube (sex, age_group)
 
 ),
 
 final as (
 
-    select 'year' as period_type, * from national_and_province
-    union all
-    select 'year' as period_type, * from communes
+    {{ rollup_to_current_geography(
+        'in_periods',
+        breakdowns=['sex', 'age_group'],
+        cube=true,
+        pre_reform_flag='includes_pre_reform_dates',
+        measures=['sum(population) as child_population'],
+    ) }}
 
 )
 
