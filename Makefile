@@ -14,8 +14,8 @@ $(UV):
 install: $(UV)  ## create .venv from the committed lock (seconds when cached)
 	@$(UV) sync --frozen --python $(PYTHON) --quiet
 
-run: install  ## start the warehouse, run the nightly DAG on the landing folder, print the summary
-	$(PY) -m pipeline run
+run: install  ## start the warehouse, run the nightly DAG on the landing folder, print the summary [FULL_REFRESH=1: rebuild everything]
+	$(if $(filter 1,$(FULL_REFRESH)),PIPELINE_FULL_REFRESH=1 )$(PY) -m pipeline run
 
 lint: install  ## ruff (Python: lint rules and import order) and sqlfluff (dbt models and tests); config in pyproject.toml, .sqlfluff
 	.venv/bin/ruff check --quiet .
@@ -54,8 +54,8 @@ down:  ## stop every process `make up` started
 status:  ## the Airflow services and their health
 	@$(PY) -m pipeline status
 
-trigger: install  ## start a nightly run now through the REST API [FEEDS="y_te_sinh ..."] [PERIODS="2025-H1 ..."] [WAIT=1]
-	@$(PY) -m pipeline trigger$(if $(FEEDS), --feeds "$(FEEDS)")$(if $(PERIODS), --periods "$(PERIODS)")$(if $(filter 1,$(WAIT)), --wait)
+trigger: install  ## start a nightly run now through the REST API [FEEDS="y_te_sinh ..."] [PERIODS="2025-H1 ..."] [WAIT=1] [FULL_REFRESH=1]
+	@$(PY) -m pipeline trigger$(if $(FEEDS), --feeds "$(FEEDS)")$(if $(PERIODS), --periods "$(PERIODS)")$(if $(filter 1,$(WAIT)), --wait)$(if $(filter 1,$(FULL_REFRESH)), --full-refresh)
 
 psql: install  ## open psql on the warehouse
 	$(PY) -m warehouse psql

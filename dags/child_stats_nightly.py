@@ -52,6 +52,9 @@ default_args = {
                          title="Periods to load",
                          description="Load only the files whose names hold these periods, e.g. 2025-H1 or 2025 "
                                      "(default: every new file)."),
+        "full_refresh": Param(False, type="boolean", title="Full rebuild",
+                              description="Rebuild every model and run every check, instead of only what the "
+                                          "changed feeds touch (pipeline/incremental.py)."),
     },
     on_success_callback=PipelineNotifier("run_succeeded"),
     on_failure_callback=PipelineNotifier("run_failed"),
@@ -76,10 +79,11 @@ def child_stats_nightly():
         return ingest()
 
     @task
-    def load_reference() -> None:
+    def load_reference(run_id: str | None = None, params: dict | None = None) -> str:
+        from pipeline.incremental import full_refresh_requested
         from pipeline.steps import load_reference as seed
 
-        seed()
+        return seed(run_id, full_refresh_requested(params))
 
     @task(retries=0, trigger_rule="none_failed")
     def source_freshness(run_id: str | None = None) -> list[str]:
@@ -88,28 +92,32 @@ def child_stats_nightly():
         return check_source_freshness(run_id)
 
     @task(retries=0, trigger_rule="none_failed")  # feeds left out of a run are skipped, not failed
-    def validate_raw(run_id: str | None = None) -> None:
+    def validate_raw(run_id: str | None = None, params: dict | None = None) -> None:
+        from pipeline.incremental import full_refresh_requested
         from pipeline.steps import validate
 
-        validate(list(RAW_SUITES.values()), run_id)
+        validate(list(RAW_SUITES.values()), run_id, full_refresh_requested(params))
 
     @task
-    def dbt_build() -> None:
+    def dbt_build(params: dict | None = None) -> str:
+        from pipeline.incremental import full_refresh_requested
         from pipeline.steps import transform
 
-        transform()
+        return transform(full_refresh=full_refresh_requested(params))
 
     @task(retries=0)
-    def validate_marts(run_id: str | None = None) -> None:
+    def validate_marts(run_id: str | None = None, params: dict | None = None) -> None:
+        from pipeline.incremental import full_refresh_requested
         from pipeline.steps import validate
 
-        validate(MART_SUITES, run_id)
+        validate(MART_SUITES, run_id, full_refresh_requested(params))
 
     @task(retries=0, outlets=[RELEASE])
-    def publish(run_id: str | None = None) -> str:
+    def publish(run_id: str | None = None, params: dict | None = None) -> str:
+        from pipeline.incremental import full_refresh_requested
         from pipeline.steps import publish as make_release
 
-        return make_release(run_id)
+        return make_release(run_id, full_refresh_requested(params))
 
     head = bootstrap()
     loads = [ingest_task(feed) for feed in FEEDS]

@@ -73,7 +73,7 @@ def _services(args: argparse.Namespace) -> int:
         elif args.command == "trigger":
             feeds = args.feeds.split() if args.feeds else None
             periods = args.periods.split() if args.periods else None
-            run_id = services.trigger(feeds, periods)
+            run_id = services.trigger(feeds, periods, full_refresh=args.full_refresh)
             print(run_id)
             if args.wait:
                 state = services.wait_for_run(run_id)
@@ -92,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--feeds", default=None, help="trigger: feeds to load, space-separated (default: all)")
     parser.add_argument("--periods", default=None, help="trigger: periods whose files to load, e.g. '2025-H1 2025-H2'")
     parser.add_argument("--wait", action="store_true", help="trigger: wait for the run to finish")
+    parser.add_argument("--full-refresh", action="store_true",
+                        help="trigger: rebuild every model and run every check (default: only what changed)")
     args = parser.parse_args(argv)
     if args.command in ("up", "down", "status", "trigger"):
         return _services(args)

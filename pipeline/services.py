@@ -292,8 +292,9 @@ def token(current: Deployment) -> str:
 
 
 def trigger(feeds: list[str] | None = None, periods: list[str] | None = None, dag_id: str = DAG_ID,
-            wait_for_dag: float = 120) -> str:
-    """Start a run now through the REST API (with the feeds and periods as DAG params); returns its run id."""
+            wait_for_dag: float = 120, full_refresh: bool = False) -> str:
+    """Start a run now through the REST API (with the feeds, periods and full_refresh as DAG params); returns its
+    run id."""
     current = deployment()
     access = token(current)
     deadline = time.monotonic() + wait_for_dag
@@ -305,7 +306,8 @@ def trigger(feeds: list[str] | None = None, periods: list[str] | None = None, da
             if time.monotonic() > deadline:
                 raise
             time.sleep(3)
-    conf = {key: value for key, value in (("feeds", feeds), ("periods", periods)) if value}
+    conf = {key: value for key, value in (("feeds", feeds), ("periods", periods), ("full_refresh", full_refresh))
+            if value}
     run = _api(current, "POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None, "conf": conf}, access)
     return run["dag_run_id"]
 

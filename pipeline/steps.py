@@ -105,12 +105,20 @@ def _record_file_problems(feed: str, run_id: str, results) -> None:
                          "child_stats_nightly", run_id, f"ingest_{feed}")
 
 
-def validate(suites: list[str], run_id: str) -> None:
+def validate(suites: list[str], run_id: str, full_refresh: bool = False) -> None:
+    """Run the quality suites of the gate. A suite whose inputs did not change since an earlier run (the same feed
+    rows and reference data for a raw suite, the same build for a mart suite; pipeline.incremental) keeps that
+    run's results, carried to this run, unless a full refresh was asked for."""
+    from pipeline.incremental import suite_fingerprints
     from quality import run_suites
-    from warehouse.connection import acting_as
+    from warehouse.connection import acting_as, connect
 
     with acting_as("transformer"):
-        outcome = run_suites(suites, run_id=run_id)
+        fingerprints = {}
+        if not full_refresh:
+            with connect() as conn:
+                fingerprints = suite_fingerprints(conn, RAW_SUITES, [s for s in MART_SUITES if s != "dbt_data_tests"])
+        outcome = run_suites(suites, run_id=run_id, fingerprints=fingerprints)
     for message in outcome.messages:
         log.warning(message)
     if outcome.blocked:
@@ -156,48 +164,79 @@ def check_source_freshness(run_id: str) -> list[str]:
     return stale
 
 
-def load_reference() -> None:
-    """Reference data (geography, catalogue) first: the raw checks compare codes with it."""
+def load_reference(run_id: str | None = None, full_refresh: bool = False) -> str:
+    """Reference data (geography, catalogue) first: the raw checks compare codes with it. Loaded when it changed
+    since the last load (or never was), else kept (pipeline.incremental.plan_seed)."""
+    import time
+
     from pipeline.dbt import run_dbt
+    from pipeline.incremental import plan_seed, record_state
+    from warehouse.connection import acting_as, connect
 
-    run_dbt("seed")
+    with acting_as("transformer"), connect(autocommit=True) as conn:
+        plan = plan_seed(conn, full_refresh)
+        if plan.mode == "none":
+            log.info("reference data: %s; not reloaded", plan.reason)
+            return plan.reason
+        started = time.monotonic()
+        run_dbt("seed")
+        record_state(conn, run_id or "manual", "seed", plan, time.monotonic() - started)
+    log.info("reference data loaded: %s", plan.reason)
+    return plan.reason
 
 
-def transform(run_id: str | None = None) -> None:
-    """Models with their data and unit tests; seeds were loaded by load_reference. Fails for defects of the code
-    only: a compile error, a failed unit test, a model that cannot be built, a test that cannot run, a failed
-    test of reference data (nothing delivered upstream). A data test that delivered data fails does not stop
-    the build: it is recorded for the run (suite dbt_data_tests, in Airflow the task's own run id) and the mart
-    gate judges it with the other checks (validate; dbt/dbt_project.yml)."""
+def transform(run_id: str | None = None, full_refresh: bool = False) -> str:
+    """Models with their data and unit tests; seeds were loaded by load_reference. Rebuilds what changed since the
+    last successful build (pipeline.incremental: everything, the models downstream of the changed feeds, or
+    only the every-night models), everything with `full_refresh`. Fails for defects of the code only: a compile
+    error, a failed unit test, a model that cannot be built, a test that cannot run, a failed test of reference
+    data (nothing delivered upstream). A data test that delivered data fails does not stop the build: it is
+    recorded for the run (suite dbt_data_tests, in Airflow the task's own run id; the tests a partial build did
+    not run keep their latest results) and the mart gate judges it with the other checks (validate;
+    dbt/dbt_project.yml)."""
     import os
+    import time
 
     from pipeline.dbt import run_dbt
+    from pipeline.incremental import plan_build, record_state
     from quality.dbt_tests import DbtCodeDefect, build_results, code_defects, defect_message
+    from warehouse.connection import acting_as, connect
 
-    run_dbt("build", "--exclude", "resource_type:seed")
-    _, tests = build_results()
-    defects = code_defects(tests)
-    if defects:
-        raise DbtCodeDefect("dbt build: " + "; ".join(defect_message(test) for test in defects))
     run_id = run_id or os.environ.get("AIRFLOW_CTX_DAG_RUN_ID")
-    if run_id:
-        from quality.run import record_dbt_tests
+    with acting_as("transformer"), connect(autocommit=True) as conn:
+        plan = plan_build(conn, feed_names(), full_refresh)
+        log.info("dbt build: %s (%s)%s", plan.mode, plan.reason,
+                 f"; selection: {' '.join(plan.selection)}" if plan.selection else "")
+        started = time.monotonic()
+        run_dbt(*plan.dbt_build_args())
+        seconds = time.monotonic() - started
+        _, tests = build_results()
+        defects = code_defects(tests)
+        if defects:
+            raise DbtCodeDefect("dbt build: " + "; ".join(defect_message(test) for test in defects))
+        if run_id:
+            from quality.run import record_dbt_tests
 
-        outcome = record_dbt_tests(run_id)
-        for message in outcome.messages:
-            log.warning(message)
+            outcome = record_dbt_tests(run_id)
+            for message in outcome.messages:
+                log.warning(message)
+        record_state(conn, run_id or "manual", "build", plan, seconds)
     failed = [test for test in tests if test.failed]
     if failed:
         log.warning("%d dbt data test(s) failed on delivered data; the mart gate judges them (suite dbt_data_tests): "
                     "%s", len(failed), ", ".join(test.name for test in failed))
+    return f"{plan.mode}: {plan.reason}"
 
 
-def publish(run_id: str) -> str:
+def publish(run_id: str, full_refresh: bool = False) -> str:
+    """The release of the night: the candidates checked and compared with the latest release, or, when the
+    night's build and quality results are those the latest release was made from, that release kept as it is
+    (unless a full refresh was asked for)."""
     from publish.release import create_release
     from warehouse.connection import acting_as
 
     with acting_as("transformer"):
-        release = create_release(run_id, [*RAW_SUITES.values(), *MART_SUITES])
+        release = create_release(run_id, [*RAW_SUITES.values(), *MART_SUITES], recompute=full_refresh)
     if release.is_new:
         log.info("published release %s: %d values for %s", release.release_id, release.row_count,
                  ", ".join(release.periods))

@@ -9,9 +9,11 @@ Every release is provisional; statisticians approve periods afterwards (publishe
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import psycopg
 
@@ -84,6 +86,54 @@ def _same_as_latest(conn: psycopg.Connection) -> tuple | None:
     return None if differs else latest
 
 
+def _preliminary_changed(conn: psycopg.Connection, release_id: str) -> bool:
+    """A period of the release that has ended since (it was preliminary and is no longer, or the other way)."""
+    return conn.execute(
+        """select exists (select 1 from published.release_periods as r
+                            join marts.dim_period as p using (period)
+                           where r.release_id = %s and r.is_preliminary <> (p.end_date >= current_date))""",
+        (release_id,)).fetchone()[0]
+
+
+def inputs_fingerprint(conn: psycopg.Connection, quality: dict) -> str | None:
+    """What a release is made from: the latest build's inputs (pipeline.incremental: the dbt project and every
+    feed's active rows), the results of the quality runs that gate it, and the publishing code. None when no
+    build was recorded (a build outside the pipeline): the release is then recomputed."""
+    build = conn.execute("""select code_fingerprint, feed_fingerprints::text from audit.build_state
+                             where step = 'build' order by build_id desc limit 1""").fetchone()
+    if build is None:
+        return None
+    (results,) = conn.execute(
+        """select md5(string_agg(concat_ws('|', suite, expectation, severity, success, pinned, admin_code, period,
+                                           message, failing_rows::text), E'\n'
+                                 order by suite, expectation, admin_code, period, message, failing_rows::text))
+             from audit.quality_results where quality_run_id = any(%s)""",
+        ([item["quality_run_id"] for item in quality.values()],)).fetchone()
+    code = hashlib.sha256(b"".join(path.read_bytes() for path in sorted(Path(__file__).parent.glob("*.py"))))
+    return hashlib.sha256("\0".join((*build, results or "", code.hexdigest())).encode()).hexdigest()
+
+
+def _kept_release(conn: psycopg.Connection, fingerprint: str | None) -> tuple | None:
+    """The latest release, when it stands for exactly these inputs (audit.release_inputs) and no period of it
+    has ended since: a night that changed nothing keeps it without recomputing the candidates."""
+    if fingerprint is None:
+        return None
+    latest = conn.execute(
+        """select r.release_id, r.row_count, r.periods, coalesce(r.withheld, '[]'::jsonb)
+             from published.latest_release as r
+             join audit.release_inputs as i on i.release_id = r.release_id and i.inputs_fingerprint = %s""",
+        (fingerprint,)).fetchone()
+    if latest is None or _preliminary_changed(conn, latest[0]):
+        return None
+    return latest
+
+
+def _record_inputs(conn: psycopg.Connection, release_id: str, fingerprint: str | None, run_id: str) -> None:
+    if fingerprint is not None:
+        conn.execute("""insert into audit.release_inputs (release_id, inputs_fingerprint, run_id) values (%s, %s, %s)
+                        on conflict do nothing""", (release_id, fingerprint, run_id))
+
+
 def _gate_results(conn: psycopg.Connection, run_id: str, required_suites: list[str]) -> dict:
     rows = conn.execute(
         """select distinct on (suite) suite, quality_run_id, success, error_failures,
@@ -114,13 +164,19 @@ def _next_release_id(conn: psycopg.Connection, now: datetime) -> str:
     return f"{day}-{count + 1:02d}"
 
 
-def create_release(run_id: str, required_suites: list[str]) -> Release:
+def create_release(run_id: str, required_suites: list[str], recompute: bool = False) -> Release:
+    """The night's release, or the latest one when the candidates equal it. A night whose inputs are those of the
+    latest release keeps it without recomputing the candidates, unless `recompute` (a full refresh)."""
     with connect() as conn, conn.transaction():
         # One release at a time: concurrent runs queue here rather than racing for an id.
         conn.execute("select pg_advisory_xact_lock(hashtext('child-stats-release'))")
         quality = _gate_results(conn, run_id, required_suites)
         refresh_reference(conn)
         refresh_completeness(conn)
+        fingerprint = inputs_fingerprint(conn, quality)
+        if not recompute and (kept := _kept_release(conn, fingerprint)) is not None:
+            release_id, row_count, periods, latest_withheld = kept
+            return Release(release_id, row_count, list(periods), is_new=False, withheld=list(latest_withheld))
         try:
             build_candidates(conn, run_id, CANDIDATES)
         except UnresolvedPins as exc:
@@ -129,6 +185,7 @@ def create_release(run_id: str, required_suites: list[str]) -> Release:
         unchanged = _same_as_latest(conn)
         if unchanged is not None:
             release_id, row_count, periods, latest_withheld = unchanged
+            _record_inputs(conn, release_id, fingerprint, run_id)
             return Release(release_id, row_count, list(periods), is_new=False, withheld=list(latest_withheld))
         now = datetime.now(UTC)
         release_id = _next_release_id(conn, now)
@@ -155,6 +212,7 @@ def create_release(run_id: str, required_suites: list[str]) -> Release:
         f"select %s, {INDICATOR_COLUMNS} from {CATALOGUE}",
             (release_id,),
         )
+        _record_inputs(conn, release_id, fingerprint, run_id)
         record_periods(conn, release_id, now.date(), CANDIDATES_TABLE)
         record_deliveries(conn, release_id)
     return Release(release_id, sum(counts.values()), periods, withheld=withheld)

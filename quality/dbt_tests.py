@@ -106,6 +106,24 @@ def build_results(target_dir: Path | None = None) -> tuple[dict, list[DbtTest]]:
     return run_results.get("metadata") or {}, tests
 
 
+def build_was_partial(target_dir: Path | None = None) -> bool:
+    """Whether the latest `dbt build` selected only some models (an incremental night, pipeline.incremental)."""
+    try:
+        run_results = json.loads(((target_dir or DBT_TARGET_DIR) / "run_results.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return bool((run_results.get("args") or {}).get("select"))
+
+
+def data_test_names(target_dir: Path | None = None) -> set[str]:
+    """The names of the project's data tests of delivered data (what check_results records), from the manifest
+    of the latest build: all of them, whether the build selected them or not."""
+    manifest = json.loads(((target_dir or DBT_TARGET_DIR) / "manifest.json").read_text(encoding="utf-8"))
+    nodes, parents = manifest.get("nodes", {}), manifest.get("parent_map", {})
+    return {node["name"] for unique_id, node in nodes.items()
+            if unique_id.startswith("test.") and _has_source_upstream(unique_id, parents)}
+
+
 def code_defects(tests: list[DbtTest]) -> list[DbtTest]:
     return [test for test in tests if test.is_code_defect]
 
@@ -276,4 +294,4 @@ def _describe(node: dict, nodes: dict) -> str:
 
 
 __all__ = ["DBT_SUITE", "BuildResultsMissing", "DbtCodeDefect", "DbtTest", "build_results",
-           "check_results", "code_defects", "defect_message"]
+           "build_was_partial", "check_results", "code_defects", "data_test_names", "defect_message"]

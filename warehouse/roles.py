@@ -11,6 +11,7 @@
   owns the dbt schemas `staging`, `intermediate`, `marts`, `reference` and everything dbt builds there (it
   may create schemas in the database, which dbt does on a fresh warehouse, and temporary tables); reads
   `raw`, `audit` and `published`; writes the quality results (`audit.quality_runs`, `audit.quality_results`),
+  the build record of incremental nights (`audit.build_state`, `audit.release_inputs`),
   the run record (`audit.pipeline_runs`, `audit.pipeline_events`) and the releases (inserts into the release
   tables, replaces `published.targets`, `admin_units`, `feed_completeness`). Not a superuser, cannot create
   roles, and cannot read `quarantine` (records as delivered).
@@ -111,6 +112,8 @@ TRANSFORMER_READS = ("raw", "audit", "published")
 TRANSFORMER_TABLES = {
     ("audit", "quality_runs"): ("INSERT",),
     ("audit", "quality_results"): ("INSERT",),
+    ("audit", "build_state"): ("INSERT",),
+    ("audit", "release_inputs"): ("INSERT",),
     ("audit", "pipeline_runs"): ("INSERT", "UPDATE"),
     ("audit", "pipeline_events"): ("INSERT",),
     ("published", "releases"): ("INSERT",),

@@ -42,12 +42,13 @@ def test_an_immediate_server_stop_during_dbt_build_changes_no_published_value(fr
         clean = conn.execute(VALUES).fetchall()
     assert clean
 
-    # The next night's dbt build is cut by an immediate stop once it is building models.
+    # The next night's dbt build (a full rebuild, so that it builds every model) is cut by an immediate stop
+    # once it is building models.
     outcome: dict = {}
 
     def build():
         try:
-            steps.transform()
+            steps.transform(full_refresh=True)
             outcome["result"] = "finished"
         except Exception as error:  # noqa: BLE001 - the crash is the point
             outcome["result"] = error
@@ -72,7 +73,8 @@ def test_an_immediate_server_stop_during_dbt_build_changes_no_published_value(fr
     embedded._start(state)  # on the same port (the session's URLs hold it), crash recovery included
     embedded._wait_for_connections(state)
     steps.bootstrap()
-    steps.transform()  # the failed step and what follows it (the seeds had committed before the crash)
+    steps.transform()  # the failed step and what follows it (the seeds had committed before the crash); it
+    # rebuilds what changed since the last build that succeeded (pipeline/incremental.py)
     steps.validate([*steps.RAW_SUITES.values(), *steps.MART_SUITES], "after-crash")
     steps.publish("after-crash")
     with psycopg.connect(fresh_warehouse) as conn:

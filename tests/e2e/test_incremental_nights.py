@@ -1,0 +1,109 @@
+"""Incremental nights (pipeline/incremental.py): a sequence of nights with new deliveries and a correction
+publishes exactly what a full rebuild of the same deliveries publishes; a night with nothing new rebuilds,
+checks and publishes nothing again."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+
+import psycopg
+import pytest
+
+from pipeline import steps
+from synthetic import generate_health_feeds, generate_population_feed
+
+pytestmark = pytest.mark.e2e
+
+FEEDS = ["y_te_sinh", "y_te_tu_vong", "dan_so"]
+VALUES = """select indicator_id, admin_level, admin_code, period, sex, age_group, ethnicity, category, numerator,
+                   denominator, value, suppression, withheld
+              from published.indicator_values order by 1, 2, 3, 4, 5, 6, 7, 8"""
+
+
+def _night(run_id: str, full_refresh: bool = False) -> tuple[str, str]:
+    """The DAG's steps in its order; returns the build's mode and the release id."""
+    steps.bootstrap()
+    for feed in FEEDS:
+        steps.ingest(feed, run_id)
+    steps.load_reference(run_id, full_refresh)
+    steps.validate(list(steps.RAW_SUITES.values()), run_id, full_refresh)
+    mode = steps.transform(run_id, full_refresh).split(":")[0]
+    steps.validate(steps.MART_SUITES, run_id, full_refresh)
+    return mode, steps.publish(run_id, full_refresh)
+
+
+def _correction(original, dropped_every: int = 20):
+    """The province's file delivered again, later, with every 20th record gone (a correction that shrinks the
+    province-period by 5 %, applied without confirmation)."""
+    corrected = original.with_name(original.stem + "_v2" + original.suffix)
+    with open(original, encoding="utf-8-sig", newline="") as source, \
+            open(corrected, "w", encoding="utf-8", newline="") as target:
+        rows = list(csv.reader(source))
+        writer = csv.writer(target)
+        writer.writerow(rows[0])
+        writer.writerows(row for index, row in enumerate(rows[1:]) if index % dropped_every)
+    stat = original.stat()
+    os.utime(corrected, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # delivered after the original
+    return corrected
+
+
+def test_nights_with_corrections_publish_what_a_full_rebuild_publishes(fresh_warehouse, tmp_path, monkeypatch):
+    generated, landing = tmp_path / "generated", tmp_path / "landing"
+    generate_health_feeds(generated, scale=0.002, seed=7, provinces=("01", "15"), periods=("2025-H1", "2025-H2"))
+    generate_population_feed(generated, scale=0.002, seed=7, provinces=("01", "15"), years=(2025,))
+    monkeypatch.setenv("LANDING_DIR", str(landing))
+
+    def deliver(feed: str, pattern: str) -> list:
+        (landing / feed).mkdir(parents=True, exist_ok=True)
+        paths = sorted((generated / feed).glob(pattern))
+        for path in paths:
+            shutil.copy2(path, landing / feed / path.name)
+        return paths
+
+    # Night 1: the first half-year's births and deaths, and the population.
+    deliver("y_te_sinh", "*2025-H1*")
+    deliver("y_te_tu_vong", "*2025-H1*")
+    deliver("dan_so", "*")
+    mode, first = _night("night-1")
+    assert mode == "full"
+
+    # Night 2: the second half-year's births, and Hà Nội's births of the first half-year corrected.
+    deliver("y_te_sinh", "*2025-H2*")
+    _correction(landing / "y_te_sinh" / "y_te_sinh_01_2025-H1.csv")
+    mode, second = _night("night-2")
+    assert mode == "incremental"
+    assert second != first
+    with psycopg.connect(fresh_warehouse) as conn:
+        build = conn.execute("""select changed_feeds, selection from audit.build_state
+                                 where step = 'build' order by build_id desc limit 1""").fetchone()
+        assert build[0] == ["y_te_sinh"]  # deaths and population did not change: not rebuilt
+        assert "source:health.y_te_sinh+" in build[1] and "y_te_tu_vong" not in build[1]
+        carried = dict(conn.execute("""select suite, carried_from is not null from audit.quality_runs
+                                        where run_id = 'night-2'""").fetchall())
+        assert carried["raw_y_te_sinh"] is False and carried["raw_y_te_tu_vong"] is True
+        assert carried["raw_dan_so"] is True and carried["marts_indicator_values"] is False
+        superseded = conn.execute("""select count(*) from audit.batch_coverage
+                                      where feed = 'y_te_sinh' and superseded_by_batch is not null""").fetchone()[0]
+        assert superseded >= 1  # the correction replaced Hà Nội's first delivery
+        incremental = conn.execute(VALUES).fetchall()
+
+    # Night 3: nothing new. Nothing is rebuilt or checked again, and the release stays.
+    mode, third = _night("night-3")
+    assert (mode, third) == ("none", second)
+    with psycopg.connect(fresh_warehouse) as conn:
+        suites = conn.execute("""select suite, carried_from from audit.quality_runs where run_id = 'night-3'
+                                  and suite <> 'dbt_data_tests'""").fetchall()
+        assert suites and all(carried_from is not None for _, carried_from in suites)
+        assert conn.execute(VALUES).fetchall() == incremental
+
+    # Night 4: a full rebuild of the same deliveries: every model and check again, and the same values, so
+    # the release compares equal and stays.
+    mode, fourth = _night("night-4", full_refresh=True)
+    assert (mode, fourth) == ("full", second)
+    with psycopg.connect(fresh_warehouse) as conn:
+        assert conn.execute("""select count(*) from audit.quality_runs
+                                where run_id = 'night-4' and carried_from is not null""").fetchone() == (0,)
+        rebuilt = conn.execute(VALUES).fetchall()
+    assert rebuilt == incremental
