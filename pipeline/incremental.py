@@ -7,10 +7,9 @@ batch counts for which province, vintage and period, with how many rows). Each s
 
 - the code changed, no earlier build, the warehouse's marts are gone, or FULL_REFRESH=1 (the DAG param
   `full_refresh`) → **full**: every model and test;
-- some feeds changed → **incremental**: the models downstream of those feeds' sources (`source:<s>.<feed>+`)
-  and the every-night models (tag `every_night`: the completeness and quality-issue marts, which read the
-  audit tables and today's date);
-- nothing changed → **none**: the every-night models only.
+- some feeds changed → **incremental**: the models downstream of those feeds' sources (`source:<s>.<feed>+`);
+- nothing changed → **none**: no dbt build at all. What depends on today's date or on the audit tables (the
+  expected deliveries, `fct_feed_completeness`, `fct_quality_issues`) is a view, current whenever it is read.
 
 A model downstream of an unchanged feed is not rebuilt: its inputs are what they were when it was last built,
 so its rows are too. The quality suites work the same way (quality.carry): a suite whose inputs have the same
@@ -42,7 +41,6 @@ CODE_PATHS = ("models", "macros", "tests", "dbt_project.yml", "packages.yml")
 SEED_PATHS = ("seeds",)
 # What the quality suites are, besides their inputs: a change re-runs every suite.
 QUALITY_CODE_PATHS = (PROJECT_ROOT / "expectations", PROJECT_ROOT / "quality")
-EVERY_NIGHT = "tag:every_night"
 FULL_REFRESH_ENV = "PIPELINE_FULL_REFRESH"
 
 
@@ -55,8 +53,11 @@ class BuildPlan:
     changed_feeds: tuple[str, ...] = ()
     selection: tuple[str, ...] = field(default=())  # dbt --select arguments; empty for a full build
 
-    def dbt_build_args(self) -> list[str]:
+    def dbt_build_args(self) -> list[str] | None:
+        """The `dbt build` to run; None when there is nothing to build."""
         args = ["build", "--exclude", "resource_type:seed"]
+        if self.mode == "none":
+            return None
         return args if self.mode == "full" else [*args, "--select", *self.selection]
 
     def inputs_fingerprint(self) -> str:
@@ -160,14 +161,13 @@ def plan_build(conn: psycopg.Connection, feeds: list[str], full_refresh: bool = 
                          current)
     changed = tuple(feed for feed in feeds if previous_feeds.get(feed) != current[feed])
     if not changed:
-        return BuildPlan("none", "no feed's active rows changed since the last build", code, current,
-                         selection=(EVERY_NIGHT,))
+        return BuildPlan("none", "no feed's active rows changed since the last build", code, current)
     sources = source_names()
     unknown = [feed for feed in changed if feed not in sources]
     if unknown:  # a feed dbt does not read: nothing downstream of it, but be safe
         return BuildPlan("full", f"feeds without a dbt source: {', '.join(unknown)}", code, current, changed)
     return BuildPlan("incremental", f"changed feeds: {', '.join(changed)}", code, current, changed,
-                     selection=(*(f"source:{sources[feed]}.{feed}+" for feed in changed), EVERY_NIGHT))
+                     selection=tuple(f"source:{sources[feed]}.{feed}+" for feed in changed))
 
 
 def source_names() -> dict[str, str]:

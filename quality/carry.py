@@ -44,6 +44,15 @@ def carry_suite_run(conn: psycopg.Connection, run_id: str, source_run: int) -> i
     return quality_run_id
 
 
+def carry_latest_run(conn: psycopg.Connection, run_id: str, suite: str) -> int | None:
+    """Carry the suite's latest run to `run_id` (a night whose build had nothing to rebuild: the dbt data tests
+    keep their results); None when the suite never ran."""
+    latest = conn.execute(
+        "select quality_run_id from audit.quality_runs where suite = %s order by quality_run_id desc limit 1",
+        (suite,)).fetchone()
+    return None if latest is None else carry_suite_run(conn, run_id, latest[0])
+
+
 def carried_tests(conn: psycopg.Connection, suite: str, ran: set[str], existing: set[str]) -> list[CheckResult]:
     """The data tests a partial build did not run, with their latest recorded results: those of the latest run
     of the suite, for every test that still exists in the project and was not run now."""

@@ -25,7 +25,8 @@ def test_the_dbt_arguments_of_each_mode():
     full = BuildPlan("full", "first", "code", {"y_te_sinh": "a"})
     assert full.dbt_build_args() == ["build", "--exclude", "resource_type:seed"]
     incremental = BuildPlan("incremental", "changed", "code", {"y_te_sinh": "b"}, ("y_te_sinh",),
-                            ("source:health.y_te_sinh+", "tag:every_night"))
+                            ("source:health.y_te_sinh+",))
     assert incremental.dbt_build_args() == ["build", "--exclude", "resource_type:seed", "--select",
-                                            "source:health.y_te_sinh+", "tag:every_night"]
+                                            "source:health.y_te_sinh+"]
+    assert BuildPlan("none", "nothing changed", "code", {"y_te_sinh": "b"}).dbt_build_args() is None
     assert full.inputs_fingerprint() != incremental.inputs_fingerprint()
