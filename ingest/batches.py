@@ -58,15 +58,32 @@ def error_reason(path: Path, error: BaseException) -> str:
 
 
 def open_batch(conn, feed: str, path: Path, sha256: str, file_bytes: int, run_id: str | None,
-               key_id: str | None, retry_of: int | None = None) -> int:
+               key_id: str | None, retry_of: int | None = None, file_stat: str | None = None) -> int:
     batch_id = conn.execute(
         """insert into audit.load_batches (run_id, feed, file_name, file_path, file_sha256, file_bytes, status,
-                                           pseudonymisation_key_id, retry_of_batch)
-           values (%s, %s, %s, %s, %s, %s, 'running', %s, %s) returning batch_id""",
-        (run_id, feed, path.name, str(path), sha256, file_bytes, key_id, retry_of),
+                                           pseudonymisation_key_id, retry_of_batch, file_stat)
+           values (%s, %s, %s, %s, %s, %s, 'running', %s, %s, %s) returning batch_id""",
+        (run_id, feed, path.name, str(path), sha256, file_bytes, key_id, retry_of, file_stat),
     ).fetchone()[0]
     conn.execute("select pg_advisory_lock(%s, %s)", (BATCH_LOCK_NAMESPACE, batch_id))
     return batch_id
+
+
+def stat_signature(path: Path) -> str:
+    """What changes whenever the file's bytes may have: device, inode, size, modification and change time (the
+    change time moves on every write and on every `touch`, and cannot be set back)."""
+    stat = path.stat()
+    return f"{stat.st_dev}:{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}"
+
+
+def known_sha256(conn, feed: str, path: Path, signature: str) -> str | None:
+    """The SHA-256 of a batch that read this very file unchanged (same path and stat signature): a quiet night
+    does not read every stored file again."""
+    row = conn.execute(
+        """select file_sha256 from audit.load_batches
+            where feed = %s and file_path = %s and file_stat = %s and status <> 'running'
+            order by batch_id desc limit 1""", (feed, str(path), signature)).fetchone()
+    return None if row is None else row[0]
 
 
 def release_batch_lock(conn, batch_id: int) -> None:

@@ -23,7 +23,16 @@ import pyarrow.csv as arrow_csv
 from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 
-from ingest.batches import BatchResult, close_batch, earlier_outcome, error_reason, open_batch, release_batch_lock
+from ingest.batches import (
+    BatchResult,
+    close_batch,
+    earlier_outcome,
+    error_reason,
+    known_sha256,
+    open_batch,
+    release_batch_lock,
+    stat_signature,
+)
 from ingest.fields import Pseudonymised
 from ingest.geography import AdminUnits, admin_units
 from ingest.pseudonymise import key_id
@@ -211,10 +220,11 @@ def load_file(conn: psycopg.Connection, spec: FeedSpec, path: Path, *, run_id: s
     if refusal:
         return _refuse(conn, spec, path, refusal, run_id)
     units = units or admin_units()
-    sha256 = file_sha256(path)
+    signature = stat_signature(path)
+    sha256 = (None if retry_of else known_sha256(conn, spec.name, path, signature)) or file_sha256(path)
     has_personal_ids = any(isinstance(column.parser, Pseudonymised) for column in spec.columns)
     batch_id = open_batch(conn, spec.name, path, sha256, path.stat().st_size, run_id,
-                          key_id() if has_personal_ids else None, retry_of)
+                          key_id() if has_personal_ids else None, retry_of, signature)
     try:
         earlier = None if retry_of else earlier_outcome(conn, spec.name, sha256, batch_id)
         if earlier is not None:

@@ -169,3 +169,22 @@ def test_a_batch_whose_process_died_is_interrupted_and_the_file_loads_again(fres
     assert query(fresh_warehouse, "select status, rows_read from audit.load_batches order by batch_id") \
         == [("interrupted", 0), ("loaded", rows)]
     assert query(fresh_warehouse, "select count(*), count(distinct event_id) from raw.y_te_sinh") == [(rows, rows)]
+
+
+def test_an_unchanged_file_is_not_read_again_and_a_file_rewritten_in_place_is(fresh_warehouse, tmp_path, monkeypatch):
+    path = deliver(tmp_path, "y_te_sinh_01_2025-H1.csv", births(20))
+    ingest_feed("y_te_sinh", tmp_path)
+    hashed = []
+    real_sha256 = loader.file_sha256
+    monkeypatch.setattr(loader, "file_sha256", lambda p: hashed.append(p.name) or real_sha256(p))
+
+    (quiet,) = ingest_feed("y_te_sinh", tmp_path)  # a quiet night: the file's stat signature is known
+    assert quiet.status == "skipped" and hashed == []
+
+    # The same name, the same size and the same modification time, other bytes: its change time moved.
+    stat = path.stat()
+    path.write_text(path.read_text(encoding="utf-8").replace("E1,", "F1,"), encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size
+    (rewritten,) = ingest_feed("y_te_sinh", tmp_path)
+    assert hashed == [path.name] and rewritten.status == "loaded" and rewritten.rows_superseded == 20

@@ -47,3 +47,9 @@ comment on column audit.release_inputs.release_id is 'The release (published.rel
 comment on column audit.release_inputs.inputs_fingerprint is 'SHA-256 of the latest build''s inputs (audit.build_state), the gate''s quality results and the publishing code.';
 comment on column audit.release_inputs.run_id is 'The pipeline run that made or kept the release with these inputs.';
 comment on column audit.release_inputs.recorded_at is 'When it was recorded.';
+
+-- A quiet night must not read every stored file again: a file whose path and stat signature (device, inode,
+-- size, modification and change times) match a batch already seen has that batch's SHA-256 (ingest.loader).
+alter table audit.load_batches add column if not exists file_stat text;
+comment on column audit.load_batches.file_stat is 'The file''s stat signature when it was read (device:inode:size:mtime_ns:ctime_ns). A later night that finds the same path with the same signature takes this batch''s SHA-256 instead of reading the file again: any write to the file changes its change time (ctime), which no one can set back.';
+create index if not exists load_batches_file_stat on audit.load_batches (feed, file_path, file_stat) where file_stat is not null;
