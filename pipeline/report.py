@@ -66,7 +66,7 @@ def run_summary(conn: psycopg.Connection, run_id: str | None) -> str:
         "select message from audit.pipeline_events where run_id is not distinct from %s and event = 'feed_stale'"
         " order by event_id", (run_id,)).fetchall() if _has_table(conn, "audit.pipeline_events") else []
     if stale:
-        lines.append("  Stale feeds (warning: dbt source freshness):")
+        lines.append("  Stale feeds (warning: no new load for longer than the sources' YAML allows):")
         lines += [f"    {message}" for (message,) in stale]
     release = conn.execute(
         "select release_id, run_id, row_count, created_at, coalesce(withheld_count, 0), coalesce(withheld, '[]'::jsonb)"

@@ -131,36 +131,17 @@ def validate(suites: list[str], run_id: str, full_refresh: bool = False) -> None
 
 
 def check_source_freshness(run_id: str) -> list[str]:
-    """`dbt source freshness` on the raw feeds (loaded_at, thresholds in the sources' YAML): a feed with no new
-    load for too long is a warning (audit.pipeline_events, the run summary), never a failure."""
-    import json
-    import subprocess
-
-    from pipeline.dbt import DBT_PROJECT_DIR, run_dbt
+    """Feeds with no new load for longer than their sources' YAML allows (`freshness`; pipeline.freshness): a
+    warning (audit.pipeline_events, the run summary), never a failure."""
+    from pipeline.freshness import stale_feeds
     from pipeline.runs import record_event
+    from warehouse.connection import connect
 
-    target = DBT_PROJECT_DIR / "target" / "freshness"  # its own: it may run beside `dbt seed` or `dbt build`
-    try:
-        run_dbt("source", "freshness", "--target-path", str(target), "--select", "source:health",
-                "source:education", "source:child_affairs", "source:population")
-    except subprocess.CalledProcessError:
-        log.warning("dbt source freshness reported errors; see the results below")
-    try:
-        results = json.loads((target / "sources.json").read_text())["results"]
-    except (OSError, ValueError, KeyError) as exc:
-        log.warning("no freshness results (%s): nothing to report", exc)
-        return []
-    stale = []
-    for result in results:
-        if result["status"] in ("warn", "error", "runtime error"):
-            table = result["unique_id"].rsplit(".", 1)[-1]
-            age_days = (result.get("max_loaded_at_time_ago_in_s") or 0) / 86400
-            message = (f"{table}: no new load for {age_days:.1f} days (last {result.get('max_loaded_at')})"
-                       if result["status"] == "warn" else f"{table}: freshness {result['status']}")
-            stale.append(message)
-            record_event("feed_stale", "warning", message, "child_stats_nightly", run_id, "source_freshness")
+    with connect() as conn:
+        stale = [item.message for item in stale_feeds(conn, feed_names())]
     for message in stale:
         log.warning("stale feed: %s", message)
+        record_event("feed_stale", "warning", message, "child_stats_nightly", run_id, "source_freshness")
     return stale
 
 
