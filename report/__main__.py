@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         for period in periods:
             try:
-                rendered = render_period(conn, period, args.out or reports_dir())
+                rendered = render_period(conn, period, args.out or reports_dir(), force=True)  # asked for: always made
             except PeriodNotPublished as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 1

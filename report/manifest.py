@@ -22,9 +22,12 @@ class OutputFile:
             raise ValueError(f"unknown output kind {self.kind!r}")
 
 
-def write_manifest(folder: Path, files: list[OutputFile], release_id: str, period: str) -> Path:
+def write_manifest(folder: Path, files: list[OutputFile], release_id: str, period: str,
+                   inputs: str | None = None) -> Path:
+    """`inputs`: what the outputs were made from (report.render.render_inputs); the next render with the same
+    inputs keeps them."""
     entries = [{**asdict(f), "release_id": release_id} for f in sorted(files, key=lambda f: (f.kind, f.path))]
     path = folder / "manifest.json"
-    path.write_text(json.dumps({"period": period, "release_id": release_id, "files": entries},
+    path.write_text(json.dumps({"period": period, "release_id": release_id, "inputs": inputs, "files": entries},
                                ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return path

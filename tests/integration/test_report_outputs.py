@@ -264,3 +264,17 @@ def test_sdmx_holds_every_value_of_the_period_as_published(released, rendered):
         value, status = got[key]
         assert (value is None) == (want is None) and (want is None or value == pytest.approx(float(want))), key
         assert status == ("O" if want is None else "A" if key[2] in ("01", "00004") else "P"), key
+
+
+def test_a_night_that_changed_nothing_keeps_the_outputs_and_an_approval_renders_them_again(released, tmp_path):
+    with psycopg.connect(role_url("report_reader", released), autocommit=True) as conn:
+        first = render_period(conn, "2025-H1", tmp_path)
+        written = (tmp_path / "2025-H1" / "manifest.json").stat().st_mtime_ns
+        again = render_period(conn, "2025-H1", tmp_path)
+    assert again.seconds == 0.0 and again.counts() == first.counts() and again.release_id == first.release_id
+    assert (tmp_path / "2025-H1" / "manifest.json").stat().st_mtime_ns == written  # not made again
+    with psycopg.connect(role_url("approver", released), autocommit=True) as conn:
+        approve(conn, "2025-H1", "15", "Nguyễn Thị Thống Kê", "đã rà soát", True, None)
+    with psycopg.connect(role_url("report_reader", released), autocommit=True) as conn:
+        after = render_period(conn, "2025-H1", tmp_path)
+    assert after.seconds > 0 and (tmp_path / "2025-H1" / "manifest.json").stat().st_mtime_ns != written
