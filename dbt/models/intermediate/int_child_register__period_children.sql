@@ -30,22 +30,32 @@ periods as (
 
 ),
 
+commune_snapshots as (
+
+    -- the snapshots, one row per commune and date, before anything is joined to them: a register holds
+    -- every child of every snapshot, and joining each row to its periods first (a date falls in a
+    -- half-year, a year and rounds) cost 7.5 s on the 1 % sample where this costs 1.4 s
+    select distinct admin_vintage, province_code, commune_code, snapshot_date
+    from register
+
+),
+
 province_snapshots as (
 
     select distinct
         periods.period,
         periods.period_type,
         periods.includes_pre_reform_dates,
-        register.admin_vintage,
-        register.province_code,
+        snapshots.admin_vintage,
+        snapshots.province_code,
         geography.current_province_code,
-        register.snapshot_date
-    from register
+        snapshots.snapshot_date
+    from commune_snapshots as snapshots
     inner join periods
-        on register.snapshot_date between periods.start_date and periods.end_date
+        on snapshots.snapshot_date between periods.start_date and periods.end_date
     inner join geography
-        on geography.admin_vintage = register.admin_vintage
-        and geography.commune_code = register.commune_code
+        on geography.admin_vintage = snapshots.admin_vintage
+        and geography.commune_code = snapshots.commune_code
 
 ),
 
