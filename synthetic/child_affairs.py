@@ -95,13 +95,13 @@ from typing import Any
 import numpy as np
 
 from synthetic.dan_so import MALE_SHARE_UNDER_10, NATIONAL_BY_AGE_M
-from synthetic.education import _is_mountain, _name
 from synthetic.feeds import DEFAULT_PERIODS, _normalise_provinces, _sha256, files_to_write
 from synthetic.geography import POST_REFORM, PRE_REFORM, Geography, load_geography
 from synthetic.health import ANNUAL_LIVE_BIRTHS, poisson
 from synthetic.manifest import FileEntry, Manifest
+from synthetic.names import person_name
 from synthetic.periods import REFORM_DATE, Period, vintage_of
-from synthetic.population import KINH, PopulationModel, build_population, ethnicity_table
+from synthetic.population import KINH, PopulationModel, build_population, ethnicity_table, is_mountain
 
 REGISTER_FEED = "ldxh_tre_em"
 CASES_FEED = "ldxh_xam_hai"
@@ -492,7 +492,7 @@ class _Children:
         if key not in self._region:
             out = []
             for commune, profile in zip(self.geo.communes(vintage, province), self._profiles(vintage, province)):
-                if _is_mountain(profile):
+                if is_mountain(profile):
                     out.append(MOUNTAIN)
                 elif self.pop.profile_key[vintage][commune] in CITY_PROVINCES:
                     out.append(CITY)
@@ -527,7 +527,7 @@ class _Children:
     def names(self, c: Cohort) -> list[str]:
         if c._names is None:
             rng = random.Random(f"{self.seed}|{REGISTER_FEED}|names|{self.scale}|{c.key}")
-            c._names = [_name(rng, "Nữ" if s else "Nam", e)[0]
+            c._names = [person_name(rng, "Nữ" if s else "Nam", e)[0]
                         for s, e in zip(c.sex.tolist(), self.ethnicity(c))]
         return c._names
 

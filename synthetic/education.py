@@ -33,13 +33,13 @@ import multiprocessing
 import os
 import random
 import re
-import unicodedata
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -55,10 +55,12 @@ from synthetic.formats import VARIANT_NAMES, CsvFeedWriter, Delivery, choose_del
 from synthetic.geography import POST_REFORM, PRE_REFORM, Geography, load_geography
 from synthetic.invalid import COMMUNE_OUTSIDE_PROVINCE, IMPOSSIBLE_DATE, UNKNOWN_SEX, _impossible
 from synthetic.manifest import FileEntry, Manifest
+from synthetic.names import person_name
 from synthetic.periods import vintage_of
-from synthetic.population import KINH, PopulationModel, Profile, build_population, ethnicity_table
+from synthetic.population import KINH, PopulationModel, Profile, build_population, ethnicity_table, is_mountain
 
 FEED = EDUCATION_FEED = "giao_duc_hoc_sinh"
+_name = person_name   # the old name, still imported by tests/unit/test_hostile_readers.py
 GENERATOR = "giao_duc"
 COLUMNS = ("Năm học", "Mã trường", "Cấp học", "Khối", "Mã học sinh", "Mã định danh", "Họ và tên", "Ngày sinh",
            "Giới tính", "Mã dân tộc", "Mã tỉnh", "Mã xã", "Trạng thái", "Ngày trạng thái", "Mã lý do thôi học",
@@ -191,71 +193,6 @@ def population_cells(geo: Geography, model: PopulationModel, year: int, province
         yield commune, ages
 
 
-# --- names ----------------------------------------------------------------------------------------------
-
-def _nfc(words: str) -> tuple[str, ...]:
-    return tuple(unicodedata.normalize("NFC", w) for w in words.split())
-
-
-def _cum(weights: Sequence[float]) -> tuple[float, ...]:
-    out, total = [], 0.0
-    for w in weights:
-        total += w
-        out.append(total)
-    return tuple(out)
-
-
-_KINH_SURNAMES = _nfc("Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Đào Đinh Trương "
-                      "Mai Tạ")
-_KINH_SURNAME_CUM = _cum((38, 11, 9.5, 7, 4, 2, 4.5, 2.5, 1.5, 2.1, 2, 1.4, 1.3, 1.3, 1, 0.5, 0.8, 0.7, 0.6,
-                          0.4, 0.3))
-assert len(_KINH_SURNAMES) == len(_KINH_SURNAME_CUM)
-_MIDDLE = {"Nam": _nfc("Văn Đức Minh Quang Hữu Gia Anh Thành Hoàng Trọng Công Đăng Bảo Tuấn Quốc"),
-           "Nữ": _nfc("Thị Ngọc Thu Thanh Minh Khánh Bảo Phương Hà Quỳnh Kim Mai Thảo Diệu Hồng")}
-_GIVEN = {"Nam": _nfc("An Bảo Dũng Duy Hùng Huy Khang Khoa Khôi Kiên Long Lâm Minh Nam Nhật Phúc Quân Sơn Tài "
-                      "Thắng Tiến Trung Tuấn Việt Vinh Đạt Hải Hiếu Hưng Phong Thịnh Tùng"),
-          "Nữ": _nfc("Anh Châu Chi Diệp Giang Hà Hân Hương Lan Linh My Ngân Ngọc Nhi Oanh Phương Quyên Thảo "
-                     "Trang Trâm Uyên Vân Vy Yến Thư Hằng Nga Thủy Nhung Hoa")}
-_NORTHERN_SURNAMES = _nfc("Hoàng Nông Lường Lò Quàng Vi Lục Hà Đinh Lương Triệu Bàn Ma Sầm")
-_HMONG = {"surnames": _nfc("Giàng Sùng Vàng Thào Lý Hạng Mùa Lầu Vừ Chảo"),
-          "Nam": _nfc("A Seo Mí Văn"), "Nữ": _nfc("Thị Thị Thị"),
-          "given": _nfc("Páo Dếnh Chứ Pó Súa Mỷ Dở Chá Lử Sính Pàng Mai Dua Sùng Khua")}
-_KHMER = {"surnames": _nfc("Thạch Sơn Danh Kim Lâm Chau Lý Trà"),
-          "given": _nfc("Sóc Phol Kha Rinh Sương Tha Pha Ry Vy Na Rom Đa Nít Sa")}
-_HIGHLANDS = {"clans": _nfc("Niê Êban Adrơng Byă Mlô Ksơr Siu Kpă Hđơk Rơchăm"),
-              "given": _nfc("Bhin Blim Kông Jut Thuôn Sương Đen Hen Bliêng Nguăn Yơn Krông Djuê")}
-_HMONG_CODES = {"08"}
-_KHMER_CODES = {"05"}
-_HIGHLAND_CODES = {"10", "12", "13", "14", "16", "20", "21", "22"}
-_NORTHERN_CODES = {"02", "03", "06", "07", "09", "15", "18", "25"}
-
-
-def _name(rng: random.Random, sex: str, ethnicity: str) -> tuple[str, str]:
-    """(full name, given name) in NFC."""
-    rand = rng.random
-
-    def pick(items: Sequence[str]) -> str:
-        return items[int(rand() * len(items))]
-
-    if ethnicity in _HMONG_CODES:
-        given = pick(_HMONG["given"])
-        return f"{pick(_HMONG['surnames'])} {pick(_HMONG[sex])} {given}", given
-    if ethnicity in _KHMER_CODES:
-        given = pick(_KHMER["given"])
-        middle = "Thị " if sex == "Nữ" and rand() < 0.6 else ""
-        return f"{pick(_KHMER['surnames'])} {middle}{given}", given
-    if ethnicity in _HIGHLAND_CODES:
-        given = pick(_HIGHLANDS["given"])
-        first = f"Y {given}" if sex == "Nam" else f"H'{given}"
-        return f"{first} {pick(_HIGHLANDS['clans'])}", given
-    if ethnicity in _NORTHERN_CODES and rand() < 0.6:
-        surname = pick(_NORTHERN_SURNAMES)
-    else:
-        surname = _KINH_SURNAMES[bisect_right(_KINH_SURNAME_CUM, rand() * _KINH_SURNAME_CUM[-1])]
-    given = pick(_GIVEN[sex])
-    return f"{surname} {pick(_MIDDLE[sex])} {given}", given
-
-
 def _ethnicity(rng: random.Random, profile: Profile) -> str:
     if rng.random() >= profile.minority_share:
         return KINH
@@ -263,12 +200,8 @@ def _ethnicity(rng: random.Random, profile: Profile) -> str:
     return codes[min(bisect_right(cum, rng.random() * cum[-1]), len(codes) - 1)]
 
 
-def _is_mountain(profile: Profile) -> bool:
-    return profile.mix == "highlands" or (profile.mix == "north" and profile.minority_share >= 0.5)
-
-
 def _dropout_multiplier(profile: Profile, minority: bool) -> float:
-    return (MOUNTAIN_DROPOUT_FACTOR if _is_mountain(profile) else 1.0) * (MINORITY_DROPOUT_FACTOR if minority else 1.0)
+    return (MOUNTAIN_DROPOUT_FACTOR if is_mountain(profile) else 1.0) * (MINORITY_DROPOUT_FACTOR if minority else 1.0)
 
 
 _NORMS: dict[int, tuple[PopulationModel, dict[str, float]]] = {}
@@ -287,7 +220,7 @@ def _dropout_norm(model: PopulationModel) -> dict[str, float]:
             total = weighted = 0.0
             for commune, w in model.weight[PRE_REFORM].items():
                 p = model.profile(PRE_REFORM, commune)
-                mountain = MOUNTAIN_DROPOUT_FACTOR if _is_mountain(p) else 1.0
+                mountain = MOUNTAIN_DROPOUT_FACTOR if is_mountain(p) else 1.0
                 enrolled = w * (1 - p.minority_share + p.minority_share * att)
                 weighted += mountain * w * (1 - p.minority_share + p.minority_share * att * MINORITY_DROPOUT_FACTOR)
                 total += enrolled
@@ -448,7 +381,7 @@ class _RowMaker:
                     else:
                         m, d = _MONTH_DAYS[int(rand() * 365)]
                     birth = f"{d:02d}/{m:02d}/{birth_year}"
-                    name, given = _name(rng, sex, ethnicity)
+                    name, given = person_name(rng, sex, ethnicity)
                     if rand() < BLANK_ID_SHARE:
                         pid = ""
                     else:
@@ -471,7 +404,7 @@ class _RowMaker:
         mult = _dropout_multiplier(profile, minority) / self.norm[level]
         steps = (DROPOUT_RATE[level] * mult, DROPOUT_RATE[level] * mult * EARLY_DROPOUT_SHARE,
                  EXCLUDED_DROPOUT_RATE[level] * mult, TRANSFER_RATE[level], ON_LEAVE_RATE)
-        return tuple(_cum(steps))
+        return tuple(accumulate(steps))
 
     def _status(self, row: list[str], key: tuple, school: _School, thresholds: tuple[float, ...],
                 by_level: dict[str, list[_School]], communes: list[str], out: list) -> None:

@@ -48,7 +48,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from synthetic.education import _name
 from synthetic.feeds import DEFAULT_PERIODS, _normalise_provinces, _Run, _sha256, files_to_write
 from synthetic.formats import VARIANT_NAMES, CsvFeedWriter, Delivery, choose_delivery
 from synthetic.geography import POST_REFORM, PRE_REFORM, Geography, load_geography
@@ -63,6 +62,7 @@ from synthetic.invalid import (
     _parse,
 )
 from synthetic.manifest import FileEntry, Manifest
+from synthetic.names import person_name
 from synthetic.periods import REFORM_DATE, Period
 from synthetic.population import KINH, PopulationModel, Profile, build_population
 
@@ -358,7 +358,7 @@ class _Generator:
             if sex not in ("Nam", "Nữ"):
                 sex = "Nam" if rng.random() < 0.5 else "Nữ"
             commune, ethnicity, place = row[6], row[7], row[8]
-            name, _ = _name(rng, sex, ethnicity)
+            name, _ = person_name(rng, sex, ethnicity)
             pid = personal_id(rng, province, sex, birth)
             profile = self.pop.profile(vintage, commune)
             doses = schedule(rng, birth, place, child_risk(profile, ethnicity, place))

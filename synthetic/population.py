@@ -82,6 +82,11 @@ def profile_for(old_province: str) -> Profile:
     return Profile(0.02, "delta", _CITIES.get(p, 0.95), 0.01, 0.005, 3120.0)
 
 
+def is_mountain(profile: Profile) -> bool:
+    """The northern mountains and the Central Highlands (poverty, remoteness)."""
+    return profile.mix == "highlands" or (profile.mix == "north" and profile.minority_share >= 0.5)
+
+
 @cache
 def ethnicity_table(mix: str) -> tuple[tuple[str, ...], tuple[float, ...]]:
     """Minority codes and cumulative weights for a regional mix (all of 02–54 possible)."""
