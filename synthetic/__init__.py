@@ -9,7 +9,7 @@ Immunisation doses (``y_te_tiem_chung``, the same children as the births feed) a
 ``generate_child_register_feed`` (``ldxh_tre_em`` snapshots) and ``generate_abuse_cases_feed`` (``ldxh_xam_hai``).
 """
 
-from synthetic.child_affairs import generate_abuse_cases_feed, generate_child_register_feed
+from synthetic.abuse import generate_abuse_cases_feed
 from synthetic.dan_so import generate_population_feed
 from synthetic.education import EDUCATION_FEED, generate_education_feed
 from synthetic.feeds import DEFAULT_PERIODS, HEALTH_FEEDS, generate_health_feeds, write_births_csv
@@ -17,6 +17,7 @@ from synthetic.formats import Delivery
 from synthetic.growth import generate_growth_feed
 from synthetic.immunisation import generate_immunisation_feed
 from synthetic.manifest import MANIFEST_NAME, FileEntry, Manifest
+from synthetic.register import generate_child_register_feed
 
 __all__ = [
     "DEFAULT_PERIODS",

@@ -53,7 +53,7 @@ from synthetic.dan_so import (
 from synthetic.feeds import _normalise_provinces, _sha256
 from synthetic.formats import VARIANT_NAMES, CsvFeedWriter, Delivery, choose_delivery
 from synthetic.geography import POST_REFORM, PRE_REFORM, Geography, load_geography
-from synthetic.invalid import COMMUNE_OUTSIDE_PROVINCE, IMPOSSIBLE_DATE, UNKNOWN_SEX, _impossible
+from synthetic.invalid import COMMUNE_OUTSIDE_PROVINCE, IMPOSSIBLE_DATE, UNKNOWN_SEX, impossible_dmy
 from synthetic.manifest import FileEntry, Manifest
 from synthetic.names import person_name
 from synthetic.periods import vintage_of
@@ -528,7 +528,7 @@ class _Injector:
 
     def _impossible_date(self, row: list[str]) -> None:
         i = I_BIRTH if self.rng.random() < 0.6 else I_STATUS_DATE
-        row[i] = _impossible(self.rng, int(row[i][6:]))
+        row[i] = impossible_dmy(self.rng, int(row[i][6:]))
 
     def _commune_outside_province(self, row: list[str]) -> None:
         vintage = self.sy.vintage

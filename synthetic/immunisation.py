@@ -59,7 +59,7 @@ from synthetic.invalid import (
     UNKNOWN_COMMUNE,
     UNKNOWN_SEX,
     InvalidInjector,
-    _parse,
+    parse_dmy,
 )
 from synthetic.manifest import FileEntry, Manifest
 from synthetic.names import person_name
@@ -443,7 +443,7 @@ class DoseInjector(InvalidInjector):
 
     def _dose_before_birth(self, row: list[str]) -> None:
         # move the birth after the dose (the dose date, hence the file's period and vintage, stays)
-        dose = _parse(row[self.col["Ngày tiêm"]])
+        dose = parse_dmy(row[self.col["Ngày tiêm"]])
         room = (self.today - dose).days
         if room >= 1:
             row[self.col["Ngày sinh"]] = ddmmyyyy(dose + timedelta(days=self.rng.randint(1, min(60, room))))

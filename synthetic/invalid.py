@@ -40,11 +40,13 @@ _IMPOSSIBLE = ("31/02/{y}", "30/02/{y}", "31/04/{y}", "31/06/{y}", "31/09/{y}", 
                "32/01/{y}", "15/13/{y}", "00/05/{y}")
 
 
-def _parse(value: str) -> date:
+def parse_dmy(value: str) -> date:
+    """A dd/mm/yyyy text."""
     return datetime.strptime(value, "%d/%m/%Y").date()
 
 
-def _impossible(rng: random.Random, year: int) -> str:
+def impossible_dmy(rng: random.Random, year: int) -> str:
+    """A dd/mm/yyyy text of a day that does not exist (31/02, 29/02 of a common year …)."""
     if year % 4 != 0 and rng.random() < 0.3:
         return f"29/02/{year}"
     return rng.choice(_IMPOSSIBLE).format(y=year)
@@ -96,11 +98,11 @@ class InvalidInjector:
 
     def _impossible_date(self, row: list[str]) -> None:
         i = self.col[self._date_column()]
-        row[i] = _impossible(self.rng, _parse(row[i]).year)
+        row[i] = impossible_dmy(self.rng, parse_dmy(row[i]).year)
 
     def _bad_date_format(self, row: list[str]) -> None:
         i = self.col[self._date_column()]
-        row[i] = _bad_format(self.rng, _parse(row[i]))
+        row[i] = _bad_format(self.rng, parse_dmy(row[i]))
 
     def _unknown_sex(self, row: list[str]) -> None:
         row[self.col["Giới tính"]] = self.rng.choice(_BAD_SEX)
@@ -138,7 +140,7 @@ class InvalidInjector:
         row[self.col["Mã xã"]] = self.rng.choice(self._other_vintage_candidates(row[self.col["Mã tỉnh"]]))
 
     def _death_before_birth(self, row: list[str]) -> None:
-        death = _parse(row[self.col["Ngày mất"]])
+        death = parse_dmy(row[self.col["Ngày mất"]])
         row[self.col["Ngày sinh"]] = ddmmyyyy(death + timedelta(days=self.rng.randint(1, 400)))
 
     def _missing_birth_date(self, row: list[str]) -> None:

@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from synthetic.child_affairs import generate_abuse_cases_feed, generate_child_register_feed
+from synthetic.abuse import generate_abuse_cases_feed
 from synthetic.dan_so import generate_population_feed
 from synthetic.education import generate_education_feed
 from synthetic.feeds import generate_health_feeds
 from synthetic.growth import generate_growth_feed
 from synthetic.immunisation import generate_immunisation_feed
+from synthetic.register import generate_child_register_feed
 
 # ≈ 13,700 births, 245,000 children and 230,000 pupils a year nationally: a sample that loads in seconds.
 # Every feed uses the same scale, so rates that combine feeds (preschool attendance) stay realistic.

@@ -131,14 +131,24 @@ def _block(varying: Sequence[tuple[int, Piece]], lo: int, hi: int, data: np.ndar
 _COLUMNS = np.arange(4096)
 
 
+_POOL: list[np.ndarray] = [np.empty(0, dtype=np.uint8), np.empty(0, dtype=np.uint8)]
+
+
+def _buffers(rows: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """A (rows, width) byte matrix and mask, carved from buffers reused by every file: fresh pages would
+    cost more than the copying itself."""
+    size = rows * width
+    if _POOL[0].size < size:
+        _POOL[0], _POOL[1] = np.empty(size, dtype=np.uint8), np.empty(size, dtype=np.uint8)
+    return _POOL[0][:size].reshape(rows, width), _POOL[1][:size].view(bool).reshape(rows, width)
+
+
 def lines(pieces: Sequence[Piece], n: int, replace: dict[int, bytes] | None = None) -> Iterator[bytes | np.ndarray]:
     """The ``n`` lines in blocks of bytes, laid end to end; ``replace`` swaps whole lines (with their line end)
     for other bytes: the rare invalid rows, made one by one."""
     width = sum(p.width for p in pieces)
     rows = min(n, BLOCK_ROWS)
-    # one buffer pair reused by every block: fresh pages would cost more than the copying itself
-    data = np.empty((rows, width), dtype=np.uint8)
-    keep = np.empty((rows, width), dtype=bool)
+    data, keep = _buffers(rows, width)
     varying = _layout(pieces, data, keep)
     swaps = sorted((replace or {}).items())
     s = 0
