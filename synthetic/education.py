@@ -43,17 +43,11 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
-from synthetic.dan_so import (
-    FEED as DAN_SO_FEED,
-    MALE_SHARE_10_PLUS,
-    MALE_SHARE_UNDER_10,
-    NATIONAL_BY_AGE_M,
-    _stochastic_round,
-)
-from synthetic.feeds import _normalise_provinces, _sha256
+from synthetic.dan_so import NATIONAL_BY_AGE_M, population_cells
 from synthetic.formats import VARIANT_NAMES, CsvFeedWriter, Delivery, choose_delivery
-from synthetic.geography import POST_REFORM, PRE_REFORM, Geography, load_geography
+from synthetic.geography import PRE_REFORM, Geography, load_geography
 from synthetic.invalid import COMMUNE_OUTSIDE_PROVINCE, IMPOSSIBLE_DATE, UNKNOWN_SEX, impossible_dmy
+from synthetic.landing import check_rates, new_provinces, provinces_in, sha256_of
 from synthetic.manifest import FileEntry, Manifest
 from synthetic.names import person_name
 from synthetic.periods import vintage_of
@@ -168,29 +162,6 @@ def enrolled_at_start(status: str, status_date: str, start_year: int) -> bool:
     if status in TRANSFER_OUT or status in DROPOUT:
         return after
     return True
-
-
-# --- the population, replayed from dan_so --------------------------------------------------------------
-
-def population_cells(geo: Geography, model: PopulationModel, year: int, province: str, scale: float, seed: int
-                     ) -> Iterator[tuple[str, list[tuple[int, int]]]]:
-    """(commune, [(boys, girls) by age 0–17]) for every commune of ``province`` (in the vintage of 1 July
-    ``year``), exactly the persons ``generate_population_feed`` writes for that year with this seed and
-    scale: the same random stream, drawn in the same order."""
-    vintage = PRE_REFORM if year < 2025 else POST_REFORM
-    rng = random.Random(f"{seed}|{DAN_SO_FEED}|{year}|{province}|rows")
-    national = model.national_weight
-    for commune in sorted(geo.communes(vintage, province)):
-        share = model.weight[vintage][commune] / national
-        ages = []
-        for age, millions in enumerate(NATIONAL_BY_AGE_M):
-            expected = millions * 1_000_000 * scale * share
-            male_share = MALE_SHARE_UNDER_10 if age < 10 else MALE_SHARE_10_PLUS
-            pair = []
-            for sex_share in (male_share, 1 - male_share):
-                pair.append(_stochastic_round(rng, expected * sex_share * rng.uniform(0.95, 1.05)))
-            ages.append((pair[0], pair[1]))
-        yield commune, ages
 
 
 def _ethnicity(rng: random.Random, profile: Profile) -> str:
@@ -755,10 +726,7 @@ def generate_education_feed(
     Files are written in parallel worker processes (``fork``) when the run is large (≥ PARALLEL_MIN_ROWS
     expected rows), one per CPU; ``workers`` sets the number (1: in this process). Output is the same.
     """
-    if scale <= 0:
-        raise ValueError("scale must be positive")
-    if not 0 <= invalid_rate < 1:
-        raise ValueError("invalid_rate must be in [0, 1)")
+    check_rates(scale, invalid_rate)
     if not 0 <= xlsx_share <= 1:
         raise ValueError("xlsx_share must be in [0, 1]")
     years = [SchoolYear.parse(y) for y in ([school_years] if isinstance(school_years, str) else school_years)]
@@ -766,14 +734,12 @@ def generate_education_feed(
         raise ValueError("duplicate school years")
     geo = load_geography(reference_dir)
     model = build_population(geo, seed)
-    new_provinces = _normalise_provinces(geo, provinces)
+    selected = new_provinces(geo, provinces)
     landing = Path(landing_dir)
 
     jobs: list[tuple[SchoolYear, str, bool]] = []
     for sy in years:
-        chosen = (sorted({old for new in new_provinces for old in geo.old_provinces_of(new)})
-                  if sy.vintage == PRE_REFORM else new_provinces)
-        for province in chosen:
+        for province in provinces_in(geo, sy.vintage, selected):
             pick = random.Random(f"{seed}|{FEED}|{sy.label}|{province}|container").random() < xlsx_share
             jobs.append((sy, province, pick))
     if 0 < xlsx_share < 1 and len(jobs) >= 2 and len({x for _, _, x in jobs}) == 1:
@@ -803,7 +769,7 @@ def generate_education_feed(
     manifest = Manifest(
         landing_dir=str(landing), generator=GENERATOR,
         parameters={"feeds": [FEED], "scale": scale, "seed": seed, "school_years": [y.label for y in years],
-                    "provinces": None if provinces is None else new_provinces, "invalid_rate": invalid_rate,
+                    "provinces": None if provinces is None else selected, "invalid_rate": invalid_rate,
                     "delivery_variants": delivery_variants, "xlsx_share": xlsx_share},
         files=files,
     )
@@ -873,4 +839,4 @@ def _write_file(landing: Path, geo: Geography, model: PopulationModel, sy: Schoo
         written = writer.rows
     return FileEntry(feed=FEED, path=rel, province=province, vintage=vintage, period=sy.label, rows=written,
                      valid_rows=written - sum(invalid.values()), invalid_rows=dict(sorted(invalid.items())),
-                     variants=variants, counts=dict(sorted(counts.items())), sha256=_sha256(path))
+                     variants=variants, counts=dict(sorted(counts.items())), sha256=sha256_of(path))
