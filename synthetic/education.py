@@ -28,30 +28,41 @@ Every choice is recorded in the manifest's ``variants``.
 
 from __future__ import annotations
 
-import calendar
 import multiprocessing
 import os
 import random
 import re
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
-from synthetic.dan_so import NATIONAL_BY_AGE_M, population_cells
-from synthetic.formats import VARIANT_NAMES, CsvFeedWriter, Delivery, choose_delivery
+import numpy as np
+
+from synthetic.csvbytes import CsvTable, Raw, Text, write_csv
+from synthetic.formats import VARIANT_NAMES, Delivery, choose_delivery
 from synthetic.geography import PRE_REFORM, Geography, load_geography
 from synthetic.invalid import COMMUNE_OUTSIDE_PROVINCE, IMPOSSIBLE_DATE, UNKNOWN_SEX, impossible_dmy
-from synthetic.landing import check_rates, new_provinces, provinces_in, sha256_of
+from synthetic.landing import check_rates, new_provinces, numpy_rng, provinces_in, sha256_of
 from synthetic.manifest import FileEntry, Manifest
 from synthetic.names import person_name
-from synthetic.periods import vintage_of
-from synthetic.population import KINH, PopulationModel, Profile, build_population, ethnicity_table, is_mountain
+from synthetic.periods import from_ordinal, ordinal, vintage_of
+from synthetic.population import (
+    ETHNICITY_CODES,
+    KINH,
+    PopulationModel,
+    Profile,
+    build_population,
+    ethnicity_table,
+    is_mountain,
+)
+from synthetic.students import GRADES, LEVELS, REASON_TEXTS, STATUSES, Rates, StudentRows, student_rows
+from synthetic.textbytes import Vocabulary, date_text, digits
 
 FEED = EDUCATION_FEED = "giao_duc_hoc_sinh"
 _name = person_name   # the old name, still imported by tests/unit/test_hostile_readers.py
@@ -62,7 +73,6 @@ COLUMNS = ("Năm học", "Mã trường", "Cấp học", "Khối", "Mã học si
 CODE_COLUMNS = ("Mã tỉnh", "Mã xã", "Mã dân tộc", "Trạng thái", "Mã lý do thôi học")
 DATE_COLUMNS = ("Ngày sinh", "Ngày trạng thái")
 DEFAULT_SCHOOL_YEARS = ("2023-2024", "2024-2025", "2025-2026")
-LEVELS = ("MN", "TH", "THCS", "THPT")
 
 # Trạng thái (sources.md)
 ENROLLED = "01"
@@ -70,7 +80,6 @@ TRANSFER_IN = ("02", "06", "10")     # chuyển đến kỳ 1 / kỳ 2 / hè
 ON_LEAVE = ("03", "07")              # nghỉ học, xin học lại
 TRANSFER_OUT = ("04", "08", "11")    # chuyển đi kỳ 1 / kỳ 2 / hè
 DROPOUT = ("05", "09", "12")         # thôi học kỳ 1 / kỳ 2 / hè
-STATUSES = tuple(f"{i:02d}" for i in range(1, 13))
 REASONS = tuple(f"{i:02d}" for i in range(1, 11))
 EXCLUDED_REASONS = ("07", "08", "10")  # bảo lưu, học nghề, mất tích / đã mất: not dropouts
 
@@ -200,253 +209,80 @@ def _dropout_norm(model: PopulationModel) -> dict[str, float]:
     return cached[1]
 
 
-# --- dates ----------------------------------------------------------------------------------------------
+# --- the rows -------------------------------------------------------------------------------------------
 
-_MONTH_DAYS = [(m, d) for m in range(1, 13) for d in range(1, calendar.monthrange(2023, m)[1] + 1)]
-assert len(_MONTH_DAYS) == 365  # a non-leap year: nobody is born on 29 February here
-_FIRST_HALF_DAYS = sum(1 for m, _ in _MONTH_DAYS if m <= 6)
+RATES = Rates(
+    nursery_by_age=NURSERY_BY_AGE, kindergarten_by_age=KINDERGARTEN_BY_AGE, school_by_age=SCHOOL_BY_AGE,
+    minority_attendance=MINORITY_ATTENDANCE,
+    on_time=((ON_TIME_PRIMARY, ONE_LATE_PRIMARY), (ON_TIME_SECONDARY, ONE_LATE_SECONDARY)),
+    dropout=DROPOUT_RATE, excluded_dropout=EXCLUDED_DROPOUT_RATE, early_dropout_share=EARLY_DROPOUT_SHARE,
+    transfer=TRANSFER_RATE, lone_transfer_out=LONE_TRANSFER_OUT, lone_transfer_in=LONE_TRANSFER_IN,
+    on_leave=ON_LEAVE_RATE, blank_id_share=BLANK_ID_SHARE, disability_share=DISABILITY_SHARE,
+    pupils_per_school=PUPILS_PER_SCHOOL, thpt_block_children=THPT_BLOCK_CHILDREN,
+    counted_reasons=_COUNTED_REASONS, excluded_reasons=_EXCLUDED_REASONS,
+)
+
+
+class _Thresholds(dict):
+    """(profile, level index, minority) -> cumulative probabilities of: counted dropout, September dropout,
+    dropout with an excluded reason, transfer, leave (03/07); above the last, the student is enrolled (01)."""
+
+    def __init__(self, model: PopulationModel):
+        super().__init__()
+        self.norm = _dropout_norm(model)
+
+    def __missing__(self, key: tuple[Profile, int, bool]) -> np.ndarray:
+        profile, level_index, minority = key
+        level = LEVELS[level_index]
+        mult = _dropout_multiplier(profile, minority) / self.norm[level]
+        steps = (DROPOUT_RATE[level] * mult, DROPOUT_RATE[level] * mult * EARLY_DROPOUT_SHARE,
+                 EXCLUDED_DROPOUT_RATE[level] * mult, TRANSFER_RATE[level], ON_LEAVE_RATE)
+        self[key] = np.array(list(accumulate(steps)))
+        return self[key]
+
+
+def _row(s: StudentRows, i: int) -> list[str]:
+    """Row ``i`` as texts in canonical column order (XLSX cells, and the rare rows made invalid)."""
+    school = s.schools[int(s.school[i])]
+    return [s.label, school.code, LEVELS[int(s.level[i])], GRADES[int(s.grade[i])],
+            f"{school.prefix}{int(s.number[i]):04d}", s.pid(i), s.names.text(i),
+            _ddmmyyyy(from_ordinal(int(s.birth[i]))), "Nữ" if s.girl[i] else "Nam",
+            ETHNICITY_CODES[int(s.ethnicity[i])], s.province, s.communes[int(s.commune[i])],
+            STATUSES[int(s.status[i])], _ddmmyyyy(from_ordinal(int(s.status_day[i]))),
+            REASON_TEXTS[int(s.reason[i])], "C" if s.disabled[i] else "K"]
 
 
 def _ddmmyyyy(day: date) -> str:
     return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
 
 
-def _window(first: date, last: date) -> tuple[str, ...]:
-    return tuple(_ddmmyyyy(first + timedelta(days=i)) for i in range((last - first).days + 1))
+def _table(s: StudentRows) -> CsvTable:
+    schools = s.schools
+    return CsvTable(COLUMNS, {
+        "Năm học": Text([s.label], np.zeros(len(s), dtype=np.int64)),
+        "Mã trường": Text([x.code for x in schools] or [""], s.school),
+        "Cấp học": Text(LEVELS, s.level),
+        "Khối": Text(GRADES, s.grade),
+        "Mã học sinh": Raw([Vocabulary([x.prefix for x in schools] or [""]).piece(s.school), *digits(s.number, 4)]),
+        "Mã định danh": Raw([Vocabulary(s.pid_heads).piece(s.pid_head),
+                             _SERIAL_GROUPS.piece(np.where(s.pid_head == len(s.pid_heads) - 1, 1000,
+                                                           s.pid_serial // 1000)),
+                             _SERIAL_GROUPS.piece(np.where(s.pid_head == len(s.pid_heads) - 1, 1000,
+                                                           s.pid_serial % 1000))]),
+        "Họ và tên": Raw(s.names.pieces(), s.names.pieces(nfd=True)),
+        "Ngày sinh": Raw([date_text(s.birth, "dmy")]),
+        "Giới tính": Text(("Nam", "Nữ"), s.girl.astype(np.int64)),
+        "Mã dân tộc": Text(ETHNICITY_CODES, s.ethnicity, code=True),
+        "Mã tỉnh": Text([s.province], np.zeros(len(s), dtype=np.int64), code=True),
+        "Mã xã": Text(s.communes or [""], s.commune, code=True),
+        "Trạng thái": Text(STATUSES, s.status, code=True),
+        "Ngày trạng thái": Raw([date_text(s.status_day, "dmy")]),
+        "Mã lý do thôi học": Text(REASON_TEXTS, s.reason, code=True),
+        "Khuyết tật": Text(("K", "C"), s.disabled.astype(np.int64)),
+    }, len(s))
 
 
-@dataclass(frozen=True)
-class _Calendar:
-    """Status-date windows of one school year, as dd/mm/yyyy texts."""
-
-    opening: str
-    summer_before: tuple[str, ...]   # 15/07–31/08 of the start year
-    september: tuple[str, ...]       # 06/09–30/09: on or before the census day
-    term1: tuple[str, ...]           # 01/10–15/01
-    term2: tuple[str, ...]           # 16/01–31/05
-    summer_after: tuple[str, ...]    # 01/06–15/08 of the end year
-
-    @classmethod
-    def of(cls, y: int) -> _Calendar:
-        return cls(_ddmmyyyy(date(y, 9, 5)), _window(date(y, 7, 15), date(y, 8, 31)),
-                   _window(date(y, 9, 6), date(y, 9, 30)), _window(date(y, 10, 1), date(y + 1, 1, 15)),
-                   _window(date(y + 1, 1, 16), date(y + 1, 5, 31)), _window(date(y + 1, 6, 1), date(y + 1, 8, 15)))
-
-
-# --- one file's rows ------------------------------------------------------------------------------------
-
-@dataclass
-class _School:
-    code: str
-    level: str
-    commune: str       # where the school is
-    prefix: str        # Mã học sinh prefix
-    next_number: int = 0
-
-
-def _schools(province: str, commune: str, level: str, real_pupils: float) -> list[_School]:
-    n = max(1, round(real_pupils / PUPILS_PER_SCHOOL[level]))
-    return [_School(f"{province}{commune}-{level}-{k:02d}", level, commune,
-                    f"{province}{commune}{_LEVEL_DIGIT[level]}{k:02d}") for k in range(1, n + 1)]
-
-
-# levels with schools in every commune: ages served and the share of them attending (real size)
-_COMMUNE_SCHOOLS = (("MN", (1, 2, 3, 4, 5), 0.75), ("TH", (6, 7, 8, 9, 10), 1.0), ("THCS", (11, 12, 13, 14), 0.92))
-
-
-def _level_of_grade(grade: int) -> str:
-    return "TH" if grade <= 5 else ("THCS" if grade <= 9 else "THPT")
-
-
-def _real_children(model: PopulationModel, vintage: str, commune: str, ages: Sequence[int]) -> float:
-    share = model.weight[vintage][commune] / model.national_weight
-    return share * 1_000_000 * sum(NATIONAL_BY_AGE_M[a] for a in ages)
-
-
-class _RowMaker:
-    """Draws the students of one province and school year, block of communes by block of communes."""
-
-    def __init__(self, geo: Geography, model: PopulationModel, sy: SchoolYear, province: str, scale: float,
-                 seed: int, rng: random.Random):
-        self.geo, self.model, self.sy, self.province = geo, model, sy, province
-        self.scale, self.seed, self.rng = scale, seed, rng
-        self.vintage = sy.vintage
-        self.y = sy.start_year
-        self.cal = _Calendar.of(self.y)
-        self.norm = _dropout_norm(model)
-        self._by_profile: dict[Profile, dict[tuple[str, bool], tuple[float, ...]]] = {}
-
-    def rows(self) -> Iterator[list[str]]:
-        """Rows in canonical column order, sorted within each block by school, grade and given name."""
-        block: list[tuple[str, list[tuple[int, int]]]] = []
-        thpt_children = 0.0
-        for commune, ages in population_cells(self.geo, self.model, self.y, self.province, self.scale, self.seed):
-            block.append((commune, ages))
-            thpt_children += _real_children(self.model, self.vintage, commune, (15, 16, 17))
-            if thpt_children >= THPT_BLOCK_CHILDREN:
-                yield from self._block(block, thpt_children)
-                block, thpt_children = [], 0.0
-        if block:
-            yield from self._block(block, thpt_children)
-
-    def _block(self, block: list[tuple[str, list[tuple[int, int]]]], thpt_children: float) -> Iterator[list[str]]:
-        model, vintage, province = self.model, self.vintage, self.province
-        schools: dict[str, dict[str, list[_School]]] = {}
-        by_level: dict[str, list[_School]] = {lvl: [] for lvl in LEVELS}
-        for commune, _ in block:
-            own = {level: _schools(province, commune, level, _real_children(model, vintage, commune, ages) * attending)
-                   for level, ages, attending in _COMMUNE_SCHOOLS}
-            schools[commune] = own
-            for lvl, items in own.items():
-                by_level[lvl].extend(items)
-        hub = max(block, key=lambda item: (model.weight[vintage][item[0]], item[0]))[0]
-        by_level["THPT"] = _schools(province, hub, "THPT", thpt_children * 0.8)
-        for commune in schools:
-            schools[commune]["THPT"] = by_level["THPT"]
-        communes = [commune for commune, _ in block]
-
-        records: list[tuple[tuple, list[str], _School]] = []
-        for commune, ages in block:
-            self._commune(commune, ages, schools[commune], by_level, communes, records)
-        records.sort(key=lambda r: r[0])
-        for _, row, school in records:
-            school.next_number += 1
-            row[I_STUDENT] = f"{school.prefix}{school.next_number:04d}"
-            yield row
-
-    def _commune(self, commune: str, ages: list[tuple[int, int]], own: dict[str, list[_School]],
-                 by_level: dict[str, list[_School]], communes: list[str], out: list) -> None:
-        rng = self.rng
-        rand = rng.random
-        profile = self.model.profile(self.vintage, commune)
-        y = self.y
-        thresholds = self._by_profile.get(profile)
-        if thresholds is None:
-            thresholds = self._by_profile[profile] = {(level, minority): self._thresholds(level, profile, minority)
-                                                      for level in LEVELS for minority in (False, True)}
-        for age, (boys, girls) in enumerate(ages):
-            birth_year = y - age
-            for sex, persons in (("Nam", boys), ("Nữ", girls)):
-                for _ in range(persons):
-                    ethnicity = _ethnicity(rng, profile)
-                    minority = ethnicity != KINH
-                    if age <= 2:
-                        level, grade, p = "MN", "NT", NURSERY_BY_AGE[age]
-                    elif age <= 5:
-                        level, grade, p = "MN", "MG", KINDERGARTEN_BY_AGE[age]
-                    else:
-                        p = SCHOOL_BY_AGE[age] * (MINORITY_ATTENDANCE.get(age, 1.0) if minority else 1.0)
-                        level, grade = "", ""
-                    if rand() >= p:
-                        continue
-                    grade_order = -2 if grade == "NT" else -1
-                    if not level:
-                        on_time, one_late = ((ON_TIME_PRIMARY, ONE_LATE_PRIMARY) if age <= 10
-                                             else (ON_TIME_SECONDARY, ONE_LATE_SECONDARY))
-                        u = rand()
-                        late = 0 if u < on_time else (1 if u < on_time + one_late else 2)
-                        g = max(1, age - 5 - late)
-                        level, grade, grade_order = _level_of_grade(g), str(g), g
-                    if grade == "NT" and age == 0:
-                        m, d = _MONTH_DAYS[int(rand() * _FIRST_HALF_DAYS)]  # 3–9 months on 30 September
-                    else:
-                        m, d = _MONTH_DAYS[int(rand() * 365)]
-                    birth = f"{d:02d}/{m:02d}/{birth_year}"
-                    name, given = person_name(rng, sex, ethnicity)
-                    if rand() < BLANK_ID_SHARE:
-                        pid = ""
-                    else:
-                        century_sex = ("2" if sex == "Nam" else "3") if birth_year >= 2000 else \
-                            ("0" if sex == "Nam" else "1")
-                        pid = f"0{self.province}{century_sex}{birth_year % 100:02d}{int(rand() * 1_000_000):06d}"
-                    disability = "C" if rand() < DISABILITY_SHARE else "K"
-                    school = self._pick(own[level])
-                    person = [self.sy.label, school.code, level, grade, "", pid, name, birth, sex, ethnicity,
-                              self.province, commune, ENROLLED, self.cal.opening, "", disability]
-                    key = (grade_order, given, name)
-                    self._status(person, key, school, thresholds[level, minority], by_level, communes, out)
-
-    def _pick(self, items: Sequence[Any]) -> Any:
-        return items[int(self.rng.random() * len(items))] if len(items) > 1 else items[0]
-
-    def _thresholds(self, level: str, profile: Profile, minority: bool) -> tuple[float, ...]:
-        """Cumulative probabilities of: counted dropout, September dropout, dropout with an excluded
-        reason, transfer, leave (03/07); above the last, the student is simply enrolled (01)."""
-        mult = _dropout_multiplier(profile, minority) / self.norm[level]
-        steps = (DROPOUT_RATE[level] * mult, DROPOUT_RATE[level] * mult * EARLY_DROPOUT_SHARE,
-                 EXCLUDED_DROPOUT_RATE[level] * mult, TRANSFER_RATE[level], ON_LEAVE_RATE)
-        return tuple(accumulate(steps))
-
-    def _status(self, row: list[str], key: tuple, school: _School, thresholds: tuple[float, ...],
-                by_level: dict[str, list[_School]], communes: list[str], out: list) -> None:
-        rng, cal = self.rng, self.cal
-        u = rng.random()
-        if u >= thresholds[-1]:
-            pass
-        elif u < thresholds[0]:                            # a dropout that counts
-            v = rng.random()
-            if v < 0.45:
-                row[I_STATUS], row[I_STATUS_DATE] = "05", rng.choice(cal.term1)
-            elif v < 0.85:
-                row[I_STATUS], row[I_STATUS_DATE] = "09", rng.choice(cal.term2)
-            else:
-                row[I_STATUS], row[I_STATUS_DATE] = "12", rng.choice(cal.summer_after)
-            row[I_REASON] = _weighted(rng, _COUNTED_REASONS)
-        elif u < thresholds[1]:                            # left in September: not enrolled at start
-            row[I_STATUS], row[I_STATUS_DATE] = "05", rng.choice(cal.september)
-            row[I_REASON] = _weighted(rng, _COUNTED_REASONS)
-        elif u < thresholds[2]:                            # bảo lưu / học nghề / mất tích: not a dropout
-            status, window = rng.choice((("05", cal.term1), ("09", cal.term2), ("12", cal.summer_after)))
-            row[I_STATUS], row[I_STATUS_DATE] = status, rng.choice(window)
-            row[I_REASON] = _weighted(rng, _EXCLUDED_REASONS[row[I_LEVEL]])
-        elif u < thresholds[3]:
-            self._transfer(row, key, school, by_level, communes, out)
-            return
-        elif rng.random() < 0.6:                           # on leave, asked to come back
-            row[I_STATUS], row[I_STATUS_DATE] = "03", rng.choice(cal.term1)
-        else:
-            row[I_STATUS], row[I_STATUS_DATE] = "07", rng.choice(cal.term2)
-        out.append(((school.code, key), row, school))
-
-    def _transfer(self, row: list[str], key: tuple, school: _School, by_level: dict[str, list[_School]],
-                  communes: list[str], out: list) -> None:
-        rng, cal = self.rng, self.cal
-        v = rng.random()
-        if v < 0.25:
-            period, window = 2, cal.summer_before
-        elif v < 0.45:
-            period, window = 0, cal.september
-        elif v < 0.75:
-            period, window = 0, cal.term1
-        elif v < 0.95:
-            period, window = 1, cal.term2
-        else:
-            period, window = 2, cal.summer_after
-        day = rng.choice(window)
-        others = [s for s in by_level[row[I_LEVEL]] if s is not school]
-        w = rng.random()
-        if w < LONE_TRANSFER_IN:                       # came from another province
-            row[I_STATUS], row[I_STATUS_DATE] = TRANSFER_IN[period], day
-        elif w < LONE_TRANSFER_IN + LONE_TRANSFER_OUT or not others:   # left for another province
-            row[I_STATUS], row[I_STATUS_DATE] = TRANSFER_OUT[period], day
-        else:                                          # both records in this file
-            target = self._pick(others)
-            arrival = row[:]
-            row[I_STATUS], row[I_STATUS_DATE] = TRANSFER_OUT[period], day
-            arrival[I_SCHOOL], arrival[I_STATUS], arrival[I_STATUS_DATE] = target.code, TRANSFER_IN[period], day
-            arrival[I_COMMUNE] = target.commune if target.level != "THPT" else self._pick(communes)
-            out.append(((target.code, key), arrival, target))
-        out.append(((school.code, key), row, school))
-
-
-def _weighted(rng: random.Random, pairs: Sequence[tuple[str, float]]) -> str:
-    total = sum(w for _, w in pairs)
-    u = rng.random() * total
-    for code, w in pairs:
-        u -= w
-        if u < 0:
-            return code
-    return pairs[-1][0]
+_SERIAL_GROUPS = Vocabulary([f"{i:03d}" for i in range(1000)] + [""])   # the last entry: a blank id
 
 
 # --- invalid rows ---------------------------------------------------------------------------------------
@@ -457,15 +293,14 @@ _BAD_SEXES = ("X", "?", "3", "Khác")
 
 
 class _Injector:
-    """Replaces a share of the rows of one file by invalid rows, one defect per row, kinds dealt in turn."""
+    """Invalid rows of one file, one defect per row, kinds dealt in turn from a random start."""
 
     def __init__(self, geo: Geography, sy: SchoolYear, rate: float, rng: random.Random):
         self.geo, self.sy, self.rate, self.rng = geo, sy, rate, rng
         self._next = rng.randrange(len(INVALID_KINDS))
 
-    def maybe_corrupt(self, row: list[str]) -> str | None:
-        if self.rate <= 0 or self.rng.random() >= self.rate:
-            return None
+    def corrupt(self, row: list[str]) -> str:
+        """Give ``row`` one defect (the rows to corrupt are chosen by the caller); return its kind."""
         kind = INVALID_KINDS[self._next % len(INVALID_KINDS)]
         self._next += 1
         getattr(self, f"_{kind}")(row)
@@ -512,35 +347,37 @@ class _Injector:
 
 # --- accounting -----------------------------------------------------------------------------------------
 
-_LEVEL_KEY = {"MN": "mn", "TH": "th", "THCS": "thcs", "THPT": "thpt"}
+_LEVEL_KEY = ("mn", "th", "thcs", "thpt")
 
 
-def _count(counts: Counter[str], row: list[str], start_year: int) -> None:
-    """Counts over valid rows (keys: see ``generate_education_feed``)."""
-    level = _LEVEL_KEY[row[I_LEVEL]]
-    sex = "male" if row[I_SEX] == "Nam" else "female"
-    eth = "kinh" if row[I_ETH] == KINH else "minority"
-    status = row[I_STATUS]
-    counts[f"records_{level}"] += 1
-    if status != ENROLLED and not enrolled_at_start(status, row[I_STATUS_DATE], start_year):
-        return
-    counts[f"enrolled_start_{level}"] += 1
-    counts[f"enrolled_start_{level}_{sex}"] += 1
-    counts[f"enrolled_start_{level}_{eth}"] += 1
-    if level == "mn":
-        age = start_year - int(row[I_BIRTH][6:])
-        if row[I_GRADE] == "NT":
-            counts["nursery_enrolled_start"] += 1
-            counts[f"nursery_enrolled_start_age{age}"] += 1
-        else:
-            counts[f"mg_enrolled_start_age{age}"] += 1
-    if status in DROPOUT:
-        if row[I_REASON] in EXCLUDED_REASONS:
-            counts[f"dropout_excluded_{level}"] += 1
-        else:
-            counts[f"dropouts_{level}"] += 1
-            counts[f"dropouts_{level}_{sex}"] += 1
-            counts[f"dropouts_{level}_{eth}"] += 1
+def _counts(s: StudentRows, valid: np.ndarray, start_year: int) -> dict[str, int]:
+    """Counts over valid rows (keys: see ``generate_education_feed``; only those above zero)."""
+    census = ordinal(date(start_year, 9, 30))
+    codes = np.array(STATUSES)[s.status]
+    arrival = np.isin(codes, TRANSFER_IN)
+    departure = np.isin(codes, TRANSFER_OUT + DROPOUT)
+    at_start = valid & np.where(arrival, s.status_day <= census, np.where(departure, s.status_day > census, True))
+    dropout = at_start & np.isin(codes, DROPOUT)
+    excluded = dropout & np.isin(np.array(REASON_TEXTS)[s.reason], EXCLUDED_REASONS)
+    counted = dropout & ~excluded
+    kinh = s.ethnicity == ETHNICITY_CODES.index(KINH)
+    age = start_year - (s.birth.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970)
+    out: dict[str, int] = {}
+    for lv, name in enumerate(_LEVEL_KEY):
+        at = s.level == lv
+        out[f"records_{name}"] = int((valid & at).sum())
+        for key, mask in ((f"enrolled_start_{name}", at_start & at), (f"dropouts_{name}", counted & at)):
+            out[key] = int(mask.sum())
+            out[f"{key}_male"], out[f"{key}_female"] = int((mask & ~s.girl).sum()), int((mask & s.girl).sum())
+            out[f"{key}_kinh"], out[f"{key}_minority"] = int((mask & kinh).sum()), int((mask & ~kinh).sum())
+        out[f"dropout_excluded_{name}"] = int((excluded & at).sum())
+    nursery = at_start & (s.grade == 0)
+    out["nursery_enrolled_start"] = int(nursery.sum())
+    for a in range(3):
+        out[f"nursery_enrolled_start_age{a}"] = int((nursery & (age == a)).sum())
+    for a in range(3, 6):
+        out[f"mg_enrolled_start_age{a}"] = int((at_start & (s.grade == 1) & (age == a)).sum())
+    return {k: v for k, v in sorted(out.items()) if v}
 
 
 # --- XLSX -----------------------------------------------------------------------------------------------
@@ -806,10 +643,20 @@ def _write_file(landing: Path, geo: Geography, model: PopulationModel, sy: Schoo
     rel = f"{FEED}/{FEED}_{province}_{sy.label}.{'xlsx' if as_xlsx else 'csv'}"
     path = landing / rel
     vintage = sy.vintage
-    maker = _RowMaker(geo, model, sy, province, scale, seed, random.Random(f"{key}|rows"))
+    s = student_rows(geo, model, vintage, sy.start_year, sy.label, province, scale, seed, RATES, _Thresholds(model))
+    n = len(s)
+    # invalid rows replace valid ones, one defect each
     injector = _Injector(geo, sy, invalid_rate, random.Random(f"{key}|invalid"))
+    chosen = np.nonzero(numpy_rng(key, "invalid").random(n) < invalid_rate)[0] if invalid_rate > 0 else []
+    replaced: dict[int, list[str]] = {}
+    invalid: Counter[str] = Counter()
+    for i in list(chosen):
+        row = _row(s, int(i))
+        invalid[injector.corrupt(row)] += 1
+        replaced[int(i)] = row
+    valid = np.ones(n, dtype=bool)
+    valid[list(replaced)] = False
     format_rng = random.Random(f"{key}|format")
-    writer: CsvFeedWriter | XlsxFeedWriter
     if as_xlsx:
         if delivery_variants:
             expected = STUDENTS_NATIONAL * scale * model.province_share(vintage, province)
@@ -819,24 +666,17 @@ def _write_file(landing: Path, geo: Geography, model: PopulationModel, sy: Schoo
         else:
             xlsx = XlsxDelivery()
         variants: dict[str, Any] = {"xlsx": True, **xlsx.describe()}
-        writer = XlsxFeedWriter(path, COLUMNS, xlsx, random.Random(f"{key}|cells"),
-                                datetime(sy.start_year + 1, 8, 31, 17, 0, 0))
+        with XlsxFeedWriter(path, COLUMNS, xlsx, random.Random(f"{key}|cells"),
+                            datetime(sy.start_year + 1, 8, 31, 17, 0, 0)) as writer:
+            for i in range(n):
+                writer.write(replaced.get(i) or _row(s, i))
     else:
         delivery = (choose_delivery(format_rng, COLUMNS, force=VARIANT_NAMES[index % len(VARIANT_NAMES)])
                     if delivery_variants else Delivery())
         variants = delivery.describe()
-        writer = CsvFeedWriter(path, COLUMNS, delivery, CODE_COLUMNS, random.Random(f"{key}|cells"))
-    invalid: Counter[str] = Counter()
-    counts: Counter[str] = Counter()
-    with writer:
-        for row in maker.rows():
-            kind = injector.maybe_corrupt(row)
-            if kind:
-                invalid[kind] += 1
-            else:
-                _count(counts, row, sy.start_year)
-            writer.write(row)
-        written = writer.rows
-    return FileEntry(feed=FEED, path=rel, province=province, vintage=vintage, period=sy.label, rows=written,
-                     valid_rows=written - sum(invalid.values()), invalid_rows=dict(sorted(invalid.items())),
-                     variants=variants, counts=dict(sorted(counts.items())), sha256=sha256_of(path))
+        table = _table(s)
+        table.replace = {i: [row] for i, row in replaced.items()}
+        write_csv(path, table, delivery, numpy_rng(key, "cells"))
+    return FileEntry(feed=FEED, path=rel, province=province, vintage=vintage, period=sy.label, rows=n,
+                     valid_rows=int(valid.sum()), invalid_rows=dict(sorted(invalid.items())),
+                     variants=variants, counts=_counts(s, valid, sy.start_year), sha256=sha256_of(path))

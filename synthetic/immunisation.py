@@ -45,6 +45,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -502,6 +503,14 @@ class _RunDoses:
     birth: np.ndarray
     girl: np.ndarray
 
+    @cached_property
+    def prefix_texts(self) -> Vocabulary:
+        return Vocabulary(self.prefixes or [""])
+
+    @cached_property
+    def pid_head_texts(self) -> Vocabulary:
+        return Vocabulary(self.pid_heads or [""])
+
     def child_id(self, c: int) -> str:
         return f"{self.prefixes[int(self.prefix[c])]}{int(self.number[c]):06d}"
 
@@ -639,8 +648,8 @@ def _write_file(landing: Path, geo: Geography, seed: int, half: Period, province
     serial = np.where(blank, 0, rd.pid_serial[child])
     name_parts = Names(tuple(p[child] for p in rd.names.parts))
     table = CsvTable(COLUMNS, {
-        "Mã đối tượng": Raw([Vocabulary(rd.prefixes or [""]).piece(rd.prefix[child]), *digits(rd.number[child], 6)]),
-        "Mã định danh": Raw([Vocabulary(rd.pid_heads or [""]).piece(rd.pid_head[child]),
+        "Mã đối tượng": Raw([rd.prefix_texts.piece(rd.prefix[child]), *digits(rd.number[child], 6)]),
+        "Mã định danh": Raw([rd.pid_head_texts.piece(rd.pid_head[child]),
                              _SERIAL_GROUPS.piece(np.where(blank, 1000, serial // 1000)),
                              _SERIAL_GROUPS.piece(np.where(blank, 1000, serial % 1000))]),
         "Họ và tên": Raw(name_parts.pieces(), name_parts.pieces(nfd=True)),

@@ -42,12 +42,11 @@ class Vocabulary:
 
     def __init__(self, texts: Sequence[str | bytes]):
         raw = [t.encode() if isinstance(t, str) else t for t in texts]
-        width = max([len(r) for r in raw] + [1])
         self.texts = list(texts)
-        self.table = np.zeros((len(raw), width), dtype=np.uint8)
-        for i, r in enumerate(raw):
-            self.table[i, :len(r)] = np.frombuffer(r, dtype=np.uint8)
-        self.lengths = np.array([len(r) for r in raw], dtype=np.int64)
+        self.lengths = np.fromiter(map(len, raw), dtype=np.int64, count=len(raw))
+        width = max(int(self.lengths.max()) if len(raw) else 0, 1)
+        # numpy pads each text with NUL bytes to the width (the lengths say what to keep)
+        self.table = np.array(raw, dtype=f"S{width}").view(np.uint8).reshape(len(raw), width)
         self.fixed = bool((self.lengths == width).all())
 
     def piece(self, index: np.ndarray) -> Piece:
