@@ -526,6 +526,7 @@ class XlsxFeedWriter:
 
 
 STUDENTS_NATIONAL = 23_500_000   # ≈ rows a year at scale 1 (preschool + general education)
+XLSX_MAX_ROWS = 20_000           # larger files are CSV
 PARALLEL_MIN_ROWS = 50_000
 
 # --- the feed -------------------------------------------------------------------------------------------
@@ -549,9 +550,10 @@ def generate_education_feed(
     A school year's rows carry the geography of its 1 September (2025-2026 on: the 34 provinces);
     ``provinces`` filters by NEW province code (earlier years get the old provinces mapping into them).
     ``scale`` is that of ``generate_population_feed``: the children are its children (same seed). A file
-    is ``.xlsx`` with probability ``xlsx_share`` (seeded per file; with two or more files and 0 < share < 1
-    both formats appear), else ``.csv``. ``invalid_rate`` is the share of rows replaced by invalid rows of
-    the kinds in ``INVALID_KINDS``, counted per file in ``invalid_rows``.
+    expected to hold at most ``XLSX_MAX_ROWS`` rows is ``.xlsx`` with probability ``xlsx_share`` (seeded per
+    file; with two or more such files and 0 < share < 1 both formats appear), else ``.csv``: big provinces'
+    exports are CSV (an XLSX file is written cell by cell, a CSV file from arrays). ``invalid_rate`` is the
+    share of rows replaced by invalid rows of the kinds in ``INVALID_KINDS``, counted per file in ``invalid_rows``.
 
     ``counts`` per file, over valid rows (levels mn/th/thcs/thpt, "enrolled at start" and "dropout" as in
     sources.md): ``records_<level>``; ``enrolled_start_<level>`` and its splits ``_male``/``_female`` and
@@ -575,13 +577,16 @@ def generate_education_feed(
     landing = Path(landing_dir)
 
     jobs: list[tuple[SchoolYear, str, bool]] = []
+    small: list[int] = []
     for sy in years:
         for province in provinces_in(geo, sy.vintage, selected):
+            if STUDENTS_NATIONAL * scale * model.province_share(sy.vintage, province) <= XLSX_MAX_ROWS:
+                small.append(len(jobs))
             pick = random.Random(f"{seed}|{FEED}|{sy.label}|{province}|container").random() < xlsx_share
-            jobs.append((sy, province, pick))
-    if 0 < xlsx_share < 1 and len(jobs) >= 2 and len({x for _, _, x in jobs}) == 1:
-        sy, province, pick = jobs[-1]
-        jobs[-1] = (sy, province, not pick)
+            jobs.append((sy, province, pick and bool(small) and small[-1] == len(jobs)))
+    if 0 < xlsx_share < 1 and len(small) >= 2 and len({jobs[i][2] for i in small}) == 1:
+        sy, province, pick = jobs[small[-1]]
+        jobs[small[-1]] = (sy, province, not pick)
 
     tasks: list[tuple[SchoolYear, str, bool, int]] = []
     n_csv = n_xlsx = 0
