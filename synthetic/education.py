@@ -77,7 +77,7 @@ DEFAULT_SCHOOL_YEARS = ("2023-2024", "2024-2025", "2025-2026")
 # Trạng thái (sources.md)
 ENROLLED = "01"
 TRANSFER_IN = ("02", "06", "10")     # chuyển đến kỳ 1 / kỳ 2 / hè
-ON_LEAVE = ("03", "07")              # nghỉ học, xin học lại
+# 03 / 07: nghỉ học, xin học lại (on leave: enrolled at start)
 TRANSFER_OUT = ("04", "08", "11")    # chuyển đi kỳ 1 / kỳ 2 / hè
 DROPOUT = ("05", "09", "12")         # thôi học kỳ 1 / kỳ 2 / hè
 REASONS = tuple(f"{i:02d}" for i in range(1, 11))

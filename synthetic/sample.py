@@ -42,8 +42,6 @@ FEED_GENERATORS: list[tuple[tuple[str, ...], Generator]] = [
     (("ldxh_tre_em",), generate_child_register_feed),
     (("ldxh_xam_hai",), generate_abuse_cases_feed),
 ]
-# kept under its old name: tests and tools list the sample's feeds through it
-SAMPLE_GENERATORS = FEED_GENERATORS
 
 
 def generated_feeds() -> set[str]:

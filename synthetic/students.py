@@ -214,12 +214,13 @@ def student_rows(geo: Geography, model: PopulationModel, vintage: str, start_yea
     school = first_count[:, 0] + (u_school * first_count[:, 1]).astype(np.int64)
 
     # status
-    profile_keys = sorted({(profiles[c], lv, m) for c, lv, m in zip(commune.tolist(), level.tolist(),
-                                                                   is_minority.tolist())}, key=repr)
-    key_index = {k: i for i, k in enumerate(profile_keys)}
-    table = np.array([thresholds[k] for k in profile_keys]).reshape(-1, 5)
-    row_key = np.array([key_index[(profiles[c], lv, m)] for c, lv, m in
-                        zip(commune.tolist(), level.tolist(), is_minority.tolist())], dtype=np.int64)
+    distinct: dict[Profile, int] = {}
+    profile_of = np.array([distinct.setdefault(pr, len(distinct)) for pr in profiles], dtype=np.int64)
+    by_profile = list(distinct)
+    code = (profile_of[commune] * len(LEVELS) + level) * 2 + is_minority
+    codes, row_key = np.unique(code, return_inverse=True)
+    table = np.array([thresholds[(by_profile[c // (2 * len(LEVELS))], c // 2 % len(LEVELS), bool(c % 2))]
+                      for c in codes.tolist()]).reshape(-1, 5)
     u = rng.random(n)
     limits = table[row_key] if n else np.zeros((0, 5))
     kind = (u[:, None] >= limits).sum(axis=1)           # 0 counted dropout … 4 leave, 5 enrolled

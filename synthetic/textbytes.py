@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-BLOCK_ROWS = 1 << 16   # lines per block: bounds the temporary matrices to a few tens of MB
+BLOCK_ROWS = 8192   # lines per block: small enough for the temporary matrices to stay in cache
 
 
 @dataclass(frozen=True)
