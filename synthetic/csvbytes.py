@@ -86,8 +86,9 @@ def row_bytes(row: Sequence[str], columns: Sequence[str], delivery: Delivery, no
     return _line([_nfd(f) if delivery.nfd else f for f in fields], delivery)
 
 
-def write_csv(path: Path, table: CsvTable, delivery: Delivery, rng: np.random.Generator) -> None:
-    """The file: BOM, header, the valid rows assembled from arrays, the replaced rows spliced in."""
+def write_csv(path: Path, table: CsvTable, delivery: Delivery, rng: np.random.Generator) -> str:
+    """The file: BOM, header, the valid rows assembled from arrays, the replaced rows spliced in; returns
+    its sha256."""
     n = table.rows
     unpadded = (rng.random(n) < delivery.unpadded_code_rate) if delivery.unpadded_code_rate else None
     note = rng.integers(0, len(NOTES), n) if delivery.extra_column else None
@@ -111,4 +112,4 @@ def write_csv(path: Path, table: CsvTable, delivery: Delivery, rng: np.random.Ge
     pieces.append(const("\r\n" if delivery.crlf else "\n"))
     swaps = {i: b"".join(row_bytes(r, table.columns, delivery) for r in rows) for i, rows in table.replace.items()}
     head = ("\ufeff".encode() if delivery.bom else b"") + header_bytes(table.columns, delivery)
-    write(path, head, lines(pieces, n, swaps))
+    return write(path, head, lines(pieces, n, swaps))

@@ -526,7 +526,7 @@ class XlsxFeedWriter:
 
 
 STUDENTS_NATIONAL = 23_500_000   # ≈ rows a year at scale 1 (preschool + general education)
-XLSX_MAX_ROWS = 20_000           # larger files are CSV
+XLSX_MAX_ROWS = 8_000            # larger files are CSV
 PARALLEL_MIN_ROWS = 50_000
 
 # --- the feed -------------------------------------------------------------------------------------------
@@ -675,13 +675,14 @@ def _write_file(landing: Path, geo: Geography, model: PopulationModel, sy: Schoo
                             datetime(sy.start_year + 1, 8, 31, 17, 0, 0)) as writer:
             for i in range(n):
                 writer.write(replaced.get(i) or _row(s, i))
+        sha256 = sha256_of(path)
     else:
         delivery = (choose_delivery(format_rng, COLUMNS, force=VARIANT_NAMES[index % len(VARIANT_NAMES)])
                     if delivery_variants else Delivery())
         variants = delivery.describe()
         table = _table(s)
         table.replace = {i: [row] for i, row in replaced.items()}
-        write_csv(path, table, delivery, numpy_rng(key, "cells"))
+        sha256 = write_csv(path, table, delivery, numpy_rng(key, "cells"))
     return FileEntry(feed=FEED, path=rel, province=province, vintage=vintage, period=sy.label, rows=n,
                      valid_rows=int(valid.sum()), invalid_rows=dict(sorted(invalid.items())),
-                     variants=variants, counts=_counts(s, valid, sy.start_year), sha256=sha256_of(path))
+                     variants=variants, counts=_counts(s, valid, sy.start_year), sha256=sha256)

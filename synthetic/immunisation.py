@@ -72,7 +72,6 @@ from synthetic.landing import (
     numpy_rng,
     parse_periods,
     provinces_in,
-    sha256_of,
 )
 from synthetic.manifest import FileEntry, Manifest
 from synthetic.names import Names, draw_names
@@ -675,7 +674,7 @@ def _write_file(landing: Path, geo: Geography, seed: int, half: Period, province
         invalid[kind] += 1
     rel = f"{FEED}/{file_name(province, half.label)}"
     path = landing / rel
-    write_csv(path, table, delivery, numpy_rng(key, "cells"))
+    sha256 = write_csv(path, table, delivery, numpy_rng(key, "cells"))
     per_vaccine = np.bincount(vaccine, minlength=len(VACCINES))
     counts = {"doses": n, **{f"doses_{v}": int(per_vaccine[i]) for i, v in enumerate(VACCINES)},
               "duplicate_doses": int((tag == 1).sum()), "misordered_doses": int((tag == 2).sum())}
@@ -683,5 +682,5 @@ def _write_file(landing: Path, geo: Geography, seed: int, half: Period, province
     return FileEntry(
         feed=FEED, path=rel, province=province, vintage=half.vintage, period=half.label, rows=written,
         valid_rows=n, invalid_rows=dict(sorted(invalid.items())), variants=delivery.describe(),
-        counts=dict(sorted(counts.items())), sha256=sha256_of(path),
+        counts=dict(sorted(counts.items())), sha256=sha256,
     )

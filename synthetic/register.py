@@ -80,7 +80,7 @@ from synthetic.jsonlines import (
     describe,
     impossible_date,
 )
-from synthetic.landing import check_rates, new_provinces, numpy_rng, provinces_in, sha256_of
+from synthetic.landing import check_rates, new_provinces, numpy_rng, provinces_in
 from synthetic.manifest import FileEntry, Manifest
 from synthetic.names import NAME_PARTS, Names, draw_names
 from synthetic.periods import add_years, from_ordinal, ordinal, vintage_of
@@ -306,9 +306,11 @@ class RegisterChildren:
         region = self.regions(c.vintage, c.province)[c.commune]
 
         def mixed(u: np.ndarray, persistence: np.ndarray | float) -> np.ndarray:
-            fresh = rng.random(u.shape, dtype=np.float32)
-            keep = rng.random(u.shape, dtype=np.float32) < persistence
-            return np.where(keep, u, fresh)
+            """The latent ``u`` kept with probability ``persistence``, else a fresh uniform: one draw r does
+            both (below ``persistence`` keep; above it (r - p) / (1 - p) is uniform and independent of u)."""
+            r = rng.random(u.shape, dtype=np.float32)
+            fresh = (r - persistence) / np.maximum(1 - np.asarray(persistence, dtype=np.float32), 1e-6)
+            return np.where(r < persistence, u, fresh)
 
         p = _PREVALENCE[None, :] * _SHAPES[a] * _REGION_MULT[region]
         groups = mixed(lat[:, _L_GROUPS:_L_GROUPS + len(GROUPS)], _PERSISTENCE[None, :]) < p
@@ -319,9 +321,8 @@ class RegisterChildren:
         assisted_share = np.array(ASSISTED_SHARE)[region]
         assisted = csdb & (mixed(lat[:, _L_ASSIST], ASSISTED_PERSISTENCE) < assisted_share)
         at_risk = ~csdb & (mixed(lat[:, _L_RISK], AT_RISK_PERSISTENCE) < AT_RISK_ASSISTED_SHARE)
-        probs = np.zeros((n, len(ASSISTANCE_FORMS)))
-        for j in range(len(GROUPS)):
-            probs = np.where(groups[:, j:j + 1], np.maximum(probs, _FORM_MATRIX[j][None, :]), probs)
+        # each form's probability: the highest over the child's groups
+        probs = (groups[:, :, None] * _FORM_MATRIX[None, :, :]).max(axis=1) if n else np.zeros((0, len(ASSISTANCE_FORMS)))
         probs = np.where(at_risk[:, None], np.array(_AT_RISK_FORMS)[None, :], probs)
         forms = lat[:, _L_FORMS:_L_FORMS + len(ASSISTANCE_FORMS)] < probs
         none = ~forms.any(axis=1)
@@ -409,6 +410,7 @@ def snapshot(children: RegisterChildren, day: date, province: str) -> Snapshot:
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("origin", "commune", "birth", "sex", "serial", "ethnicity", "groups",
                                                          "assisted", "forms", "labour", "age", "name0", "name1",
                                                          "name2", "name3")}
+    code_text: dict[int, str] = {}
     for area in children.cohorts_between(vintage, province, first, day):
         c = area.cohort
         if c.size == 0:
@@ -420,8 +422,11 @@ def snapshot(children: RegisterChildren, day: date, province: str) -> Snapshot:
             continue
         st = children.status(c, day)
         names = children.names(c)
-        parts["origin"].append(np.full(len(idx), c.province, dtype=object))
-        parts["commune"].append(area.codes[c.commune[idx]])
+        parts["origin"].append(np.full(len(idx), int(c.province), dtype=np.int64))
+        # commune codes as numbers while sorting (all codes of a vintage have the same width)
+        numbers = np.array([int(x) if x else -1 for x in area.codes.tolist()], dtype=np.int64)
+        code_text.update(zip(numbers.tolist(), area.codes.tolist()))
+        parts["commune"].append(numbers[c.commune[idx]])
         for k, v in (("birth", c.birth), ("sex", c.sex), ("serial", c.traits["serial"]),
                      ("ethnicity", children.ethnicity(c)), ("groups", st["groups"]), ("assisted", st["assisted"]),
                      ("forms", st["forms"]), ("labour", st["labour"]), ("age", age)):
@@ -435,8 +440,10 @@ def snapshot(children: RegisterChildren, day: date, province: str) -> Snapshot:
                         Names((empty, empty, empty, empty)), np.zeros((0, len(GROUPS)), bool), np.zeros(0, bool),
                         np.zeros((0, len(ASSISTANCE_FORMS)), bool), empty, empty)
     cat = {k: np.concatenate(v) for k, v in parts.items()}
-    communes, commune = np.unique(cat["commune"].astype(str), return_inverse=True)
-    origins, origin = np.unique(cat["origin"].astype(str), return_inverse=True)
+    numbers, commune = np.unique(cat["commune"], return_inverse=True)
+    communes = np.array([code_text[x] for x in numbers.tolist()], dtype=object)
+    origin_numbers, origin = np.unique(cat["origin"], return_inverse=True)
+    origins = np.array([f"{x:02d}" for x in origin_numbers.tolist()], dtype=object)
     id_order = origin * 10 ** 9 + (2 + cat["sex"]) * 10 ** 8 + (cat["birth"].astype("datetime64[D]").astype("datetime64[Y]")
                                               .astype(np.int64) + 1970) % 100 * 10 ** 6 + cat["serial"]
     order = np.lexsort((id_order, cat["birth"], commune))
@@ -598,11 +605,11 @@ def _write_register_file(children: RegisterChildren, landing: Path, day: date, p
     bad, invalid, valid = _invalid_lines(s, writer, injector, nfd)
     rel = f"{REGISTER_FEED}/{register_file_name(province, day)}"
     path = landing / rel
-    write(path, "\ufeff".encode() if variants["bom"] else b"", lines(_pieces(s, writer, nfd), len(s), bad))
+    sha256 = write(path, "\ufeff".encode() if variants["bom"] else b"", lines(_pieces(s, writer, nfd), len(s), bad))
     return FileEntry(
         feed=REGISTER_FEED, path=rel, province=province, vintage=vintage, period=day.isoformat(), rows=len(s),
         valid_rows=int(valid.sum()), invalid_rows=invalid, variants=describe(variants, writer),
-        counts=_counts(s, valid), sha256=sha256_of(path),
+        counts=_counts(s, valid), sha256=sha256,
     )
 
 

@@ -9,6 +9,7 @@ calls. The big feeds (register, students, doses) are written this way.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -171,10 +172,14 @@ def lines(pieces: Sequence[Piece], n: int, replace: dict[int, bytes] | None = No
             yield text
 
 
-def write(path: Path, head: bytes, blocks: Iterable[bytes | np.ndarray]) -> None:
-    """A file of ``head`` (BOM, header line) and the blocks, written as they come."""
+def write(path: Path, head: bytes, blocks: Iterable[bytes | np.ndarray]) -> str:
+    """A file of ``head`` (BOM, header line) and the blocks, written as they come; returns its sha256
+    (hashed on the way, not read back)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(head)
     with path.open("wb") as fh:
         fh.write(head)
         for block in blocks:
+            digest.update(block)
             fh.write(block)
+    return digest.hexdigest()
