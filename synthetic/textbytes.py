@@ -21,12 +21,11 @@ BLOCK_ROWS = 8192   # lines per block: small enough for the temporary matrices t
 
 @dataclass(frozen=True)
 class Piece:
-    """Line ``i`` gets row ``index[i]`` of ``table`` (row 0 on every line when ``index`` is None), its first
-    ``lengths[index[i]]`` bytes (all of them when ``lengths`` is None)."""
+    """Line ``i`` gets row ``index[i]`` of ``table`` (row 0 on every line when ``index`` is None) without
+    its padding NUL bytes."""
 
-    table: np.ndarray                  # uint8 (k, w)
+    table: np.ndarray                  # uint8 (k, w), texts padded with NUL bytes
     index: np.ndarray | None = None
-    lengths: np.ndarray | None = None
 
     @property
     def width(self) -> int:
@@ -43,15 +42,16 @@ class Vocabulary:
 
     def __init__(self, texts: Sequence[str | bytes]):
         raw = [t.encode() if isinstance(t, str) else t for t in texts]
+        if any(b"\0" in r for r in raw):
+            raise ValueError("a text holds a NUL byte (NUL pads the texts)")
         self.texts = list(texts)
         self.lengths = np.fromiter(map(len, raw), dtype=np.int64, count=len(raw))
         width = max(int(self.lengths.max()) if len(raw) else 0, 1)
-        # numpy pads each text with NUL bytes to the width (the lengths say what to keep)
+        # numpy pads each text with NUL bytes to the width: the padding that lines() drops
         self.table = np.array(raw, dtype=f"S{width}").view(np.uint8).reshape(len(raw), width)
-        self.fixed = bool((self.lengths == width).all())
 
     def piece(self, index: np.ndarray) -> Piece:
-        return Piece(self.table, np.asarray(index, dtype=np.int64), None if self.fixed else self.lengths)
+        return Piece(self.table, np.asarray(index, dtype=np.int64))
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -102,14 +102,12 @@ def date_text(ordinals: np.ndarray, style: str) -> Piece:
     return _DATES[style].piece(np.asarray(ordinals, dtype=np.int64) - DATE_RANGE[0])
 
 
-def _layout(pieces: Sequence[Piece], data: np.ndarray, keep: np.ndarray) -> list[tuple[int, Piece]]:
-    """Fill what every block shares (constants, and the mask of fixed-width pieces) once; return the
-    pieces a block must still fill, with their columns."""
+def _layout(pieces: Sequence[Piece], data: np.ndarray) -> list[tuple[int, Piece]]:
+    """Fill the constants once (every block shares them); return the pieces a block must still fill, with
+    their columns."""
     col, varying = 0, []
     for p in pieces:
         w = p.width
-        if p.lengths is None:
-            keep[:, col:col + w] = True
         if p.index is None:
             data[:, col:col + w] = p.table[0]
         else:
@@ -118,20 +116,7 @@ def _layout(pieces: Sequence[Piece], data: np.ndarray, keep: np.ndarray) -> list
     return varying
 
 
-def _block(varying: Sequence[tuple[int, Piece]], lo: int, hi: int, data: np.ndarray, keep: np.ndarray) -> None:
-    n = hi - lo
-    for col, p in varying:
-        w = p.width
-        index = p.index[lo:hi]
-        np.take(p.table, index, axis=0, out=data[:n, col:col + w])
-        if p.lengths is not None:
-            np.less(_COLUMNS[:w], p.lengths[index][:, None], out=keep[:n, col:col + w])
-
-
-_COLUMNS = np.arange(4096)
-
-
-_POOL: list[np.ndarray] = [np.empty(0, dtype=np.uint8), np.empty(0, dtype=np.uint8)]
+_POOL: list[np.ndarray] = [np.empty(0, dtype=np.uint8), np.empty(0, dtype=bool)]
 
 
 def _buffers(rows: int, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -139,24 +124,29 @@ def _buffers(rows: int, width: int) -> tuple[np.ndarray, np.ndarray]:
     cost more than the copying itself."""
     size = rows * width
     if _POOL[0].size < size:
-        _POOL[0], _POOL[1] = np.empty(size, dtype=np.uint8), np.empty(size, dtype=np.uint8)
-    return _POOL[0][:size].reshape(rows, width), _POOL[1][:size].view(bool).reshape(rows, width)
+        _POOL[0], _POOL[1] = np.empty(size, dtype=np.uint8), np.empty(size, dtype=bool)
+    return _POOL[0][:size].reshape(rows, width), _POOL[1][:size].reshape(rows, width)
 
 
 def lines(pieces: Sequence[Piece], n: int, replace: dict[int, bytes] | None = None) -> Iterator[bytes | np.ndarray]:
     """The ``n`` lines in blocks of bytes, laid end to end; ``replace`` swaps whole lines (with their line end)
-    for other bytes: the rare invalid rows, made one by one."""
+    for other bytes: the rare invalid rows, made one by one.
+
+    A block is the pieces side by side in a byte matrix; a text shorter than its piece's width is padded with
+    NUL bytes (the vocabularies' padding), which no text contains, so one ``!= 0`` pass finds the bytes to keep."""
     width = sum(p.width for p in pieces)
     rows = min(n, BLOCK_ROWS)
     data, keep = _buffers(rows, width)
-    varying = _layout(pieces, data, keep)
+    varying = _layout(pieces, data)
     swaps = sorted((replace or {}).items())
     s = 0
     for lo in range(0, n, BLOCK_ROWS):
         hi = min(n, lo + BLOCK_ROWS)
-        _block(varying, lo, hi, data, keep)
-        k = keep[:hi - lo]
-        text = data[:hi - lo][k]
+        block, k = data[:hi - lo], keep[:hi - lo]
+        for col, p in varying:
+            np.take(p.table, p.index[lo:hi], axis=0, out=block[:, col:col + p.width])
+        np.not_equal(block, 0, out=k)
+        text = block[k]
         if s < len(swaps) and swaps[s][0] < hi:
             ends = np.cumsum(np.count_nonzero(k, axis=1))
             at = 0
