@@ -264,7 +264,7 @@ def replay_births(health: HealthRun, period: Period, province: str) -> Births:
     rng = numpy_rng(health.seed, FEED, period.label, province, "children")
     sex = np.array([row[2] for row in rows], dtype=object)
     girl = np.where(sex == "Nữ", True, np.where(sex == "Nam", False, rng.random(n) < 0.5)).astype(bool)
-    birth = np.array([ordinal(parse_dmy(row[1])) for row in rows], dtype=np.int64)
+    birth = np.array([f"{r[1][6:]}-{r[1][3:5]}-{r[1][:2]}" for r in rows], dtype="datetime64[D]").astype(np.int64)
     commune = np.array([row[6] for row in rows], dtype=object)
     ethnicity = np.array([_ETHNICITY_INDEX[row[7]] for row in rows], dtype=np.int64)
     home = np.array([row[8] == "NHA" for row in rows], dtype=bool)
