@@ -357,12 +357,13 @@ class _Run:
         when = np.concatenate((when, when[picked]))
         tags = np.concatenate((tags, np.ones(len(picked), dtype=np.int64)))
         # residence at the dose date: movers get later doses in their new commune; codes follow the date's vintage
-        commune = births.commune[child].copy()
         mover_rng = random.Random(f"{self.seed}|{FEED}|{period.label}|{province}|moves")
-        for c in np.nonzero(u_move < MOVER_SHARE)[0].tolist():
-            moved_on = int(births.birth[c]) + 30 + int(370 * u_when[c])
-            _, new = self.move(mover_rng, vintage, province, str(births.commune[c]))
-            commune[(child == c) & (when >= moved_on)] = new
+        movers = u_move < MOVER_SHARE
+        moved_on = np.where(movers, births.birth + 30 + (370 * u_when).astype(np.int64), np.iinfo(np.int64).max)
+        new_home = births.commune.copy()
+        for c in np.nonzero(movers)[0].tolist():
+            new_home[c] = self.move(mover_rng, vintage, province, str(births.commune[c]))[1]
+        commune = np.where(when >= moved_on[child], new_home[child], births.commune[child])
         commune, prov = self._residence(vintage, commune, when)
         pid = _pid(rng, province, births)
         return (Doses(child + first_child, vac, when, prov, commune, tags), *pid)
