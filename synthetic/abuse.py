@@ -46,12 +46,12 @@ import numpy as np
 from synthetic.cohorts import Cohort
 from synthetic.geography import Geography, load_geography
 from synthetic.health import poisson
+from synthetic.invalid import InvalidRows
 from synthetic.jsonlines import (
     BAD_DATE,
     COMMUNE_OUTSIDE_PROVINCE,
     MALFORMED_JSON,
     UNKNOWN_COMMUNE,
-    InvalidLines,
     JsonWriter,
     choose_variants,
     describe,
@@ -340,7 +340,7 @@ class _CaseMaker:
         return obj, victims
 
 
-class _CasesCorruptor(InvalidLines):
+class _CasesCorruptor(InvalidRows):
     def corrupt(self, kind: str, obj: dict[str, Any]) -> None:
         rng = self.rng
         if kind == NO_VICTIM:

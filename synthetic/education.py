@@ -47,7 +47,7 @@ import numpy as np
 from synthetic.csvbytes import CsvTable, Raw, Text, write_csv
 from synthetic.formats import VARIANT_NAMES, Delivery, choose_delivery
 from synthetic.geography import PRE_REFORM, Geography, load_geography
-from synthetic.invalid import COMMUNE_OUTSIDE_PROVINCE, IMPOSSIBLE_DATE, UNKNOWN_SEX, impossible_dmy
+from synthetic.invalid import COMMUNE_OUTSIDE_PROVINCE, IMPOSSIBLE_DATE, UNKNOWN_SEX, InvalidRows, impossible_dmy
 from synthetic.landing import check_rates, new_provinces, numpy_rng, provinces_in, sha256_of
 from synthetic.manifest import FileEntry, Manifest
 from synthetic.names import person_name
@@ -292,17 +292,16 @@ _BAD_REASONS = ("00", "11", "12", "15", "99")
 _BAD_SEXES = ("X", "?", "3", "Khác")
 
 
-class _Injector:
-    """Invalid rows of one file, one defect per row, kinds dealt in turn from a random start."""
+class _Injector(InvalidRows):
+    """Invalid student rows, one defect per row."""
 
     def __init__(self, geo: Geography, sy: SchoolYear, rate: float, rng: random.Random):
-        self.geo, self.sy, self.rate, self.rng = geo, sy, rate, rng
-        self._next = rng.randrange(len(INVALID_KINDS))
+        super().__init__(INVALID_KINDS, rate, rng, geo, sy.vintage)
+        self.sy = sy
 
     def corrupt(self, row: list[str]) -> str:
         """Give ``row`` one defect (the rows to corrupt are chosen by the caller); return its kind."""
-        kind = INVALID_KINDS[self._next % len(INVALID_KINDS)]
-        self._next += 1
+        kind = self.next_kind()
         getattr(self, f"_{kind}")(row)
         return kind
 
@@ -337,9 +336,7 @@ class _Injector:
         row[i] = impossible_dmy(self.rng, int(row[i][6:]))
 
     def _commune_outside_province(self, row: list[str]) -> None:
-        vintage = self.sy.vintage
-        other = self.rng.choice([p for p in self.geo.provinces(vintage) if p != row[I_PROVINCE]])
-        row[I_COMMUNE] = self.rng.choice(self.geo.communes(vintage, other))
+        row[I_COMMUNE] = self.commune_outside(row[I_PROVINCE])
 
     def _unknown_sex(self, row: list[str]) -> None:
         row[I_SEX] = self.rng.choice(_BAD_SEXES)

@@ -65,6 +65,11 @@ class Geography:
         return sorted(o for o, n in self.old_to_new_province.items() if n == new_province)
 
     @cached_property
+    def known_communes(self) -> frozenset[str]:
+        """Commune codes of either vintage."""
+        return frozenset(self.province_of_commune[PRE_REFORM]) | frozenset(self.province_of_commune[POST_REFORM])
+
+    @cached_property
     def new_commune(self) -> dict[str, str]:
         """Old commune -> the new commune its people carry from 1 July 2025 (a split commune's default one,
         else its first)."""

@@ -53,8 +53,15 @@ import numpy as np
 
 from synthetic.cohorts import Cohort, CohortBook, CohortInArea
 from synthetic.formats import VARIANT_NAMES, CsvFeedWriter, Delivery, choose_delivery
-from synthetic.geography import POST_REFORM, PRE_REFORM, Geography, load_geography
-from synthetic.invalid import COMMUNE_OUTSIDE_PROVINCE, IMPOSSIBLE_DATE, UNKNOWN_COMMUNE, UNKNOWN_SEX, impossible_dmy
+from synthetic.geography import Geography, load_geography
+from synthetic.invalid import (
+    COMMUNE_OUTSIDE_PROVINCE,
+    IMPOSSIBLE_DATE,
+    UNKNOWN_COMMUNE,
+    UNKNOWN_SEX,
+    InvalidRows,
+    impossible_dmy,
+)
 from synthetic.landing import (
     DEFAULT_PERIODS,
     check_rates,
@@ -449,23 +456,18 @@ def _fmt(day: date) -> str:
     return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
 
 
-class GrowthInvalidInjector:
-    """Replaces a fraction of the rows of one file by invalid rows, one defect per row, the kinds dealt
-    in turn from a random starting point (as ``synthetic.invalid.InvalidInjector``). Every kind is one a
+class GrowthInvalidInjector(InvalidRows):
+    """Replaces a fraction of the rows of one file by invalid rows, one defect per row. Every kind is one a
     correct loader quarantines."""
 
     def __init__(self, geo: Geography, vintage: str, rate: float, rng: random.Random, comma: bool):
-        self.geo, self.vintage, self.rate, self.rng, self.comma = geo, vintage, rate, rng, comma
-        self.kinds = INVALID_KINDS
-        self._known = geo.all_communes(PRE_REFORM) | geo.all_communes(POST_REFORM)
-        self._next = rng.randrange(len(self.kinds))
+        super().__init__(INVALID_KINDS, rate, rng, geo, vintage)
+        self.comma = comma
 
     def maybe_corrupt(self, row: list[str]) -> str | None:
-        if self.rate <= 0 or self.rng.random() >= self.rate:
-            return None
-        kind = self.kinds[self._next % len(self.kinds)]
-        self._next += 1
-        getattr(self, f"_{kind}")(row)
+        kind = self.draw()
+        if kind is not None:
+            getattr(self, f"_{kind}")(row)
         return kind
 
     def _num(self, value: str) -> str:
@@ -518,16 +520,10 @@ class GrowthInvalidInjector:
         row[I_SEX] = self.rng.choice(("X", "?", "3"))
 
     def _unknown_commune(self, row: list[str]) -> None:
-        while True:
-            code = f"{self.rng.randint(33000, 99999):05d}"
-            if code not in self._known:
-                break
-        row[I_COMMUNE] = code
+        row[I_COMMUNE] = self.unknown_commune()
 
     def _commune_outside_province(self, row: list[str]) -> None:
-        own = row[I_PROVINCE]
-        other = self.rng.choice([p for p in self.geo.provinces(self.vintage) if p != own])
-        row[I_COMMUNE] = self.rng.choice(self.geo.communes(self.vintage, other))
+        row[I_COMMUNE] = self.commune_outside(row[I_PROVINCE])
 
 
 # --- files ---------------------------------------------------------------------------------------------

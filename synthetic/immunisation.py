@@ -62,6 +62,7 @@ from synthetic.invalid import (
     UNKNOWN_COMMUNE,
     UNKNOWN_SEX,
     InvalidInjector,
+    InvalidRows,
     parse_dmy,
 )
 from synthetic.landing import (
@@ -402,27 +403,19 @@ def _pid_heads(province: str) -> list[str]:
 class DoseInjector(InvalidInjector):
     """Corrupted copies of dose rows, one defect each, the kinds dealt in turn from a random start."""
 
-    def __init__(self, geo: Geography, vintage: str, rate: float, rng: random.Random, today: date,
-                 period: Period, known: set[str] | None = None, new_commune: dict[str, str] | None = None):
-        # the base class's helpers (unknown sex / commune, commune outside the province, impossible and
-        # badly formatted dates) only need these attributes
-        self.feed, self.geo, self.vintage, self.rate, self.rng = FEED, geo, vintage, rate, rng
+    def __init__(self, geo: Geography, vintage: str, rate: float, rng: random.Random, today: date, period: Period):
+        InvalidRows.__init__(self, INVALID_KINDS, rate, rng, geo, vintage)
+        # the health injector's defects (unknown sex / commune, commune outside the province, impossible and
+        # badly formatted dates) find the columns by name
+        self.feed = FEED
         self.col = {name: i for i, name in enumerate(COLUMNS)}
-        self.kinds = INVALID_KINDS
-        if known is None:
-            known = geo.all_communes(PRE_REFORM) | geo.all_communes(POST_REFORM)
-        self._known = known
-        self._other = POST_REFORM if vintage == PRE_REFORM else PRE_REFORM
-        self._other_only: dict[str, list[str]] = {}
-        self._next = rng.randrange(len(self.kinds))
-        self.today, self.period, self.new_commune = today, period, new_commune or {}
+        self.today, self.period = today, period
         # a copy is added after a valid row with probability q, so that about ``rate`` of the rows are invalid
         self.copy_probability = min(1.0, rate / (1.0 - rate)) if rate > 0 else 0.0
 
     def copy(self, row: list[str]) -> tuple[list[str], str]:
         """A corrupted copy of ``row`` (the rows to copy are chosen by the caller) and its kind."""
-        kind = self.kinds[self._next % len(self.kinds)]
-        self._next += 1
+        kind = self.next_kind()
         bad = row[:]
         getattr(self, f"_{kind}")(bad)
         return bad, kind
@@ -448,8 +441,8 @@ class DoseInjector(InvalidInjector):
         day = self.today + timedelta(days=self.rng.randint(1, 120))
         row[self.col["Ngày tiêm"]] = ddmmyyyy(day)
         commune = row[self.col["Mã xã"]]
-        if self.vintage == PRE_REFORM and day >= REFORM_DATE and commune in self.new_commune:
-            new = self.new_commune[commune]
+        if self.vintage == PRE_REFORM and day >= REFORM_DATE and commune in self.geo.new_commune:
+            new = self.geo.new_commune[commune]
             row[self.col["Mã tỉnh"]] = self.geo.province_of_commune[POST_REFORM][new]
             row[self.col["Mã xã"]] = new
 
@@ -661,8 +654,7 @@ def _write_file(landing: Path, geo: Geography, seed: int, half: Period, province
         "Ngày tiêm": Raw([date_text(d.day[rows], "dmy")]),
     }, n)
     # invalid rows: corrupted copies added after valid plain rows (the warning rows stay unpaired)
-    injector = DoseInjector(geo, half.vintage, invalid_rate, random.Random(f"{key}|invalid"), today, half, known,
-                            geo.new_commune)
+    injector = DoseInjector(geo, half.vintage, invalid_rate, random.Random(f"{key}|invalid"), today, half)
     invalid: Counter[str] = Counter()
     chosen = np.nonzero((numpy_rng(key, "invalid").random(n) < injector.copy_probability) & (tag == 0))[0]
     for i in chosen.tolist():

@@ -14,8 +14,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from synthetic.geography import POST_REFORM, PRE_REFORM, Geography
-
 MALFORMED_JSON = "malformed_json"                    # truncated line, trailing comma, single quotes
 BAD_DATE = "bad_date"                                # 2015-02-30 or 30/02/2015
 UNKNOWN_COMMUNE = "unknown_commune"                  # a code unknown in both vintages
@@ -112,41 +110,6 @@ def impossible_date(rng: random.Random, year: int) -> str:
         month_day = (2, 29)
     m, d = month_day
     return f"{year:04d}-{m:02d}-{d:02d}" if rng.random() < 0.5 else f"{d:02d}/{m:02d}/{year:04d}"
-
-
-class InvalidLines:
-    """Deals invalid kinds in turn from a random start; one defect per line."""
-
-    def __init__(self, kinds: Sequence[str], rate: float, rng: random.Random, geo: Geography, vintage: str,
-                 key: str = ""):
-        self.kinds, self.rate, self.rng, self.geo, self.vintage = tuple(kinds), rate, rng, geo, vintage
-        self.key = key   # the file's seed key: lines to corrupt may be chosen from a stream of their own
-        self._next = rng.randrange(len(self.kinds))
-        self._known = geo.all_communes(PRE_REFORM) | geo.all_communes(POST_REFORM)
-
-    def draw(self, skip: Sequence[str] = ()) -> str | None:
-        """Whether this line is invalid (probability ``rate``), and its kind."""
-        if self.rate <= 0 or self.rng.random() >= self.rate:
-            return None
-        return self.next_kind(skip)
-
-    def next_kind(self, skip: Sequence[str] = ()) -> str | None:
-        for _ in range(len(self.kinds)):
-            kind = self.kinds[self._next % len(self.kinds)]
-            self._next += 1
-            if kind not in skip:
-                return kind
-        return None
-
-    def unknown_commune(self) -> str:
-        while True:
-            code = f"{self.rng.randint(33000, 99999):05d}"
-            if code not in self._known:
-                return code
-
-    def commune_outside(self, province: str) -> str:
-        other = self.rng.choice([p for p in self.geo.provinces(self.vintage) if p != province])
-        return self.rng.choice(self.geo.communes(self.vintage, other))
 
 
 def describe(variants: dict[str, Any], writer: JsonWriter) -> dict[str, Any]:

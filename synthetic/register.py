@@ -69,12 +69,12 @@ import numpy as np
 from synthetic.cohorts import Cohort, CohortBook, CohortInArea
 from synthetic.dan_so import NATIONAL_BY_AGE_M
 from synthetic.geography import POST_REFORM, Geography, load_geography
+from synthetic.invalid import InvalidRows
 from synthetic.jsonlines import (
     BAD_DATE,
     COMMUNE_OUTSIDE_PROVINCE,
     MALFORMED_JSON,
     UNKNOWN_COMMUNE,
-    InvalidLines,
     JsonWriter,
     choose_variants,
     describe,
@@ -505,7 +505,7 @@ def _pieces(s: Snapshot, writer: JsonWriter, nfd: bool) -> list[Piece]:
     return out
 
 
-class _RegisterCorruptor(InvalidLines):
+class _RegisterCorruptor(InvalidRows):
     def corrupt(self, kind: str, obj: dict[str, Any], day: date, earlier_id: str) -> None:
         rng = self.rng
         if kind == OVER_16:
@@ -544,7 +544,7 @@ class _RegisterCorruptor(InvalidLines):
             obj["lao_dong"] = rng.choice(("co", "yes", "1", "trai_phep"))
 
 
-def _invalid_lines(s: Snapshot, writer: JsonWriter, injector: _RegisterCorruptor, nfd: bool
+def _invalid_lines(s: Snapshot, writer: JsonWriter, injector: _RegisterCorruptor, nfd: bool, key: str
                    ) -> tuple[dict[int, bytes], dict[str, int], np.ndarray]:
     """The lines replaced by invalid ones (one defect each, kinds dealt in turn), their kinds, and which
     lines stay valid. A duplicate id repeats an earlier valid line's id, so it is not dealt before one."""
@@ -554,7 +554,7 @@ def _invalid_lines(s: Snapshot, writer: JsonWriter, injector: _RegisterCorruptor
     kinds: Counter[str] = Counter()
     if injector.rate <= 0 or n == 0:
         return lines, {}, valid
-    chosen = np.nonzero(numpy_rng(injector.key, "invalid-lines").random(n) < injector.rate)[0]
+    chosen = np.nonzero(numpy_rng(key, "invalid-lines").random(n) < injector.rate)[0]
     valid[chosen] = False
     end = writer.line_end
     for i in chosen.tolist():
@@ -599,10 +599,10 @@ def _write_register_file(children: RegisterChildren, landing: Path, day: date, p
     writer = JsonWriter(rng_format, variants, REGISTER_KEYS, {"tro_giup": ASSISTANCE_KEYS})
     vintage = vintage_of(day)
     injector = _RegisterCorruptor(REGISTER_INVALID_KINDS, invalid_rate, random.Random(f"{key}|invalid"),
-                                  children.geo, vintage, key=key)
+                                  children.geo, vintage)
     nfd = variants["nfd_names"]
     s = snapshot(children, day, province)
-    bad, invalid, valid = _invalid_lines(s, writer, injector, nfd)
+    bad, invalid, valid = _invalid_lines(s, writer, injector, nfd, key)
     rel = f"{REGISTER_FEED}/{register_file_name(province, day)}"
     path = landing / rel
     sha256 = write(path, "\ufeff".encode() if variants["bom"] else b"", lines(_pieces(s, writer, nfd), len(s), bad))
