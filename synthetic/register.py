@@ -321,14 +321,15 @@ class RegisterChildren:
         assisted_share = np.array(ASSISTED_SHARE)[region]
         assisted = csdb & (mixed(lat[:, _L_ASSIST], ASSISTED_PERSISTENCE) < assisted_share)
         at_risk = ~csdb & (mixed(lat[:, _L_RISK], AT_RISK_PERSISTENCE) < AT_RISK_ASSISTED_SHARE)
-        # each form's probability: the highest over the child's groups
-        probs = (groups[:, :, None] * _FORM_MATRIX[None, :, :]).max(axis=1) if n else np.zeros((0, len(ASSISTANCE_FORMS)))
-        probs = np.where(at_risk[:, None], np.array(_AT_RISK_FORMS)[None, :], probs)
-        forms = lat[:, _L_FORMS:_L_FORMS + len(ASSISTANCE_FORMS)] < probs
-        none = ~forms.any(axis=1)
-        if n:
-            forms[np.arange(n), probs.argmax(axis=1)] |= none
-        forms &= (assisted | at_risk)[:, None]
+        # forms of assistance, for the few assisted children only: each form's probability is the highest
+        # over the child's groups; at least the likeliest form
+        helped = np.nonzero(assisted | at_risk)[0]
+        probs = (groups[helped, :, None] * _FORM_MATRIX[None, :, :]).max(axis=1)
+        probs = np.where(at_risk[helped, None], np.array(_AT_RISK_FORMS)[None, :], probs)
+        chosen = lat[helped, _L_FORMS:_L_FORMS + len(ASSISTANCE_FORMS)] < probs
+        chosen[np.arange(len(helped)), probs.argmax(axis=1)] |= ~chosen.any(axis=1)
+        forms = np.zeros((n, len(ASSISTANCE_FORMS)), dtype=bool)
+        forms[helped] = chosen
         ul = mixed(lat[:, _L_LABOUR], LABOUR_PERSISTENCE)
         p_ill = np.array(_ILLEGAL_BY_AGE)[a] * np.array(_LABOUR_REGION[0])[region]
         p_leg = np.array(_LEGAL_BY_AGE)[a] * np.array(_LABOUR_REGION[1])[region]
