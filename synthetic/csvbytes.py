@@ -105,6 +105,9 @@ def write_csv(path: Path, table: CsvTable, delivery: Delivery, rng: np.random.Ge
             continue
         texts = [_nfd(t) if delivery.nfd else t for t in value.texts]
         index = value.index
+        if len(texts) == 1 and not (value.code and unpadded is not None):
+            pieces.append(const(_quoted(texts[0])))   # one value for the whole file
+            continue
         if value.code and unpadded is not None:
             texts = texts + [strip_zeros(t) if t[:1] == "0" and t.isdigit() else t for t in texts]
             index = index + len(value.texts) * unpadded
