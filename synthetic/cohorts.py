@@ -78,7 +78,7 @@ class Cohort:
         return ((month + 12 * years).astype("datetime64[D]") + (d - month.astype("datetime64[D]"))).astype(np.int64)
 
 
-@dataclass(frozen=True)
+@dataclass
 class CohortInArea:
     """A cohort seen from a province of a vintage: its children's commune codes in that vintage (per commune
     index) and whether each commune lies in the province."""
@@ -86,6 +86,11 @@ class CohortInArea:
     cohort: Cohort
     codes: np.ndarray          # object array of commune codes, per commune index of the cohort
     inside: np.ndarray         # bool, per commune index
+
+    @cached_property
+    def numbers(self) -> np.ndarray:
+        """The commune codes as numbers (-1: none), for sorting: all codes of a vintage have the same width."""
+        return np.array([int(x) if x else -1 for x in self.codes.tolist()], dtype=np.int64)
 
 
 Traits = Callable[[np.random.Generator, Cohort], dict[str, np.ndarray]]
@@ -97,6 +102,7 @@ class CohortBook:
     def __init__(self, geo: Geography, pop: PopulationModel, scale: float, seed: int, feed: str, traits: Traits):
         self.geo, self.pop, self.scale, self.seed, self.feed, self.traits = geo, pop, scale, seed, feed, traits
         self._cohorts: dict[tuple[str, str, int, int], Cohort] = {}
+        self._areas: dict[tuple[str, str, int, int], CohortInArea] = {}   # (province seen from, source, half)
 
     def cohort(self, vintage: str, province: str, year: int, half: int) -> Cohort:
         key = (vintage, province, year, half)
@@ -138,17 +144,25 @@ class CohortBook:
             if vintage == PRE_REFORM and (year, half) >= reform:
                 continue
             if vintage == PRE_REFORM or (year, half) >= reform:
-                c = self.cohort(vintage, province, year, half)
-                out.append(CohortInArea(c, np.array(c.communes, dtype=object), np.ones(len(c.communes), dtype=bool)))
+                key = (province, vintage, year, half)
+                if key not in self._areas:
+                    c = self.cohort(vintage, province, year, half)
+                    self._areas[key] = CohortInArea(c, np.array(c.communes, dtype=object),
+                                                    np.ones(len(c.communes), dtype=bool))
+                out.append(self._areas[key])
                 continue
             for old in self.geo.old_sources.get(province, ()):
-                c = self.cohort(PRE_REFORM, old, year, half)
-                codes = np.array([self.geo.new_commune.get(x, "") for x in c.communes], dtype=object)
-                inside = np.array([self.geo.province_of_commune[POST_REFORM].get(x) == province for x in codes],
-                                  dtype=bool)
-                out.append(CohortInArea(c, codes, inside))
+                key = (province, old, year, half)
+                if key not in self._areas:
+                    c = self.cohort(PRE_REFORM, old, year, half)
+                    codes = np.array([self.geo.new_commune.get(x, "") for x in c.communes], dtype=object)
+                    inside = np.array([self.geo.province_of_commune[POST_REFORM].get(x) == province for x in codes],
+                                      dtype=bool)
+                    self._areas[key] = CohortInArea(c, codes, inside)
+                out.append(self._areas[key])
         return out
 
     def clear(self) -> None:
         """Forget the cached cohorts (they are drawn again from the seed when needed)."""
         self._cohorts.clear()
+        self._areas.clear()

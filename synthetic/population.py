@@ -63,6 +63,7 @@ class Profile:
     size: float = 1.0  # relative population of a commune (mountain communes are sparsely populated)
 
 
+@cache
 def profile_for(old_province: str) -> Profile:
     p = old_province
     if p in _NORTH_MOUNTAIN:

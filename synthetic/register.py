@@ -425,9 +425,8 @@ def snapshot(children: RegisterChildren, day: date, province: str) -> Snapshot:
         names = children.names(c)
         parts["origin"].append(np.full(len(idx), int(c.province), dtype=np.int64))
         # commune codes as numbers while sorting (all codes of a vintage have the same width)
-        numbers = np.array([int(x) if x else -1 for x in area.codes.tolist()], dtype=np.int64)
-        code_text.update(zip(numbers.tolist(), area.codes.tolist()))
-        parts["commune"].append(numbers[c.commune[idx]])
+        code_text.update(zip(area.numbers.tolist(), area.codes.tolist()))
+        parts["commune"].append(area.numbers[c.commune[idx]])
         for k, v in (("birth", c.birth), ("sex", c.sex), ("serial", c.traits["serial"]),
                      ("ethnicity", children.ethnicity(c)), ("groups", st["groups"]), ("assisted", st["assisted"]),
                      ("forms", st["forms"]), ("labour", st["labour"]), ("age", age)):
