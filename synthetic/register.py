@@ -203,6 +203,12 @@ _PERSISTENCE = np.array([_GROUP_PARAMS[g][1] for g in GROUPS])
 _REGION_MULT = np.array([[_REGION.get(g, (1.0, 1.0, 1.0))[r] for g in GROUPS] for r in range(3)])
 _FORM_MATRIX = np.array([_FORM_PROBS[g] for g in GROUPS])
 _G = {g: j for j, g in enumerate(GROUPS)}
+# per (age, region) row a * 3 + region: each group's prevalence, and the labour shares
+_GROUP_P = np.array([_PREVALENCE * _SHAPES[a] * _REGION_MULT[r] for a in range(MAX_AGE) for r in range(3)],
+                    dtype=np.float32)
+_PERSISTENCE_32 = _PERSISTENCE.astype(np.float32)
+_ILLEGAL_P = np.array([_ILLEGAL_BY_AGE[a] * _LABOUR_REGION[0][r] for a in range(MAX_AGE) for r in range(3)])
+_LEGAL_P = np.array([_LEGAL_BY_AGE[a] * _LABOUR_REGION[1][r] for a in range(MAX_AGE) for r in range(3)])
 # latent columns
 _L_GROUPS = 0
 _L_COMPANION = len(GROUPS)
@@ -312,8 +318,8 @@ class RegisterChildren:
             fresh = (r - persistence) / np.maximum(1 - np.asarray(persistence, dtype=np.float32), 1e-6)
             return np.where(r < persistence, u, fresh)
 
-        p = _PREVALENCE[None, :] * _SHAPES[a] * _REGION_MULT[region]
-        groups = mixed(lat[:, _L_GROUPS:_L_GROUPS + len(GROUPS)], _PERSISTENCE[None, :]) < p
+        cell = a * 3 + region                                  # (age, region): the prevalences' table row
+        groups = mixed(lat[:, _L_GROUPS:_L_GROUPS + len(GROUPS)], _PERSISTENCE_32[None, :]) < _GROUP_P[cell]
         for k, (src, dst, prob) in enumerate(_COMPANIONS):
             allowed = _SHAPES[a, _G[dst]] > 0
             groups[:, _G[dst]] |= groups[:, _G[src]] & (lat[:, _L_COMPANION + k] < prob) & allowed
@@ -331,8 +337,7 @@ class RegisterChildren:
         forms = np.zeros((n, len(ASSISTANCE_FORMS)), dtype=bool)
         forms[helped] = chosen
         ul = mixed(lat[:, _L_LABOUR], LABOUR_PERSISTENCE)
-        p_ill = np.array(_ILLEGAL_BY_AGE)[a] * np.array(_LABOUR_REGION[0])[region]
-        p_leg = np.array(_LEGAL_BY_AGE)[a] * np.array(_LABOUR_REGION[1])[region]
+        p_ill, p_leg = _ILLEGAL_P[cell], _LEGAL_P[cell]
         labour = np.where(ul < p_ill, 2, np.where(ul < p_ill + p_leg, 1, 0))
         hk = (groups[:, _G["h"]] | groups[:, _G["k"]]) & (lat[:, _L_LABOUR_HK] < WORKING_IN_H_OR_K) & (age >= 5)
         labour = np.where(hk, 2, labour)
