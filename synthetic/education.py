@@ -51,7 +51,7 @@ from synthetic.invalid import COMMUNE_OUTSIDE_PROVINCE, IMPOSSIBLE_DATE, UNKNOWN
 from synthetic.landing import check_rates, new_provinces, numpy_rng, provinces_in, sha256_of
 from synthetic.manifest import FileEntry, Manifest
 from synthetic.names import person_name
-from synthetic.periods import from_ordinal, ordinal, vintage_of
+from synthetic.periods import ddmmyyyy, from_ordinal, ordinal, vintage_of
 from synthetic.population import (
     ETHNICITY_CODES,
     KINH,
@@ -246,14 +246,10 @@ def _row(s: StudentRows, i: int) -> list[str]:
     school = s.schools[int(s.school[i])]
     return [s.label, school.code, LEVELS[int(s.level[i])], GRADES[int(s.grade[i])],
             f"{school.prefix}{int(s.number[i]):04d}", s.pid(i), s.names.text(i),
-            _ddmmyyyy(from_ordinal(int(s.birth[i]))), "Nữ" if s.girl[i] else "Nam",
+            ddmmyyyy(from_ordinal(int(s.birth[i]))), "Nữ" if s.girl[i] else "Nam",
             ETHNICITY_CODES[int(s.ethnicity[i])], s.province, s.communes[int(s.commune[i])],
-            STATUSES[int(s.status[i])], _ddmmyyyy(from_ordinal(int(s.status_day[i]))),
+            STATUSES[int(s.status[i])], ddmmyyyy(from_ordinal(int(s.status_day[i]))),
             REASON_TEXTS[int(s.reason[i])], "C" if s.disabled[i] else "K"]
-
-
-def _ddmmyyyy(day: date) -> str:
-    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
 
 
 def _table(s: StudentRows) -> CsvTable:
@@ -315,7 +311,7 @@ class _Injector(InvalidRows):
 
     def _reason_for_non_dropout(self, row: list[str]) -> None:
         if row[I_STATUS] in DROPOUT:
-            row[I_STATUS], row[I_STATUS_DATE] = ENROLLED, _ddmmyyyy(date(self.sy.start_year, 9, 5))
+            row[I_STATUS], row[I_STATUS_DATE] = ENROLLED, ddmmyyyy(date(self.sy.start_year, 9, 5))
         row[I_REASON] = self.rng.choice(REASONS)
 
     def _reason_out_of_range(self, row: list[str]) -> None:

@@ -45,7 +45,7 @@ import random
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -61,6 +61,7 @@ from synthetic.invalid import (
     UNKNOWN_SEX,
     InvalidRows,
     impossible_dmy,
+    parse_dmy,
 )
 from synthetic.landing import (
     DEFAULT_PERIODS,
@@ -72,7 +73,7 @@ from synthetic.landing import (
     sha256_of,
 )
 from synthetic.manifest import FileEntry, Manifest
-from synthetic.periods import Period, add_years, ordinal
+from synthetic.periods import Period, add_years, ddmmyyyy, ordinal
 from synthetic.population import PopulationModel, build_population, profile_for
 
 FEED = "y_te_can_do"
@@ -448,14 +449,6 @@ def _number(value: float, decimals: int, comma: bool) -> str:
 
 # --- invalid rows --------------------------------------------------------------------------------------
 
-def _parse(value: str) -> date:
-    return datetime.strptime(value, "%d/%m/%Y").date()
-
-
-def _fmt(day: date) -> str:
-    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
-
-
 class GrowthInvalidInjector(InvalidRows):
     """Replaces a fraction of the rows of one file by invalid rows, one defect per row. Every kind is one a
     correct loader quarantines."""
@@ -474,12 +467,12 @@ class GrowthInvalidInjector(InvalidRows):
         return value.replace(".", ",") if self.comma else value
 
     def _measurement_before_birth(self, row: list[str]) -> None:
-        row[I_BIRTH] = _fmt(_parse(row[I_DATE]) + timedelta(days=self.rng.randint(1, 90)))
+        row[I_BIRTH] = ddmmyyyy(parse_dmy(row[I_DATE]) + timedelta(days=self.rng.randint(1, 90)))
 
     def _measurement_in_future(self, row: list[str]) -> None:
         years = self.rng.randint(20, 40)
-        row[I_DATE] = _fmt(add_years(_parse(row[I_DATE]), years))
-        row[I_BIRTH] = _fmt(add_years(_parse(row[I_BIRTH]), years))
+        row[I_DATE] = ddmmyyyy(add_years(parse_dmy(row[I_DATE]), years))
+        row[I_BIRTH] = ddmmyyyy(add_years(parse_dmy(row[I_BIRTH]), years))
 
     def _weight_out_of_range(self, row: list[str]) -> None:
         row[I_WEIGHT] = self._num(self.rng.choice(("0", "0.2", "95")))
@@ -492,9 +485,9 @@ class GrowthInvalidInjector(InvalidRows):
 
     def _standing_infant(self, row: list[str]) -> None:
         """A standing measure of a child aged 2 weeks to 8 months, with plausible values for that age."""
-        when = _parse(row[I_DATE])
+        when = parse_dmy(row[I_DATE])
         age = self.rng.randint(14, 240)
-        row[I_BIRTH] = _fmt(when - timedelta(days=age))
+        row[I_BIRTH] = ddmmyyyy(when - timedelta(days=age))
         t = who_tables()
         sex = 0 if row[I_SEX] == "Nam" else 1
         length = float(t.lhfa.m[sex, age]) + self.rng.gauss(0, 1.5)
@@ -506,15 +499,15 @@ class GrowthInvalidInjector(InvalidRows):
         row[I_POSITION] = STANDING
 
     def _over_five(self, row: list[str]) -> None:
-        when = _parse(row[I_DATE])
-        row[I_BIRTH] = _fmt(add_years(when, -BOOK_YEARS) - timedelta(days=self.rng.randint(1, 330)))
+        when = parse_dmy(row[I_DATE])
+        row[I_BIRTH] = ddmmyyyy(add_years(when, -BOOK_YEARS) - timedelta(days=self.rng.randint(1, 330)))
 
     def _bad_position(self, row: list[str]) -> None:
         row[I_POSITION] = self.rng.choice(("X", "?", "Z"))
 
     def _impossible_date(self, row: list[str]) -> None:
         i = self.rng.choice((I_BIRTH, I_DATE))
-        row[i] = impossible_dmy(self.rng, _parse(row[i]).year)
+        row[i] = impossible_dmy(self.rng, parse_dmy(row[i]).year)
 
     def _unknown_sex(self, row: list[str]) -> None:
         row[I_SEX] = self.rng.choice(("X", "?", "3"))

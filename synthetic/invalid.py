@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from synthetic.geography import POST_REFORM, PRE_REFORM, Geography
-from synthetic.health import BIRTH_COLUMNS, BIRTHS_FEED, DEATH_COLUMNS, DEATHS_FEED, ddmmyyyy
+from synthetic.health import BIRTH_COLUMNS, BIRTHS_FEED, DEATH_COLUMNS, DEATHS_FEED
+from synthetic.periods import ddmmyyyy
 
 IMPOSSIBLE_DATE = "impossible_date"            # 31/02/2024
 BAD_DATE_FORMAT = "bad_date_format"            # 2024-03-15, 15.03.2024, …
