@@ -1,12 +1,10 @@
 """Vietnamese personal names by sex and ethnicity (Kinh, northern minorities, Hmong, Khmer, Central
-Highlands), one at a time (``person_name``) or for whole arrays of people (``draw_names``: the big feeds).
-Both draw from the same lists with the same shares."""
+Highlands), for whole arrays of people (``draw_names``) or one at a time (``person_name``)."""
 
 from __future__ import annotations
 
 import random
 import unicodedata
-from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -51,32 +49,6 @@ _HMONG_CODES = {"08"}
 _KHMER_CODES = {"05"}
 _HIGHLAND_CODES = {"10", "12", "13", "14", "16", "20", "21", "22"}
 _NORTHERN_CODES = {"02", "03", "06", "07", "09", "15", "18", "25"}
-
-
-def person_name(rng: random.Random, sex: str, ethnicity: str) -> tuple[str, str]:
-    """(full name, given name) in NFC, one person at a time (the small feeds)."""
-    rand = rng.random
-
-    def pick(items: Sequence[str]) -> str:
-        return items[int(rand() * len(items))]
-
-    if ethnicity in _HMONG_CODES:
-        given = pick(_HMONG["given"])
-        return f"{pick(_HMONG['surnames'])} {pick(_HMONG[sex])} {given}", given
-    if ethnicity in _KHMER_CODES:
-        given = pick(_KHMER["given"])
-        middle = "Thị " if sex == "Nữ" and rand() < 0.6 else ""
-        return f"{pick(_KHMER['surnames'])} {middle}{given}", given
-    if ethnicity in _HIGHLAND_CODES:
-        given = pick(_HIGHLANDS["given"])
-        first = f"Y {given}" if sex == "Nam" else f"H'{given}"
-        return f"{first} {pick(_HIGHLANDS['clans'])}", given
-    if ethnicity in _NORTHERN_CODES and rand() < 0.6:
-        surname = pick(_NORTHERN_SURNAMES)
-    else:
-        surname = _KINH_SURNAMES[bisect_right(_KINH_SURNAME_CUM, rand() * _KINH_SURNAME_CUM[-1])]
-    given = pick(_GIVEN[sex])
-    return f"{surname} {pick(_MIDDLE[sex])} {given}", given
 
 
 # --- arrays of names -------------------------------------------------------------------------------------
@@ -178,3 +150,11 @@ def draw_names(rng: np.random.Generator, girl: np.ndarray, ethnicity: np.ndarray
     given = np.where(highland, _choose(rng, _HIGHLAND_GIVEN_IDS, n), given)
     last = np.where(highland, _choose(rng, _CLAN_IDS, n), last)
     return Names((surname, middle, given, last))
+
+
+def person_name(rng: random.Random, sex: str, ethnicity: str) -> tuple[str, str]:
+    """(full name, given name) in NFC of one person (``sex`` Nam/Nữ, ``ethnicity`` a GSO code): ``draw_names``
+    for a single person, seeded from ``rng``."""
+    one = draw_names(np.random.default_rng(rng.getrandbits(64)), np.array([sex == "Nữ"]),
+                     np.array([_CODE_INDEX[ethnicity]]))
+    return one.text(0), _PARTS[int(one.given[0])]
