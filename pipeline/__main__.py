@@ -19,10 +19,12 @@ def _landing_dir() -> Path:
     if os.environ.get("LANDING_DIR"):
         return Path(os.environ["LANDING_DIR"])
     if not DEFAULT_LANDING_DIR.exists():
-        from synthetic.sample import generate_sample
+        # the generator is a dev tool of the repository, not part of the product: run it as its own step
+        import subprocess
 
-        print(f"No LANDING_DIR given: generating a sample landing folder in {DEFAULT_LANDING_DIR} ...")
-        generate_sample(DEFAULT_LANDING_DIR)
+        print(f"No LANDING_DIR given: generating a sample landing folder in {DEFAULT_LANDING_DIR} ...", flush=True)
+        command = [sys.executable, "-m", "synthetic", "sample", "--landing", str(DEFAULT_LANDING_DIR)]
+        subprocess.run(command, cwd=Path(__file__).resolve().parents[1], check=True)
     return DEFAULT_LANDING_DIR
 
 

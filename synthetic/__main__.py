@@ -1,4 +1,6 @@
-"""Command line: ``python -m synthetic health --landing DIR [--scale 0.001] [--seed 13] ...``."""
+"""Command line: ``python -m synthetic all --landing DIR --scale S [--seed N] [--invalid-rate R]`` (every feed),
+``python -m synthetic sample --landing DIR`` (the sample of ``make run``), or one feed:
+``python -m synthetic health --landing DIR [--scale 0.001] [--seed 13] ...``."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import time
 from pathlib import Path
 
 from synthetic.feeds import DEFAULT_MIN_DEATHS_PER_FILE, DEFAULT_PERIODS, generate_health_feeds, write_births_csv
+from synthetic.manifest import Manifest
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -68,6 +71,16 @@ def _parser() -> argparse.ArgumentParser:
     abuse.add_argument("--provinces", nargs="+", default=None, metavar="NEW_CODE")
     abuse.add_argument("--invalid-rate", type=float, default=0.0)
 
+    every = sub.add_parser("all", help="every feed of the ingest registry at one scale")
+    every.add_argument("--landing", required=True, type=Path, help="landing directory")
+    every.add_argument("--scale", type=float, required=True, help="share of the national volume")
+    every.add_argument("--seed", type=int, default=13)
+    every.add_argument("--invalid-rate", type=float, default=0.0, help="share of rows made invalid")
+    every.add_argument("--provinces", nargs="+", default=None, metavar="NEW_CODE", help="default all 34")
+
+    sample = sub.add_parser("sample", help="the sample landing folder of `make run` (scale 0.01, seed 2025)")
+    sample.add_argument("--landing", required=True, type=Path, help="landing directory")
+
     births = sub.add_parser("births-file", help="one large valid births CSV (benchmarks)")
     births.add_argument("--out", required=True, type=Path)
     births.add_argument("--rows", required=True, type=int)
@@ -75,6 +88,14 @@ def _parser() -> argparse.ArgumentParser:
     births.add_argument("--period", default="2024-H1")
     births.add_argument("--reference-dir", type=Path, default=None)
     return parser
+
+
+def _print_totals(manifest: Manifest, landing: Path) -> None:
+    for feed in manifest.feeds():
+        t = manifest.totals(feed)
+        invalid = sum(t["invalid_rows"].values())
+        print(f"{feed}: {t['files']} files, {t['rows']:,} rows ({t['valid_rows']:,} valid, {invalid:,} invalid) "
+              f"in {landing / feed}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,27 +106,33 @@ def main(argv: list[str] | None = None) -> int:
             setattr(args, name, [v for value in values for v in value.split(",") if v.strip()])
     started = time.perf_counter()
     try:
-        if args.command == "health":
+        if args.command in ("all", "sample"):
+            from synthetic.sample import generate_all, generate_sample
+
+            def progress(message: str) -> None:
+                print(f"[{time.perf_counter() - started:6.1f} s] {message}", flush=True)
+
+            if args.command == "all":
+                generate_all(args.landing, scale=args.scale, seed=args.seed, invalid_rate=args.invalid_rate,
+                             provinces=args.provinces, progress=progress)
+            else:
+                generate_sample(args.landing, progress=progress)
+            _print_totals(Manifest.load(args.landing), args.landing)
+        elif args.command == "health":
             manifest = generate_health_feeds(
                 args.landing, scale=args.scale, seed=args.seed, periods=args.periods,
                 provinces=args.provinces, invalid_rate=args.invalid_rate,
                 delivery_variants=not args.no_variants, min_deaths_per_file=args.min_deaths_per_file,
                 reference_dir=args.reference_dir,
             )
-            for feed in manifest.feeds():
-                t = manifest.totals(feed)
-                invalid = sum(t["invalid_rows"].values())
-                print(f"{feed}: {t['files']} files, {t['rows']:,} rows ({t['valid_rows']:,} valid, "
-                      f"{invalid:,} invalid) in {args.landing / feed}")
+            _print_totals(manifest, args.landing)
         elif args.command in ("immunisation", "growth"):
             from synthetic import generate_growth_feed, generate_immunisation_feed
 
             generate = generate_immunisation_feed if args.command == "immunisation" else generate_growth_feed
             manifest = generate(args.landing, scale=args.scale, seed=args.seed, periods=args.periods,
                                 provinces=args.provinces, invalid_rate=args.invalid_rate)
-            for feed in manifest.feeds():
-                t = manifest.totals(feed)
-                print(f"{feed}: {t['files']} files, {t['rows']:,} rows ({t['valid_rows']:,} valid) in {args.landing / feed}")
+            _print_totals(manifest, args.landing)
         elif args.command in ("register", "abuse"):
             from synthetic import generate_abuse_cases_feed, generate_child_register_feed
 
@@ -116,9 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 manifest = generate_abuse_cases_feed(args.landing, scale=args.scale, seed=args.seed, periods=args.periods,
                                                      provinces=args.provinces, invalid_rate=args.invalid_rate)
-            for feed in manifest.feeds():
-                t = manifest.totals(feed)
-                print(f"{feed}: {t['files']} files, {t['rows']:,} rows ({t['valid_rows']:,} valid) in {args.landing / feed}")
+            _print_totals(manifest, args.landing)
         elif args.command in ("population", "education"):
             from synthetic import generate_education_feed, generate_population_feed
 
@@ -129,9 +154,7 @@ def main(argv: list[str] | None = None) -> int:
                 manifest = generate_education_feed(args.landing, scale=args.scale, seed=args.seed,
                                                    school_years=args.school_years, provinces=args.provinces,
                                                    invalid_rate=args.invalid_rate)
-            for feed in manifest.feeds():
-                t = manifest.totals(feed)
-                print(f"{feed}: {t['files']} files, {t['rows']:,} rows ({t['valid_rows']:,} valid) in {args.landing / feed}")
+            _print_totals(manifest, args.landing)
         else:
             entry = write_births_csv(args.out, args.rows, args.seed, period=args.period,
                                      reference_dir=args.reference_dir)

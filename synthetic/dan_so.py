@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from synthetic.feeds import _normalise_provinces, _sha256
 from synthetic.formats import VARIANT_NAMES, CsvFeedWriter, Delivery, choose_delivery
-from synthetic.geography import POST_REFORM, PRE_REFORM, load_geography
+from synthetic.geography import POST_REFORM, PRE_REFORM, Geography, load_geography
+from synthetic.landing import check_rates, new_provinces, provinces_in, sha256_of
 from synthetic.manifest import FileEntry, Manifest
-from synthetic.population import build_population
+from synthetic.population import PopulationModel, build_population
 
 FEED = "dan_so"
 GENERATOR = "dan_so"
@@ -44,26 +44,23 @@ def generate_population_feed(
     """Write dan_so files under ``landing_dir``/dan_so and record them in the landing manifest. The
     estimate of year Y is dated 1 July Y: before 2025 it carries pre-reform codes, from 2025 the 34
     provinces' codes. ``provinces`` filters by new province code, as for the health feeds."""
-    if scale <= 0:
-        raise ValueError("scale must be positive")
+    check_rates(scale)
     geo = load_geography(reference_dir)
     model = build_population(geo, seed)
-    new_provinces = _normalise_provinces(geo, provinces)
+    selected = new_provinces(geo, provinces)
     landing = Path(landing_dir)
     files = []
     index = 0
     for year in years:
         vintage = PRE_REFORM if year < 2025 else POST_REFORM
-        chosen = sorted({old for new in new_provinces for old in geo.old_provinces_of(new)}) \
-            if vintage == PRE_REFORM else new_provinces
-        for province in chosen:
+        for province in provinces_in(geo, vintage, selected):
             files.append(_write_file(landing, geo, model, year, vintage, province, scale, seed,
                                      delivery_variants, index))
             index += 1
     manifest = Manifest(
         landing_dir=str(landing), generator=GENERATOR,
         parameters={"feeds": [FEED], "scale": scale, "seed": seed, "years": list(years),
-                    "provinces": None if provinces is None else new_provinces,
+                    "provinces": None if provinces is None else selected,
                     "delivery_variants": delivery_variants},
         files=files,
     )
@@ -74,21 +71,15 @@ def generate_population_feed(
 def _write_file(landing: Path, geo, model, year: int, vintage: str, province: str, scale: float, seed: int,
                 delivery_variants: bool, index: int) -> FileEntry:
     key = f"{seed}|{FEED}|{year}|{province}"
-    rng = random.Random(f"{key}|rows")
     delivery = (choose_delivery(random.Random(f"{key}|format"), COLUMNS, force=VARIANT_NAMES[index % len(VARIANT_NAMES)])
                 if delivery_variants else Delivery())
     rel = f"{FEED}/{FEED}_{province}_{year}.csv"
     path = landing / rel
     counts: Counter[str] = Counter()
-    national = model.national_weight
     with CsvFeedWriter(path, COLUMNS, delivery, CODE_COLUMNS, random.Random(f"{key}|variants")) as writer:
-        for commune in sorted(geo.communes(vintage, province)):
-            share = model.weight[vintage][commune] / national
-            for age, millions in enumerate(NATIONAL_BY_AGE_M):
-                expected = millions * 1_000_000 * scale * share
-                male_share = MALE_SHARE_UNDER_10 if age < 10 else MALE_SHARE_10_PLUS
-                for sex, sex_share in (("Nam", male_share), ("Nữ", 1 - male_share)):
-                    persons = _stochastic_round(rng, expected * sex_share * rng.uniform(0.95, 1.05))
+        for commune, ages in population_cells(geo, model, year, province, scale, seed):
+            for age, pair in enumerate(ages):
+                for sex, persons in zip(("Nam", "Nữ"), pair):
                     writer.write([str(year), province, commune, str(age), sex, str(persons)])
                     if age < 16:
                         counts["children_under_16"] += persons
@@ -96,7 +87,26 @@ def _write_file(landing: Path, geo, model, year: int, vintage: str, province: st
         written = writer.rows
     return FileEntry(feed=FEED, path=rel, province=province, vintage=vintage, period=str(year), rows=written,
                      valid_rows=written, invalid_rows={}, variants=delivery.describe(),
-                     counts=dict(sorted(counts.items())), sha256=_sha256(path))
+                     counts=dict(sorted(counts.items())), sha256=sha256_of(path))
+
+
+def population_cells(geo: Geography, model: PopulationModel, year: int, province: str, scale: float, seed: int
+                     ) -> Iterator[tuple[str, list[tuple[int, int]]]]:
+    """(commune, [(boys, girls) by age 0–17]) for every commune of ``province`` (in the vintage of 1 July
+    ``year``): the persons of the file of that year (the student feed takes its children from here)."""
+    vintage = PRE_REFORM if year < 2025 else POST_REFORM
+    rng = random.Random(f"{seed}|{FEED}|{year}|{province}|rows")
+    national = model.national_weight
+    for commune in sorted(geo.communes(vintage, province)):
+        share = model.weight[vintage][commune] / national
+        ages = []
+        for age, millions in enumerate(NATIONAL_BY_AGE_M):
+            expected = millions * 1_000_000 * scale * share
+            male_share = MALE_SHARE_UNDER_10 if age < 10 else MALE_SHARE_10_PLUS
+            boys = _stochastic_round(rng, expected * male_share * rng.uniform(0.95, 1.05))
+            girls = _stochastic_round(rng, expected * (1 - male_share) * rng.uniform(0.95, 1.05))
+            ages.append((boys, girls))
+        yield commune, ages
 
 
 def _stochastic_round(rng: random.Random, value: float) -> int:

@@ -28,37 +28,44 @@ Every choice is recorded in the manifest's ``variants``.
 
 from __future__ import annotations
 
-import calendar
 import multiprocessing
 import os
 import random
 import re
-import unicodedata
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
-from synthetic.dan_so import (
-    FEED as DAN_SO_FEED,
-    MALE_SHARE_10_PLUS,
-    MALE_SHARE_UNDER_10,
-    NATIONAL_BY_AGE_M,
-    _stochastic_round,
-)
-from synthetic.feeds import _normalise_provinces, _sha256
-from synthetic.formats import VARIANT_NAMES, CsvFeedWriter, Delivery, choose_delivery
-from synthetic.geography import POST_REFORM, PRE_REFORM, Geography, load_geography
-from synthetic.invalid import COMMUNE_OUTSIDE_PROVINCE, IMPOSSIBLE_DATE, UNKNOWN_SEX, _impossible
+import numpy as np
+
+from synthetic.csvbytes import CsvTable, Raw, Text, write_csv
+from synthetic.formats import VARIANT_NAMES, Delivery, choose_delivery
+from synthetic.geography import PRE_REFORM, Geography, load_geography
+from synthetic.invalid import COMMUNE_OUTSIDE_PROVINCE, IMPOSSIBLE_DATE, UNKNOWN_SEX, InvalidRows, impossible_dmy
+from synthetic.landing import check_rates, new_provinces, numpy_rng, provinces_in, sha256_of
 from synthetic.manifest import FileEntry, Manifest
-from synthetic.periods import vintage_of
-from synthetic.population import KINH, PopulationModel, Profile, build_population, ethnicity_table
+from synthetic.names import person_name
+from synthetic.periods import ddmmyyyy, from_ordinal, ordinal, vintage_of
+from synthetic.population import (
+    ETHNICITY_CODES,
+    KINH,
+    PopulationModel,
+    Profile,
+    build_population,
+    ethnicity_table,
+    is_mountain,
+)
+from synthetic.students import GRADES, LEVELS, REASON_TEXTS, STATUSES, Rates, StudentRows, student_rows
+from synthetic.textbytes import Vocabulary, date_text, digits
 
 FEED = EDUCATION_FEED = "giao_duc_hoc_sinh"
+_name = person_name   # the old name, still imported by tests/unit/test_hostile_readers.py
 GENERATOR = "giao_duc"
 COLUMNS = ("Năm học", "Mã trường", "Cấp học", "Khối", "Mã học sinh", "Mã định danh", "Họ và tên", "Ngày sinh",
            "Giới tính", "Mã dân tộc", "Mã tỉnh", "Mã xã", "Trạng thái", "Ngày trạng thái", "Mã lý do thôi học",
@@ -66,15 +73,13 @@ COLUMNS = ("Năm học", "Mã trường", "Cấp học", "Khối", "Mã học si
 CODE_COLUMNS = ("Mã tỉnh", "Mã xã", "Mã dân tộc", "Trạng thái", "Mã lý do thôi học")
 DATE_COLUMNS = ("Ngày sinh", "Ngày trạng thái")
 DEFAULT_SCHOOL_YEARS = ("2023-2024", "2024-2025", "2025-2026")
-LEVELS = ("MN", "TH", "THCS", "THPT")
 
 # Trạng thái (sources.md)
 ENROLLED = "01"
 TRANSFER_IN = ("02", "06", "10")     # chuyển đến kỳ 1 / kỳ 2 / hè
-ON_LEAVE = ("03", "07")              # nghỉ học, xin học lại
+# 03 / 07: nghỉ học, xin học lại (on leave: enrolled at start)
 TRANSFER_OUT = ("04", "08", "11")    # chuyển đi kỳ 1 / kỳ 2 / hè
 DROPOUT = ("05", "09", "12")         # thôi học kỳ 1 / kỳ 2 / hè
-STATUSES = tuple(f"{i:02d}" for i in range(1, 13))
 REASONS = tuple(f"{i:02d}" for i in range(1, 11))
 EXCLUDED_REASONS = ("07", "08", "10")  # bảo lưu, học nghề, mất tích / đã mất: not dropouts
 
@@ -168,94 +173,6 @@ def enrolled_at_start(status: str, status_date: str, start_year: int) -> bool:
     return True
 
 
-# --- the population, replayed from dan_so --------------------------------------------------------------
-
-def population_cells(geo: Geography, model: PopulationModel, year: int, province: str, scale: float, seed: int
-                     ) -> Iterator[tuple[str, list[tuple[int, int]]]]:
-    """(commune, [(boys, girls) by age 0–17]) for every commune of ``province`` (in the vintage of 1 July
-    ``year``), exactly the persons ``generate_population_feed`` writes for that year with this seed and
-    scale: the same random stream, drawn in the same order."""
-    vintage = PRE_REFORM if year < 2025 else POST_REFORM
-    rng = random.Random(f"{seed}|{DAN_SO_FEED}|{year}|{province}|rows")
-    national = model.national_weight
-    for commune in sorted(geo.communes(vintage, province)):
-        share = model.weight[vintage][commune] / national
-        ages = []
-        for age, millions in enumerate(NATIONAL_BY_AGE_M):
-            expected = millions * 1_000_000 * scale * share
-            male_share = MALE_SHARE_UNDER_10 if age < 10 else MALE_SHARE_10_PLUS
-            pair = []
-            for sex_share in (male_share, 1 - male_share):
-                pair.append(_stochastic_round(rng, expected * sex_share * rng.uniform(0.95, 1.05)))
-            ages.append((pair[0], pair[1]))
-        yield commune, ages
-
-
-# --- names ----------------------------------------------------------------------------------------------
-
-def _nfc(words: str) -> tuple[str, ...]:
-    return tuple(unicodedata.normalize("NFC", w) for w in words.split())
-
-
-def _cum(weights: Sequence[float]) -> tuple[float, ...]:
-    out, total = [], 0.0
-    for w in weights:
-        total += w
-        out.append(total)
-    return tuple(out)
-
-
-_KINH_SURNAMES = _nfc("Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Đào Đinh Trương "
-                      "Mai Tạ")
-_KINH_SURNAME_CUM = _cum((38, 11, 9.5, 7, 4, 2, 4.5, 2.5, 1.5, 2.1, 2, 1.4, 1.3, 1.3, 1, 0.5, 0.8, 0.7, 0.6,
-                          0.4, 0.3))
-assert len(_KINH_SURNAMES) == len(_KINH_SURNAME_CUM)
-_MIDDLE = {"Nam": _nfc("Văn Đức Minh Quang Hữu Gia Anh Thành Hoàng Trọng Công Đăng Bảo Tuấn Quốc"),
-           "Nữ": _nfc("Thị Ngọc Thu Thanh Minh Khánh Bảo Phương Hà Quỳnh Kim Mai Thảo Diệu Hồng")}
-_GIVEN = {"Nam": _nfc("An Bảo Dũng Duy Hùng Huy Khang Khoa Khôi Kiên Long Lâm Minh Nam Nhật Phúc Quân Sơn Tài "
-                      "Thắng Tiến Trung Tuấn Việt Vinh Đạt Hải Hiếu Hưng Phong Thịnh Tùng"),
-          "Nữ": _nfc("Anh Châu Chi Diệp Giang Hà Hân Hương Lan Linh My Ngân Ngọc Nhi Oanh Phương Quyên Thảo "
-                     "Trang Trâm Uyên Vân Vy Yến Thư Hằng Nga Thủy Nhung Hoa")}
-_NORTHERN_SURNAMES = _nfc("Hoàng Nông Lường Lò Quàng Vi Lục Hà Đinh Lương Triệu Bàn Ma Sầm")
-_HMONG = {"surnames": _nfc("Giàng Sùng Vàng Thào Lý Hạng Mùa Lầu Vừ Chảo"),
-          "Nam": _nfc("A Seo Mí Văn"), "Nữ": _nfc("Thị Thị Thị"),
-          "given": _nfc("Páo Dếnh Chứ Pó Súa Mỷ Dở Chá Lử Sính Pàng Mai Dua Sùng Khua")}
-_KHMER = {"surnames": _nfc("Thạch Sơn Danh Kim Lâm Chau Lý Trà"),
-          "given": _nfc("Sóc Phol Kha Rinh Sương Tha Pha Ry Vy Na Rom Đa Nít Sa")}
-_HIGHLANDS = {"clans": _nfc("Niê Êban Adrơng Byă Mlô Ksơr Siu Kpă Hđơk Rơchăm"),
-              "given": _nfc("Bhin Blim Kông Jut Thuôn Sương Đen Hen Bliêng Nguăn Yơn Krông Djuê")}
-_HMONG_CODES = {"08"}
-_KHMER_CODES = {"05"}
-_HIGHLAND_CODES = {"10", "12", "13", "14", "16", "20", "21", "22"}
-_NORTHERN_CODES = {"02", "03", "06", "07", "09", "15", "18", "25"}
-
-
-def _name(rng: random.Random, sex: str, ethnicity: str) -> tuple[str, str]:
-    """(full name, given name) in NFC."""
-    rand = rng.random
-
-    def pick(items: Sequence[str]) -> str:
-        return items[int(rand() * len(items))]
-
-    if ethnicity in _HMONG_CODES:
-        given = pick(_HMONG["given"])
-        return f"{pick(_HMONG['surnames'])} {pick(_HMONG[sex])} {given}", given
-    if ethnicity in _KHMER_CODES:
-        given = pick(_KHMER["given"])
-        middle = "Thị " if sex == "Nữ" and rand() < 0.6 else ""
-        return f"{pick(_KHMER['surnames'])} {middle}{given}", given
-    if ethnicity in _HIGHLAND_CODES:
-        given = pick(_HIGHLANDS["given"])
-        first = f"Y {given}" if sex == "Nam" else f"H'{given}"
-        return f"{first} {pick(_HIGHLANDS['clans'])}", given
-    if ethnicity in _NORTHERN_CODES and rand() < 0.6:
-        surname = pick(_NORTHERN_SURNAMES)
-    else:
-        surname = _KINH_SURNAMES[bisect_right(_KINH_SURNAME_CUM, rand() * _KINH_SURNAME_CUM[-1])]
-    given = pick(_GIVEN[sex])
-    return f"{surname} {pick(_MIDDLE[sex])} {given}", given
-
-
 def _ethnicity(rng: random.Random, profile: Profile) -> str:
     if rng.random() >= profile.minority_share:
         return KINH
@@ -263,12 +180,8 @@ def _ethnicity(rng: random.Random, profile: Profile) -> str:
     return codes[min(bisect_right(cum, rng.random() * cum[-1]), len(codes) - 1)]
 
 
-def _is_mountain(profile: Profile) -> bool:
-    return profile.mix == "highlands" or (profile.mix == "north" and profile.minority_share >= 0.5)
-
-
 def _dropout_multiplier(profile: Profile, minority: bool) -> float:
-    return (MOUNTAIN_DROPOUT_FACTOR if _is_mountain(profile) else 1.0) * (MINORITY_DROPOUT_FACTOR if minority else 1.0)
+    return (MOUNTAIN_DROPOUT_FACTOR if is_mountain(profile) else 1.0) * (MINORITY_DROPOUT_FACTOR if minority else 1.0)
 
 
 _NORMS: dict[int, tuple[PopulationModel, dict[str, float]]] = {}
@@ -287,7 +200,7 @@ def _dropout_norm(model: PopulationModel) -> dict[str, float]:
             total = weighted = 0.0
             for commune, w in model.weight[PRE_REFORM].items():
                 p = model.profile(PRE_REFORM, commune)
-                mountain = MOUNTAIN_DROPOUT_FACTOR if _is_mountain(p) else 1.0
+                mountain = MOUNTAIN_DROPOUT_FACTOR if is_mountain(p) else 1.0
                 enrolled = w * (1 - p.minority_share + p.minority_share * att)
                 weighted += mountain * w * (1 - p.minority_share + p.minority_share * att * MINORITY_DROPOUT_FACTOR)
                 total += enrolled
@@ -296,253 +209,76 @@ def _dropout_norm(model: PopulationModel) -> dict[str, float]:
     return cached[1]
 
 
-# --- dates ----------------------------------------------------------------------------------------------
+# --- the rows -------------------------------------------------------------------------------------------
 
-_MONTH_DAYS = [(m, d) for m in range(1, 13) for d in range(1, calendar.monthrange(2023, m)[1] + 1)]
-assert len(_MONTH_DAYS) == 365  # a non-leap year: nobody is born on 29 February here
-_FIRST_HALF_DAYS = sum(1 for m, _ in _MONTH_DAYS if m <= 6)
-
-
-def _ddmmyyyy(day: date) -> str:
-    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
-
-
-def _window(first: date, last: date) -> tuple[str, ...]:
-    return tuple(_ddmmyyyy(first + timedelta(days=i)) for i in range((last - first).days + 1))
-
-
-@dataclass(frozen=True)
-class _Calendar:
-    """Status-date windows of one school year, as dd/mm/yyyy texts."""
-
-    opening: str
-    summer_before: tuple[str, ...]   # 15/07–31/08 of the start year
-    september: tuple[str, ...]       # 06/09–30/09: on or before the census day
-    term1: tuple[str, ...]           # 01/10–15/01
-    term2: tuple[str, ...]           # 16/01–31/05
-    summer_after: tuple[str, ...]    # 01/06–15/08 of the end year
-
-    @classmethod
-    def of(cls, y: int) -> _Calendar:
-        return cls(_ddmmyyyy(date(y, 9, 5)), _window(date(y, 7, 15), date(y, 8, 31)),
-                   _window(date(y, 9, 6), date(y, 9, 30)), _window(date(y, 10, 1), date(y + 1, 1, 15)),
-                   _window(date(y + 1, 1, 16), date(y + 1, 5, 31)), _window(date(y + 1, 6, 1), date(y + 1, 8, 15)))
+RATES = Rates(
+    nursery_by_age=NURSERY_BY_AGE, kindergarten_by_age=KINDERGARTEN_BY_AGE, school_by_age=SCHOOL_BY_AGE,
+    minority_attendance=MINORITY_ATTENDANCE,
+    on_time=((ON_TIME_PRIMARY, ONE_LATE_PRIMARY), (ON_TIME_SECONDARY, ONE_LATE_SECONDARY)),
+    dropout=DROPOUT_RATE, excluded_dropout=EXCLUDED_DROPOUT_RATE, early_dropout_share=EARLY_DROPOUT_SHARE,
+    transfer=TRANSFER_RATE, lone_transfer_out=LONE_TRANSFER_OUT, lone_transfer_in=LONE_TRANSFER_IN,
+    on_leave=ON_LEAVE_RATE, blank_id_share=BLANK_ID_SHARE, disability_share=DISABILITY_SHARE,
+    pupils_per_school=PUPILS_PER_SCHOOL, thpt_block_children=THPT_BLOCK_CHILDREN,
+    counted_reasons=_COUNTED_REASONS, excluded_reasons=_EXCLUDED_REASONS,
+)
 
 
-# --- one file's rows ------------------------------------------------------------------------------------
+class _Thresholds(dict):
+    """(profile, level index, minority) -> cumulative probabilities of: counted dropout, September dropout,
+    dropout with an excluded reason, transfer, leave (03/07); above the last, the student is enrolled (01)."""
 
-@dataclass
-class _School:
-    code: str
-    level: str
-    commune: str       # where the school is
-    prefix: str        # Mã học sinh prefix
-    next_number: int = 0
-
-
-def _schools(province: str, commune: str, level: str, real_pupils: float) -> list[_School]:
-    n = max(1, round(real_pupils / PUPILS_PER_SCHOOL[level]))
-    return [_School(f"{province}{commune}-{level}-{k:02d}", level, commune,
-                    f"{province}{commune}{_LEVEL_DIGIT[level]}{k:02d}") for k in range(1, n + 1)]
-
-
-# levels with schools in every commune: ages served and the share of them attending (real size)
-_COMMUNE_SCHOOLS = (("MN", (1, 2, 3, 4, 5), 0.75), ("TH", (6, 7, 8, 9, 10), 1.0), ("THCS", (11, 12, 13, 14), 0.92))
-
-
-def _level_of_grade(grade: int) -> str:
-    return "TH" if grade <= 5 else ("THCS" if grade <= 9 else "THPT")
-
-
-def _real_children(model: PopulationModel, vintage: str, commune: str, ages: Sequence[int]) -> float:
-    share = model.weight[vintage][commune] / model.national_weight
-    return share * 1_000_000 * sum(NATIONAL_BY_AGE_M[a] for a in ages)
-
-
-class _RowMaker:
-    """Draws the students of one province and school year, block of communes by block of communes."""
-
-    def __init__(self, geo: Geography, model: PopulationModel, sy: SchoolYear, province: str, scale: float,
-                 seed: int, rng: random.Random):
-        self.geo, self.model, self.sy, self.province = geo, model, sy, province
-        self.scale, self.seed, self.rng = scale, seed, rng
-        self.vintage = sy.vintage
-        self.y = sy.start_year
-        self.cal = _Calendar.of(self.y)
+    def __init__(self, model: PopulationModel):
+        super().__init__()
         self.norm = _dropout_norm(model)
-        self._by_profile: dict[Profile, dict[tuple[str, bool], tuple[float, ...]]] = {}
 
-    def rows(self) -> Iterator[list[str]]:
-        """Rows in canonical column order, sorted within each block by school, grade and given name."""
-        block: list[tuple[str, list[tuple[int, int]]]] = []
-        thpt_children = 0.0
-        for commune, ages in population_cells(self.geo, self.model, self.y, self.province, self.scale, self.seed):
-            block.append((commune, ages))
-            thpt_children += _real_children(self.model, self.vintage, commune, (15, 16, 17))
-            if thpt_children >= THPT_BLOCK_CHILDREN:
-                yield from self._block(block, thpt_children)
-                block, thpt_children = [], 0.0
-        if block:
-            yield from self._block(block, thpt_children)
-
-    def _block(self, block: list[tuple[str, list[tuple[int, int]]]], thpt_children: float) -> Iterator[list[str]]:
-        model, vintage, province = self.model, self.vintage, self.province
-        schools: dict[str, dict[str, list[_School]]] = {}
-        by_level: dict[str, list[_School]] = {lvl: [] for lvl in LEVELS}
-        for commune, _ in block:
-            own = {level: _schools(province, commune, level, _real_children(model, vintage, commune, ages) * attending)
-                   for level, ages, attending in _COMMUNE_SCHOOLS}
-            schools[commune] = own
-            for lvl, items in own.items():
-                by_level[lvl].extend(items)
-        hub = max(block, key=lambda item: (model.weight[vintage][item[0]], item[0]))[0]
-        by_level["THPT"] = _schools(province, hub, "THPT", thpt_children * 0.8)
-        for commune in schools:
-            schools[commune]["THPT"] = by_level["THPT"]
-        communes = [commune for commune, _ in block]
-
-        records: list[tuple[tuple, list[str], _School]] = []
-        for commune, ages in block:
-            self._commune(commune, ages, schools[commune], by_level, communes, records)
-        records.sort(key=lambda r: r[0])
-        for _, row, school in records:
-            school.next_number += 1
-            row[I_STUDENT] = f"{school.prefix}{school.next_number:04d}"
-            yield row
-
-    def _commune(self, commune: str, ages: list[tuple[int, int]], own: dict[str, list[_School]],
-                 by_level: dict[str, list[_School]], communes: list[str], out: list) -> None:
-        rng = self.rng
-        rand = rng.random
-        profile = self.model.profile(self.vintage, commune)
-        y = self.y
-        thresholds = self._by_profile.get(profile)
-        if thresholds is None:
-            thresholds = self._by_profile[profile] = {(level, minority): self._thresholds(level, profile, minority)
-                                                      for level in LEVELS for minority in (False, True)}
-        for age, (boys, girls) in enumerate(ages):
-            birth_year = y - age
-            for sex, persons in (("Nam", boys), ("Nữ", girls)):
-                for _ in range(persons):
-                    ethnicity = _ethnicity(rng, profile)
-                    minority = ethnicity != KINH
-                    if age <= 2:
-                        level, grade, p = "MN", "NT", NURSERY_BY_AGE[age]
-                    elif age <= 5:
-                        level, grade, p = "MN", "MG", KINDERGARTEN_BY_AGE[age]
-                    else:
-                        p = SCHOOL_BY_AGE[age] * (MINORITY_ATTENDANCE.get(age, 1.0) if minority else 1.0)
-                        level, grade = "", ""
-                    if rand() >= p:
-                        continue
-                    grade_order = -2 if grade == "NT" else -1
-                    if not level:
-                        on_time, one_late = ((ON_TIME_PRIMARY, ONE_LATE_PRIMARY) if age <= 10
-                                             else (ON_TIME_SECONDARY, ONE_LATE_SECONDARY))
-                        u = rand()
-                        late = 0 if u < on_time else (1 if u < on_time + one_late else 2)
-                        g = max(1, age - 5 - late)
-                        level, grade, grade_order = _level_of_grade(g), str(g), g
-                    if grade == "NT" and age == 0:
-                        m, d = _MONTH_DAYS[int(rand() * _FIRST_HALF_DAYS)]  # 3–9 months on 30 September
-                    else:
-                        m, d = _MONTH_DAYS[int(rand() * 365)]
-                    birth = f"{d:02d}/{m:02d}/{birth_year}"
-                    name, given = _name(rng, sex, ethnicity)
-                    if rand() < BLANK_ID_SHARE:
-                        pid = ""
-                    else:
-                        century_sex = ("2" if sex == "Nam" else "3") if birth_year >= 2000 else \
-                            ("0" if sex == "Nam" else "1")
-                        pid = f"0{self.province}{century_sex}{birth_year % 100:02d}{int(rand() * 1_000_000):06d}"
-                    disability = "C" if rand() < DISABILITY_SHARE else "K"
-                    school = self._pick(own[level])
-                    person = [self.sy.label, school.code, level, grade, "", pid, name, birth, sex, ethnicity,
-                              self.province, commune, ENROLLED, self.cal.opening, "", disability]
-                    key = (grade_order, given, name)
-                    self._status(person, key, school, thresholds[level, minority], by_level, communes, out)
-
-    def _pick(self, items: Sequence[Any]) -> Any:
-        return items[int(self.rng.random() * len(items))] if len(items) > 1 else items[0]
-
-    def _thresholds(self, level: str, profile: Profile, minority: bool) -> tuple[float, ...]:
-        """Cumulative probabilities of: counted dropout, September dropout, dropout with an excluded
-        reason, transfer, leave (03/07); above the last, the student is simply enrolled (01)."""
+    def __missing__(self, key: tuple[Profile, int, bool]) -> np.ndarray:
+        profile, level_index, minority = key
+        level = LEVELS[level_index]
         mult = _dropout_multiplier(profile, minority) / self.norm[level]
         steps = (DROPOUT_RATE[level] * mult, DROPOUT_RATE[level] * mult * EARLY_DROPOUT_SHARE,
                  EXCLUDED_DROPOUT_RATE[level] * mult, TRANSFER_RATE[level], ON_LEAVE_RATE)
-        return tuple(_cum(steps))
-
-    def _status(self, row: list[str], key: tuple, school: _School, thresholds: tuple[float, ...],
-                by_level: dict[str, list[_School]], communes: list[str], out: list) -> None:
-        rng, cal = self.rng, self.cal
-        u = rng.random()
-        if u >= thresholds[-1]:
-            pass
-        elif u < thresholds[0]:                            # a dropout that counts
-            v = rng.random()
-            if v < 0.45:
-                row[I_STATUS], row[I_STATUS_DATE] = "05", rng.choice(cal.term1)
-            elif v < 0.85:
-                row[I_STATUS], row[I_STATUS_DATE] = "09", rng.choice(cal.term2)
-            else:
-                row[I_STATUS], row[I_STATUS_DATE] = "12", rng.choice(cal.summer_after)
-            row[I_REASON] = _weighted(rng, _COUNTED_REASONS)
-        elif u < thresholds[1]:                            # left in September: not enrolled at start
-            row[I_STATUS], row[I_STATUS_DATE] = "05", rng.choice(cal.september)
-            row[I_REASON] = _weighted(rng, _COUNTED_REASONS)
-        elif u < thresholds[2]:                            # bảo lưu / học nghề / mất tích: not a dropout
-            status, window = rng.choice((("05", cal.term1), ("09", cal.term2), ("12", cal.summer_after)))
-            row[I_STATUS], row[I_STATUS_DATE] = status, rng.choice(window)
-            row[I_REASON] = _weighted(rng, _EXCLUDED_REASONS[row[I_LEVEL]])
-        elif u < thresholds[3]:
-            self._transfer(row, key, school, by_level, communes, out)
-            return
-        elif rng.random() < 0.6:                           # on leave, asked to come back
-            row[I_STATUS], row[I_STATUS_DATE] = "03", rng.choice(cal.term1)
-        else:
-            row[I_STATUS], row[I_STATUS_DATE] = "07", rng.choice(cal.term2)
-        out.append(((school.code, key), row, school))
-
-    def _transfer(self, row: list[str], key: tuple, school: _School, by_level: dict[str, list[_School]],
-                  communes: list[str], out: list) -> None:
-        rng, cal = self.rng, self.cal
-        v = rng.random()
-        if v < 0.25:
-            period, window = 2, cal.summer_before
-        elif v < 0.45:
-            period, window = 0, cal.september
-        elif v < 0.75:
-            period, window = 0, cal.term1
-        elif v < 0.95:
-            period, window = 1, cal.term2
-        else:
-            period, window = 2, cal.summer_after
-        day = rng.choice(window)
-        others = [s for s in by_level[row[I_LEVEL]] if s is not school]
-        w = rng.random()
-        if w < LONE_TRANSFER_IN:                       # came from another province
-            row[I_STATUS], row[I_STATUS_DATE] = TRANSFER_IN[period], day
-        elif w < LONE_TRANSFER_IN + LONE_TRANSFER_OUT or not others:   # left for another province
-            row[I_STATUS], row[I_STATUS_DATE] = TRANSFER_OUT[period], day
-        else:                                          # both records in this file
-            target = self._pick(others)
-            arrival = row[:]
-            row[I_STATUS], row[I_STATUS_DATE] = TRANSFER_OUT[period], day
-            arrival[I_SCHOOL], arrival[I_STATUS], arrival[I_STATUS_DATE] = target.code, TRANSFER_IN[period], day
-            arrival[I_COMMUNE] = target.commune if target.level != "THPT" else self._pick(communes)
-            out.append(((target.code, key), arrival, target))
-        out.append(((school.code, key), row, school))
+        self[key] = np.array(list(accumulate(steps)))
+        return self[key]
 
 
-def _weighted(rng: random.Random, pairs: Sequence[tuple[str, float]]) -> str:
-    total = sum(w for _, w in pairs)
-    u = rng.random() * total
-    for code, w in pairs:
-        u -= w
-        if u < 0:
-            return code
-    return pairs[-1][0]
+def _row(s: StudentRows, i: int) -> list[str]:
+    """Row ``i`` as texts in canonical column order (XLSX cells, and the rare rows made invalid)."""
+    school = s.schools[int(s.school[i])]
+    return [s.label, school.code, LEVELS[int(s.level[i])], GRADES[int(s.grade[i])],
+            f"{school.prefix}{int(s.number[i]):04d}", s.pid(i), s.names.text(i),
+            ddmmyyyy(from_ordinal(int(s.birth[i]))), "Nữ" if s.girl[i] else "Nam",
+            ETHNICITY_CODES[int(s.ethnicity[i])], s.province, s.communes[int(s.commune[i])],
+            STATUSES[int(s.status[i])], ddmmyyyy(from_ordinal(int(s.status_day[i]))),
+            REASON_TEXTS[int(s.reason[i])], "C" if s.disabled[i] else "K"]
+
+
+def _table(s: StudentRows) -> CsvTable:
+    schools = s.schools
+    return CsvTable(COLUMNS, {
+        "Năm học": Text([s.label], np.zeros(len(s), dtype=np.int64)),
+        "Mã trường": Text([x.code for x in schools] or [""], s.school),
+        "Cấp học": Text(LEVELS, s.level),
+        "Khối": Text(GRADES, s.grade),
+        "Mã học sinh": Raw([Vocabulary([x.prefix for x in schools] or [""]).piece(s.school), *digits(s.number, 4)]),
+        "Mã định danh": Raw([Vocabulary(s.pid_heads).piece(s.pid_head),
+                             _SERIAL_GROUPS.piece(np.where(s.pid_head == len(s.pid_heads) - 1, 1000,
+                                                           s.pid_serial // 1000)),
+                             _SERIAL_GROUPS.piece(np.where(s.pid_head == len(s.pid_heads) - 1, 1000,
+                                                           s.pid_serial % 1000))]),
+        "Họ và tên": Raw(s.names.pieces(), s.names.pieces(nfd=True)),
+        "Ngày sinh": Raw([date_text(s.birth, "dmy")]),
+        "Giới tính": Text(("Nam", "Nữ"), s.girl.astype(np.int64)),
+        "Mã dân tộc": Text(ETHNICITY_CODES, s.ethnicity, code=True),
+        "Mã tỉnh": Text([s.province], np.zeros(len(s), dtype=np.int64), code=True),
+        "Mã xã": Text(s.communes or [""], s.commune, code=True),
+        "Trạng thái": Text(STATUSES, s.status, code=True),
+        "Ngày trạng thái": Raw([date_text(s.status_day, "dmy")]),
+        "Mã lý do thôi học": Text(REASON_TEXTS, s.reason, code=True),
+        "Khuyết tật": Text(("K", "C"), s.disabled.astype(np.int64)),
+    }, len(s))
+
+
+_SERIAL_GROUPS = Vocabulary([f"{i:03d}" for i in range(1000)] + [""])   # the last entry: a blank id
 
 
 # --- invalid rows ---------------------------------------------------------------------------------------
@@ -552,18 +288,16 @@ _BAD_REASONS = ("00", "11", "12", "15", "99")
 _BAD_SEXES = ("X", "?", "3", "Khác")
 
 
-class _Injector:
-    """Replaces a share of the rows of one file by invalid rows, one defect per row, kinds dealt in turn."""
+class _Injector(InvalidRows):
+    """Invalid student rows, one defect per row."""
 
     def __init__(self, geo: Geography, sy: SchoolYear, rate: float, rng: random.Random):
-        self.geo, self.sy, self.rate, self.rng = geo, sy, rate, rng
-        self._next = rng.randrange(len(INVALID_KINDS))
+        super().__init__(INVALID_KINDS, rate, rng, geo, sy.vintage)
+        self.sy = sy
 
-    def maybe_corrupt(self, row: list[str]) -> str | None:
-        if self.rate <= 0 or self.rng.random() >= self.rate:
-            return None
-        kind = INVALID_KINDS[self._next % len(INVALID_KINDS)]
-        self._next += 1
+    def corrupt(self, row: list[str]) -> str:
+        """Give ``row`` one defect (the rows to corrupt are chosen by the caller); return its kind."""
+        kind = self.next_kind()
         getattr(self, f"_{kind}")(row)
         return kind
 
@@ -577,7 +311,7 @@ class _Injector:
 
     def _reason_for_non_dropout(self, row: list[str]) -> None:
         if row[I_STATUS] in DROPOUT:
-            row[I_STATUS], row[I_STATUS_DATE] = ENROLLED, _ddmmyyyy(date(self.sy.start_year, 9, 5))
+            row[I_STATUS], row[I_STATUS_DATE] = ENROLLED, ddmmyyyy(date(self.sy.start_year, 9, 5))
         row[I_REASON] = self.rng.choice(REASONS)
 
     def _reason_out_of_range(self, row: list[str]) -> None:
@@ -595,12 +329,10 @@ class _Injector:
 
     def _impossible_date(self, row: list[str]) -> None:
         i = I_BIRTH if self.rng.random() < 0.6 else I_STATUS_DATE
-        row[i] = _impossible(self.rng, int(row[i][6:]))
+        row[i] = impossible_dmy(self.rng, int(row[i][6:]))
 
     def _commune_outside_province(self, row: list[str]) -> None:
-        vintage = self.sy.vintage
-        other = self.rng.choice([p for p in self.geo.provinces(vintage) if p != row[I_PROVINCE]])
-        row[I_COMMUNE] = self.rng.choice(self.geo.communes(vintage, other))
+        row[I_COMMUNE] = self.commune_outside(row[I_PROVINCE])
 
     def _unknown_sex(self, row: list[str]) -> None:
         row[I_SEX] = self.rng.choice(_BAD_SEXES)
@@ -608,35 +340,37 @@ class _Injector:
 
 # --- accounting -----------------------------------------------------------------------------------------
 
-_LEVEL_KEY = {"MN": "mn", "TH": "th", "THCS": "thcs", "THPT": "thpt"}
+_LEVEL_KEY = ("mn", "th", "thcs", "thpt")
 
 
-def _count(counts: Counter[str], row: list[str], start_year: int) -> None:
-    """Counts over valid rows (keys: see ``generate_education_feed``)."""
-    level = _LEVEL_KEY[row[I_LEVEL]]
-    sex = "male" if row[I_SEX] == "Nam" else "female"
-    eth = "kinh" if row[I_ETH] == KINH else "minority"
-    status = row[I_STATUS]
-    counts[f"records_{level}"] += 1
-    if status != ENROLLED and not enrolled_at_start(status, row[I_STATUS_DATE], start_year):
-        return
-    counts[f"enrolled_start_{level}"] += 1
-    counts[f"enrolled_start_{level}_{sex}"] += 1
-    counts[f"enrolled_start_{level}_{eth}"] += 1
-    if level == "mn":
-        age = start_year - int(row[I_BIRTH][6:])
-        if row[I_GRADE] == "NT":
-            counts["nursery_enrolled_start"] += 1
-            counts[f"nursery_enrolled_start_age{age}"] += 1
-        else:
-            counts[f"mg_enrolled_start_age{age}"] += 1
-    if status in DROPOUT:
-        if row[I_REASON] in EXCLUDED_REASONS:
-            counts[f"dropout_excluded_{level}"] += 1
-        else:
-            counts[f"dropouts_{level}"] += 1
-            counts[f"dropouts_{level}_{sex}"] += 1
-            counts[f"dropouts_{level}_{eth}"] += 1
+def _counts(s: StudentRows, valid: np.ndarray, start_year: int) -> dict[str, int]:
+    """Counts over valid rows (keys: see ``generate_education_feed``; only those above zero)."""
+    census = ordinal(date(start_year, 9, 30))
+    codes = np.array(STATUSES)[s.status]
+    arrival = np.isin(codes, TRANSFER_IN)
+    departure = np.isin(codes, TRANSFER_OUT + DROPOUT)
+    at_start = valid & np.where(arrival, s.status_day <= census, np.where(departure, s.status_day > census, True))
+    dropout = at_start & np.isin(codes, DROPOUT)
+    excluded = dropout & np.isin(np.array(REASON_TEXTS)[s.reason], EXCLUDED_REASONS)
+    counted = dropout & ~excluded
+    kinh = s.ethnicity == ETHNICITY_CODES.index(KINH)
+    age = start_year - (s.birth.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970)
+    out: dict[str, int] = {}
+    for lv, name in enumerate(_LEVEL_KEY):
+        at = s.level == lv
+        out[f"records_{name}"] = int((valid & at).sum())
+        for key, mask in ((f"enrolled_start_{name}", at_start & at), (f"dropouts_{name}", counted & at)):
+            out[key] = int(mask.sum())
+            out[f"{key}_male"], out[f"{key}_female"] = int((mask & ~s.girl).sum()), int((mask & s.girl).sum())
+            out[f"{key}_kinh"], out[f"{key}_minority"] = int((mask & kinh).sum()), int((mask & ~kinh).sum())
+        out[f"dropout_excluded_{name}"] = int((excluded & at).sum())
+    nursery = at_start & (s.grade == 0)
+    out["nursery_enrolled_start"] = int(nursery.sum())
+    for a in range(3):
+        out[f"nursery_enrolled_start_age{a}"] = int((nursery & (age == a)).sum())
+    for a in range(3, 6):
+        out[f"mg_enrolled_start_age{a}"] = int((at_start & (s.grade == 1) & (age == a)).sum())
+    return {k: v for k, v in sorted(out.items()) if v}
 
 
 # --- XLSX -----------------------------------------------------------------------------------------------
@@ -785,6 +519,7 @@ class XlsxFeedWriter:
 
 
 STUDENTS_NATIONAL = 23_500_000   # ≈ rows a year at scale 1 (preschool + general education)
+XLSX_MAX_ROWS = 8_000            # larger files are CSV
 PARALLEL_MIN_ROWS = 50_000
 
 # --- the feed -------------------------------------------------------------------------------------------
@@ -808,9 +543,10 @@ def generate_education_feed(
     A school year's rows carry the geography of its 1 September (2025-2026 on: the 34 provinces);
     ``provinces`` filters by NEW province code (earlier years get the old provinces mapping into them).
     ``scale`` is that of ``generate_population_feed``: the children are its children (same seed). A file
-    is ``.xlsx`` with probability ``xlsx_share`` (seeded per file; with two or more files and 0 < share < 1
-    both formats appear), else ``.csv``. ``invalid_rate`` is the share of rows replaced by invalid rows of
-    the kinds in ``INVALID_KINDS``, counted per file in ``invalid_rows``.
+    expected to hold at most ``XLSX_MAX_ROWS`` rows is ``.xlsx`` with probability ``xlsx_share`` (seeded per
+    file; with two or more such files and 0 < share < 1 both formats appear), else ``.csv``: big provinces'
+    exports are CSV (an XLSX file is written cell by cell, a CSV file from arrays). ``invalid_rate`` is the
+    share of rows replaced by invalid rows of the kinds in ``INVALID_KINDS``, counted per file in ``invalid_rows``.
 
     ``counts`` per file, over valid rows (levels mn/th/thcs/thpt, "enrolled at start" and "dropout" as in
     sources.md): ``records_<level>``; ``enrolled_start_<level>`` and its splits ``_male``/``_female`` and
@@ -822,10 +558,7 @@ def generate_education_feed(
     Files are written in parallel worker processes (``fork``) when the run is large (≥ PARALLEL_MIN_ROWS
     expected rows), one per CPU; ``workers`` sets the number (1: in this process). Output is the same.
     """
-    if scale <= 0:
-        raise ValueError("scale must be positive")
-    if not 0 <= invalid_rate < 1:
-        raise ValueError("invalid_rate must be in [0, 1)")
+    check_rates(scale, invalid_rate)
     if not 0 <= xlsx_share <= 1:
         raise ValueError("xlsx_share must be in [0, 1]")
     years = [SchoolYear.parse(y) for y in ([school_years] if isinstance(school_years, str) else school_years)]
@@ -833,19 +566,20 @@ def generate_education_feed(
         raise ValueError("duplicate school years")
     geo = load_geography(reference_dir)
     model = build_population(geo, seed)
-    new_provinces = _normalise_provinces(geo, provinces)
+    selected = new_provinces(geo, provinces)
     landing = Path(landing_dir)
 
     jobs: list[tuple[SchoolYear, str, bool]] = []
+    small: list[int] = []
     for sy in years:
-        chosen = (sorted({old for new in new_provinces for old in geo.old_provinces_of(new)})
-                  if sy.vintage == PRE_REFORM else new_provinces)
-        for province in chosen:
+        for province in provinces_in(geo, sy.vintage, selected):
+            if STUDENTS_NATIONAL * scale * model.province_share(sy.vintage, province) <= XLSX_MAX_ROWS:
+                small.append(len(jobs))
             pick = random.Random(f"{seed}|{FEED}|{sy.label}|{province}|container").random() < xlsx_share
-            jobs.append((sy, province, pick))
-    if 0 < xlsx_share < 1 and len(jobs) >= 2 and len({x for _, _, x in jobs}) == 1:
-        sy, province, pick = jobs[-1]
-        jobs[-1] = (sy, province, not pick)
+            jobs.append((sy, province, pick and bool(small) and small[-1] == len(jobs)))
+    if 0 < xlsx_share < 1 and len(small) >= 2 and len({jobs[i][2] for i in small}) == 1:
+        sy, province, pick = jobs[small[-1]]
+        jobs[small[-1]] = (sy, province, not pick)
 
     tasks: list[tuple[SchoolYear, str, bool, int]] = []
     n_csv = n_xlsx = 0
@@ -870,7 +604,7 @@ def generate_education_feed(
     manifest = Manifest(
         landing_dir=str(landing), generator=GENERATOR,
         parameters={"feeds": [FEED], "scale": scale, "seed": seed, "school_years": [y.label for y in years],
-                    "provinces": None if provinces is None else new_provinces, "invalid_rate": invalid_rate,
+                    "provinces": None if provinces is None else selected, "invalid_rate": invalid_rate,
                     "delivery_variants": delivery_variants, "xlsx_share": xlsx_share},
         files=files,
     )
@@ -907,10 +641,20 @@ def _write_file(landing: Path, geo: Geography, model: PopulationModel, sy: Schoo
     rel = f"{FEED}/{FEED}_{province}_{sy.label}.{'xlsx' if as_xlsx else 'csv'}"
     path = landing / rel
     vintage = sy.vintage
-    maker = _RowMaker(geo, model, sy, province, scale, seed, random.Random(f"{key}|rows"))
+    s = student_rows(geo, model, vintage, sy.start_year, sy.label, province, scale, seed, RATES, _Thresholds(model))
+    n = len(s)
+    # invalid rows replace valid ones, one defect each
     injector = _Injector(geo, sy, invalid_rate, random.Random(f"{key}|invalid"))
+    chosen = np.nonzero(numpy_rng(key, "invalid").random(n) < invalid_rate)[0] if invalid_rate > 0 else []
+    replaced: dict[int, list[str]] = {}
+    invalid: Counter[str] = Counter()
+    for i in list(chosen):
+        row = _row(s, int(i))
+        invalid[injector.corrupt(row)] += 1
+        replaced[int(i)] = row
+    valid = np.ones(n, dtype=bool)
+    valid[list(replaced)] = False
     format_rng = random.Random(f"{key}|format")
-    writer: CsvFeedWriter | XlsxFeedWriter
     if as_xlsx:
         if delivery_variants:
             expected = STUDENTS_NATIONAL * scale * model.province_share(vintage, province)
@@ -920,24 +664,18 @@ def _write_file(landing: Path, geo: Geography, model: PopulationModel, sy: Schoo
         else:
             xlsx = XlsxDelivery()
         variants: dict[str, Any] = {"xlsx": True, **xlsx.describe()}
-        writer = XlsxFeedWriter(path, COLUMNS, xlsx, random.Random(f"{key}|cells"),
-                                datetime(sy.start_year + 1, 8, 31, 17, 0, 0))
+        with XlsxFeedWriter(path, COLUMNS, xlsx, random.Random(f"{key}|cells"),
+                            datetime(sy.start_year + 1, 8, 31, 17, 0, 0)) as writer:
+            for i in range(n):
+                writer.write(replaced.get(i) or _row(s, i))
+        sha256 = sha256_of(path)
     else:
         delivery = (choose_delivery(format_rng, COLUMNS, force=VARIANT_NAMES[index % len(VARIANT_NAMES)])
                     if delivery_variants else Delivery())
         variants = delivery.describe()
-        writer = CsvFeedWriter(path, COLUMNS, delivery, CODE_COLUMNS, random.Random(f"{key}|cells"))
-    invalid: Counter[str] = Counter()
-    counts: Counter[str] = Counter()
-    with writer:
-        for row in maker.rows():
-            kind = injector.maybe_corrupt(row)
-            if kind:
-                invalid[kind] += 1
-            else:
-                _count(counts, row, sy.start_year)
-            writer.write(row)
-        written = writer.rows
-    return FileEntry(feed=FEED, path=rel, province=province, vintage=vintage, period=sy.label, rows=written,
-                     valid_rows=written - sum(invalid.values()), invalid_rows=dict(sorted(invalid.items())),
-                     variants=variants, counts=dict(sorted(counts.items())), sha256=_sha256(path))
+        table = _table(s)
+        table.replace = {i: [row] for i, row in replaced.items()}
+        sha256 = write_csv(path, table, delivery, numpy_rng(key, "cells"))
+    return FileEntry(feed=FEED, path=rel, province=province, vintage=vintage, period=sy.label, rows=n,
+                     valid_rows=int(valid.sum()), invalid_rows=dict(sorted(invalid.items())),
+                     variants=variants, counts=_counts(s, valid, sy.start_year), sha256=sha256)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import random
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -10,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from synthetic.formats import VARIANT_NAMES, CsvFeedWriter, Delivery, choose_delivery
-from synthetic.geography import POST_REFORM, PRE_REFORM, Geography, load_geography
+from synthetic.geography import Geography, load_geography
 from synthetic.health import (
     BIRTHS_FEED,
     CODE_COLUMNS,
@@ -26,11 +25,18 @@ from synthetic.health import (
     poisson,
 )
 from synthetic.invalid import InvalidInjector
+from synthetic.landing import (
+    DEFAULT_PERIODS,
+    check_rates,
+    files_to_write,
+    new_provinces,
+    parse_periods,
+    sha256_of,
+)
 from synthetic.manifest import FileEntry, Manifest
 from synthetic.periods import Period
 from synthetic.population import PopulationModel, build_population
 
-DEFAULT_PERIODS = ("2024-H1", "2024-H2", "2025-H1", "2025-H2")
 HEALTH_FEEDS = (BIRTHS_FEED, DEATHS_FEED)
 DEFAULT_MIN_DEATHS_PER_FILE = 2.0
 GENERATOR = "health"
@@ -40,44 +46,10 @@ def file_name(feed: str, province: str, period: str) -> str:
     return f"{feed}_{province}_{period}.csv"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _normalise_provinces(geo: Geography, provinces: Sequence[str] | None) -> list[str]:
-    known = geo.provinces(POST_REFORM)
-    if provinces is None:
-        return known
-    if isinstance(provinces, str):
-        provinces = [provinces]
-    chosen = sorted({str(p).strip().zfill(2) for p in provinces})
-    unknown = [p for p in chosen if p not in known]
-    if unknown:
-        raise ValueError(f"unknown new (post-2025-07) province code(s): {', '.join(unknown)}")
-    return chosen
-
-
-def files_to_write(geo: Geography, periods: Sequence[Period], new_provinces: Sequence[str]
-                   ) -> list[tuple[Period, str]]:
-    """(period, province in the period's vintage) pairs: old provinces that map into a selected new
-    province before the reform, the selected new provinces from 1 July 2025."""
-    selected = set(new_provinces)
-    jobs = []
-    for period in periods:
-        if period.vintage == PRE_REFORM:
-            provinces = [p for p in geo.provinces(PRE_REFORM) if geo.old_to_new_province.get(p) in selected]
-        else:
-            provinces = sorted(selected)
-        jobs.extend((period, p) for p in provinces)
-    return jobs
-
-
 @dataclass
-class _Run:
+class HealthRun:
+    """Births and deaths of one run, file by file (the immunisation feed replays its births)."""
+
     geo: Geography
     pop: PopulationModel
     landing: Path
@@ -137,7 +109,7 @@ class _Run:
         return FileEntry(
             feed=feed, path=rel, province=province, vintage=period.vintage, period=period.label,
             rows=written, valid_rows=written - sum(invalid.values()), invalid_rows=dict(sorted(invalid.items())),
-            variants=delivery.describe(), counts=dict(sorted(counts.items())), sha256=_sha256(path),
+            variants=delivery.describe(), counts=dict(sorted(counts.items())), sha256=sha256_of(path),
         )
 
 
@@ -178,19 +150,14 @@ def generate_health_feeds(
     Output is deterministic for a seed, and a file's rows do not depend on which other provinces or
     periods are generated. Returns the manifest, also written to ``<landing_dir>/_manifest.json``.
     """
-    if scale <= 0:
-        raise ValueError("scale must be positive")
-    if not 0 <= invalid_rate < 1:
-        raise ValueError("invalid_rate must be in [0, 1)")
+    check_rates(scale, invalid_rate)
     geo = load_geography(reference_dir)
     landing = Path(landing_dir)
-    parsed = [Period.parse(p) for p in periods]
-    if len({p.label for p in parsed}) != len(parsed):
-        raise ValueError("duplicate periods")
-    new_provinces = _normalise_provinces(geo, provinces)
-    run = _Run(geo, build_population(geo, seed), landing, scale, seed, invalid_rate, delivery_variants,
+    parsed = parse_periods(periods)
+    selected = new_provinces(geo, provinces)
+    run = HealthRun(geo, build_population(geo, seed), landing, scale, seed, invalid_rate, delivery_variants,
                min_deaths_per_file)
-    jobs = files_to_write(geo, parsed, new_provinces)
+    jobs = files_to_write(geo, parsed, selected)
     files = [run.write_file(feed, period, province, index)
              for feed in HEALTH_FEEDS
              for index, (period, province) in enumerate(jobs)]
@@ -199,7 +166,7 @@ def generate_health_feeds(
         generator=GENERATOR,
         parameters={
             "feeds": list(HEALTH_FEEDS), "scale": scale, "seed": seed, "periods": [p.label for p in parsed],
-            "provinces": None if provinces is None else new_provinces, "invalid_rate": invalid_rate,
+            "provinces": None if provinces is None else selected, "invalid_rate": invalid_rate,
             "delivery_variants": delivery_variants, "min_deaths_per_file": min_deaths_per_file,
         },
         files=files,
@@ -246,5 +213,5 @@ def write_births_csv(
         feed=BIRTHS_FEED, path=target.name, province="*" if provinces is None else ",".join(chosen),
         vintage=vintage, period=p.label, rows=n_rows, valid_rows=n_rows - sum(invalid.values()),
         invalid_rows=dict(sorted(invalid.items())), variants=delivery.describe(),
-        counts=dict(sorted(counts.items())), sha256=_sha256(target),
+        counts=dict(sorted(counts.items())), sha256=sha256_of(target),
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import random
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ VARIANT_NAMES = ("bom", "crlf", "nfd", "shuffled_columns", "extra_column", "head
                  "unpadded_codes")
 _VARIANT_PROBABILITY = {"bom": 0.4, "crlf": 0.4, "nfd": 0.25, "shuffled_columns": 0.3,
                         "extra_column": 0.3, "header_variants": 0.3, "unpadded_codes": 0.3}
-_NOTES = ("", "", "", "Đã xác minh", "Bổ sung sau", "Sinh đôi", "Chuyển từ xã khác đến",
+NOTES = ("", "", "", "Đã xác minh", "Bổ sung sau", "Sinh đôi", "Chuyển từ xã khác đến",
           "Theo giấy chứng sinh, có sửa", 'Mẹ khai "không nhớ" ngày', "Ghi chép lại, 2 lần",
           "Cán bộ y tế xã nhập")
 
@@ -95,7 +95,7 @@ def choose_delivery(rng: random.Random, columns: Sequence[str], *, force: str | 
     )
 
 
-def _strip_zeros(code: str) -> str:
+def strip_zeros(code: str) -> str:
     stripped = code.lstrip("0")
     return stripped or "0"
 
@@ -138,19 +138,15 @@ class CsvFeedWriter:
             row = row[:]
             for i in self._codes:
                 if row[i][:1] == "0" and row[i].isdigit():
-                    row[i] = _strip_zeros(row[i])
+                    row[i] = strip_zeros(row[i])
         if d.extra_column:
-            row = row + [self._rng.choice(_NOTES)]
+            row = row + [self._rng.choice(NOTES)]
         if not self._identity:
             row = [row[i] for i in self._take]
         if d.nfd:
             row = [self._text(v) for v in row]
         self._writer.writerow(row)
         self.rows += 1
-
-    def write_all(self, rows: Iterable[list[str]]) -> None:
-        for row in rows:
-            self.write(row)
 
     def __exit__(self, *exc: object) -> None:
         self._fh.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 PRE_REFORM = "pre_2025_07"
@@ -63,6 +63,36 @@ class Geography:
 
     def old_provinces_of(self, new_province: str) -> list[str]:
         return sorted(o for o, n in self.old_to_new_province.items() if n == new_province)
+
+    @cached_property
+    def known_communes(self) -> frozenset[str]:
+        """Commune codes of either vintage."""
+        return frozenset(self.province_of_commune[PRE_REFORM]) | frozenset(self.province_of_commune[POST_REFORM])
+
+    @cached_property
+    def new_commune(self) -> dict[str, str]:
+        """Old commune -> the new commune its people carry from 1 July 2025 (a split commune's default one,
+        else its first)."""
+        out: dict[str, str] = {}
+        known = self.province_of_commune[POST_REFORM]
+        for link in self.conversion:
+            if not link.old_commune or link.new_commune not in known:
+                continue
+            if link.is_default:
+                out[link.old_commune] = link.new_commune
+            else:
+                out.setdefault(link.old_commune, link.new_commune)
+        return out
+
+    @cached_property
+    def old_sources(self) -> dict[str, list[str]]:
+        """New province -> the old provinces with communes whose new commune lies in it."""
+        out: dict[str, set[str]] = {}
+        for old, new in self.new_commune.items():
+            old_province = self.province_of_commune[PRE_REFORM].get(old)
+            if old_province:
+                out.setdefault(self.province_of_commune[POST_REFORM][new], set()).add(old_province)
+        return {k: sorted(v) for k, v in out.items()}
 
 
 def _read(path: Path) -> list[dict[str, str]]:

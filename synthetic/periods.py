@@ -48,3 +48,43 @@ class Period:
 
 def vintage_of(day: date) -> str:
     return POST_REFORM if day >= REFORM_DATE else PRE_REFORM
+
+
+# --- days -----------------------------------------------------------------------------------------------
+# Arrays of dates are day ordinals: days since 1970-01-01, numpy's datetime64[D] as integers.
+EPOCH = date(1970, 1, 1)
+
+
+def ordinal(day: date) -> int:
+    return (day - EPOCH).days
+
+
+def from_ordinal(value: int) -> date:
+    return EPOCH + timedelta(days=int(value))
+
+
+def add_years(day: date, years: int) -> date:
+    """The same day ``years`` later (28 February for 29 February in a common year)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def ddmmyyyy(day: date) -> str:
+    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
+
+
+def half_of(day: date) -> tuple[int, int]:
+    """(year, 1 or 2) of the half-year holding ``day``."""
+    return day.year, 1 if day.month <= 6 else 2
+
+
+def halves_between(first: date, last: date) -> list[tuple[int, int]]:
+    """Half-years (year, half) overlapping [first, last]."""
+    out, (year, half) = [], half_of(first)
+    end = half_of(last)
+    while (year, half) <= end:
+        out.append((year, half))
+        year, half = (year, 2) if half == 1 else (year + 1, 1)
+    return out

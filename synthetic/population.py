@@ -63,6 +63,7 @@ class Profile:
     size: float = 1.0  # relative population of a commune (mountain communes are sparsely populated)
 
 
+@cache
 def profile_for(old_province: str) -> Profile:
     p = old_province
     if p in _NORTH_MOUNTAIN:
@@ -80,6 +81,11 @@ def profile_for(old_province: str) -> Profile:
         mortality = _CITIES.get(p, 1.1 if p in {"84", "94"} else 0.95)
         return Profile(_SOUTH[p], "south", mortality, 0.015, 0.005, 3100.0)
     return Profile(0.02, "delta", _CITIES.get(p, 0.95), 0.01, 0.005, 3120.0)
+
+
+def is_mountain(profile: Profile) -> bool:
+    """The northern mountains and the Central Highlands (poverty, remoteness)."""
+    return profile.mix == "highlands" or (profile.mix == "north" and profile.minority_share >= 0.5)
 
 
 @cache

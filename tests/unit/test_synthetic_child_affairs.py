@@ -16,17 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from synthetic.child_affairs import (
-    CASES_FEED,
-    CASES_INVALID_KINDS,
-    REGISTER_FEED,
-    REGISTER_INVALID_KINDS,
-    generate_abuse_cases_feed,
-    generate_child_register_feed,
-)
+from synthetic.abuse import CASES_FEED, CASES_INVALID_KINDS, generate_abuse_cases_feed
 from synthetic.geography import POST_REFORM, PRE_REFORM, load_geography
 from synthetic.manifest import Manifest
 from synthetic.periods import Period, vintage_of
+from synthetic.register import REGISTER_FEED, REGISTER_INVALID_KINDS, generate_child_register_feed
 
 SMALL = ("01", "15")  # new Hà Nội (a city); new Lào Cai = old 10 Lào Cai + old 15 Yên Bái (mountains)
 DATES = ("2024-06-30", "2024-12-31", "2025-06-30", "2025-12-31")

@@ -18,7 +18,8 @@ import pytest
 
 from ingest.geography import POST_REFORM, PRE_REFORM, admin_units
 from synthetic import generate_education_feed, generate_population_feed
-from synthetic.education import COLUMNS, INVALID_KINDS, enrolled_at_start, population_cells
+from synthetic.dan_so import population_cells
+from synthetic.education import COLUMNS, INVALID_KINDS, enrolled_at_start
 from synthetic.geography import load_geography
 from synthetic.population import build_population
 
