@@ -57,14 +57,13 @@ COPY quality/ quality/
 COPY publish/ publish/
 COPY report/ report/
 COPY pipeline/ pipeline/
-COPY synthetic/ synthetic/
 COPY dags/ dags/
 COPY dbt/ dbt/
 COPY expectations/ expectations/
 COPY deploy/ deploy/
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --inexact \
- && python -m compileall -q ingest warehouse quality publish report pipeline synthetic dags \
+ && python -m compileall -q ingest warehouse quality publish report pipeline dags \
  && chmod 0755 deploy/*.sh \
  && mkdir -p dbt/target dbt/logs /opt/airflow/logs /data/landing /data/reports \
  && chown -R airflow:airflow dbt/target dbt/logs /opt/airflow /data
