@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 from bench import nightly_landing as landing_lib
-from bench.nightly_measure import MemorySampler, dag_runs_since, gate_seconds, run_statistician_queries, span_seconds
+from bench.nightly_measure import MemorySampler, dag_runs_since, gate_seconds, run_statistician_queries, tasks_seconds
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO / "bench" / "results"
@@ -98,6 +98,7 @@ def _redelivery_check(conninfo: str, corrections: list[dict]) -> list[dict]:
 def run_night(name: str, conninfo: str, landing: Path, workdir: Path, postmaster: int | None,
               database: str, interval: float) -> dict:
     """One `python -m pipeline run` against the bench database, its process tree sampled."""
+    import psutil
     import psycopg
 
     env = {**os.environ, "WAREHOUSE_URL": conninfo, "LANDING_DIR": str(landing), "PYTHONUNBUFFERED": "1"}
@@ -105,6 +106,7 @@ def run_night(name: str, conninfo: str, landing: Path, workdir: Path, postmaster
     with psycopg.connect(conninfo, autocommit=True) as conn:
         since = conn.execute("select clock_timestamp()").fetchone()[0]
     started_epoch = time.time()
+    machine_cpu_before, load_before = psutil.cpu_times(), os.getloadavg()[0]
     started = time.perf_counter()
     with open(log_path, "w", encoding="utf-8") as log:
         process = subprocess.Popen([sys.executable, "-m", "pipeline", "run"], cwd=REPO, env=env,
@@ -113,6 +115,10 @@ def run_night(name: str, conninfo: str, landing: Path, workdir: Path, postmaster
         exit_code = process.wait()
         sampler.stop()
     wall = time.perf_counter() - started
+    machine_cpu_after = psutil.cpu_times()
+    machine_busy = sum(machine_cpu_after) - sum(machine_cpu_before) - (
+        (machine_cpu_after.idle + machine_cpu_after.iowait) - (machine_cpu_before.idle + machine_cpu_before.iowait))
+    ours = sampler.cpu_seconds_by_kind()
     runs = dag_runs_since(AIRFLOW_DB, started_epoch)
     nightly = next((r for r in runs if r["dag_id"] == NIGHTLY_DAG), None)
     tasks = nightly["tasks"] if nightly else []
@@ -122,7 +128,7 @@ def run_night(name: str, conninfo: str, landing: Path, workdir: Path, postmaster
             task["peak_tree_rss_mib"], task["peak_backends_rss_mib"] = round(tree, 1), round(backends, 1)
     facts = _night_facts(conninfo, [r["run_id"] for r in runs], since)
     dag_seconds = nightly["seconds"] if nightly else None
-    ingest_seconds = span_seconds(tasks, "ingest_")
+    ingest_seconds = tasks_seconds(tasks, "ingest_")
     gate = gate_seconds(tasks)
     rows = facts["rows_loaded"]
     return {
@@ -133,7 +139,7 @@ def run_night(name: str, conninfo: str, landing: Path, workdir: Path, postmaster
         "tasks": tasks,
         "other_dags": [{k: v for k, v in r.items() if k != "tasks"} for r in runs if r["dag_id"] != NIGHTLY_DAG],
         "dag_seconds": dag_seconds,
-        "ingest_span_seconds": round(ingest_seconds, 1),
+        "ingest_tasks_seconds": round(ingest_seconds, 1),
         "gate_seconds": round(gate, 1),
         "gate_share": round(gate / dag_seconds, 3) if dag_seconds else None,
         "rows_per_s_ingest": round(rows / ingest_seconds) if ingest_seconds and rows else 0,
@@ -147,6 +153,15 @@ def run_night(name: str, conninfo: str, landing: Path, workdir: Path, postmaster
             "peak_tree_total_mib": round(max((t for _, t, _ in sampler.series), default=0), 1),
             "peak_backends_total_mib": round(max((b for _, _, b in sampler.series), default=0), 1),
         },
+        # Noise guard: this machine is shared. Other = the machine's busy CPU seconds not used by the night's
+        # process tree or the bench database's backends.
+        "cpu": {"machine_busy_seconds": round(machine_busy, 1),
+                "night_cpu_seconds_by_kind": {k: round(v, 1) for k, v in sorted(ours.items())},
+                "other_cpu_seconds": round(machine_busy - sum(ours.values()), 1),
+                "cores": psutil.cpu_count(),
+                "other_busy_cores_mean": round((machine_busy - sum(ours.values())) / wall, 2),
+                "load_average_1m_before": round(load_before, 2),
+                "load_average_1m_after": round(os.getloadavg()[0], 2)},
         "log": str(log_path),
     }
 
@@ -167,7 +182,7 @@ TASK_COLUMNS = ("bootstrap", "ingest_*", "load_reference", "validate_raw", "dbt_
 
 def _task_seconds(night: dict, column: str) -> str:
     if column == "ingest_*":
-        return f"{night['ingest_span_seconds']:.0f}"
+        return f"{tasks_seconds(night['tasks'], 'ingest_'):.0f}"
     found = [t["seconds"] for t in night["tasks"] if t["task_id"] == column and t["seconds"] is not None]
     return f"{found[0]:.0f}" if found else "–"
 
@@ -177,8 +192,8 @@ def markdown_tables(report: dict) -> str:
     full = nights.get("full", {}).get("dag_seconds")
     lines = ["| night | DAG s | vs full | " + " | ".join(f"{c} s" for c in TASK_COLUMNS)
              + " | gate share | rows loaded | rows/s (ingest) | peak task process MiB | peak PG backend MiB"
-             " | DB size MiB | query p50 / p95 ms |",
-             "|---|---:|---:|" + "---:|" * len(TASK_COLUMNS) + "---:|---:|---:|---:|---:|---:|---:|"]
+             " | DB size MiB | query p50 / p95 ms | other sessions' CPU (cores) |",
+             "|---|---:|---:|" + "---:|" * len(TASK_COLUMNS) + "---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, night in nights.items():
         dag = night["dag_seconds"]
         share = f"{dag / full:.0%}" if dag and full else "–"
@@ -189,7 +204,7 @@ def markdown_tables(report: dict) -> str:
             + " | ".join(_task_seconds(night, c) for c in TASK_COLUMNS)
             + f" | {night['gate_share']:.0%} | {night['rows_loaded']:,} | {night['rows_per_s_ingest']:,} "
             f"| {_task_peak(night):.0f} | {_backend_peak(night):.0f} | {night['database_bytes'] / 2**20:,.0f} "
-            f"| {latency} |")
+            f"| {latency} | {(night.get('cpu') or {}).get('other_busy_cores_mean', '–')} |")
     return "\n".join(lines) + "\n\n" + targets_table(report)
 
 
@@ -239,6 +254,11 @@ def _machine(conninfo: str) -> dict:
     return machine
 
 
+def _write(report: dict, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.nightly", description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=0.01, help="share of the nation (default 0.01)")
@@ -252,7 +272,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=1000, help="statisticians' queries after each night")
     parser.add_argument("--sample-interval", type=float, default=0.2, help="memory sampling period, seconds")
     parser.add_argument("--keep", action="store_true", help="keep the bench database and the landing")
+    parser.add_argument("--table", type=Path, default=None, help="only print the tables of a results JSON")
     args = parser.parse_args(argv)
+    if args.table:
+        print(markdown_tables(json.loads(args.table.read_text())))
+        return 0
     nights = [n.strip() for n in args.nights.split(",") if n.strip()]
     unknown = set(nights) - set(NIGHTS)
     if unknown or not nights or nights[0] != "full":
@@ -295,7 +319,9 @@ def main(argv: list[str] | None = None) -> int:
             "machine": machine,
             "generation": generation,
             "nights": {},
+            "notes": NOTES,
         }
+        out = RESULTS_DIR / f"nightly-{args.scale:g}-{report['date']}.json"
         landing_rows = None
         for name in nights:
             preparation: dict = {}
@@ -325,15 +351,13 @@ def main(argv: list[str] | None = None) -> int:
             if args.queries and night["exit_code"] == 0:
                 night["queries"] = run_statistician_queries(role_url("report_reader", bench_url), args.queries)
             report["nights"][name] = night
+            _write(report, out)  # after every night: a long run that fails later still leaves its numbers
             _log(f"  exit {night['exit_code']}, DAG {night['dag_seconds']} s (process {night['wall_seconds']} s), "
                  f"{night['rows_loaded']:,} rows loaded, gate {night['gate_seconds']} s, "
                  f"DB {night['database_bytes'] / 2**20:,.0f} MiB, "
                  f"query p95 {(night.get('queries') or {}).get('p95_ms')} ms")
         report["benchmark_wall_seconds"] = round(time.perf_counter() - bench_started, 1)
-        report["notes"] = NOTES
-        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-        out = RESULTS_DIR / f"nightly-{args.scale:g}-{report['date']}.json"
-        out.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n")
+        _write(report, out)
         print(f"## Nightly benchmark, scale {args.scale:g} ({generation['files']:,} files generated in "
               f"{generation['seconds']} s)\n")
         print(markdown_tables(report))
@@ -355,8 +379,8 @@ NOTES = [
     "dags test`, the summary) in a subprocess with WAREHOUSE_URL on a throw-away database and LANDING_DIR on "
     "the bench landing. dag_seconds is the nightly DAG run's end_date - start_date in Airflow's metadata "
     "database; task seconds are each task instance's end_date - start_date.",
-    "ingest_span_seconds is from the first ingest_* task's start to the last one's end; rows_per_s_ingest = "
-    "rows loaded (audit.load_batches of the night's runs) / that span.",
+    "ingest_tasks_seconds is the sum of the ingest_* tasks (`dags test` runs them one after another); "
+    "rows_per_s_ingest = rows loaded (audit.load_batches of the night's runs) / that sum.",
     "gate_share = (validate_raw + validate_marts) / dag_seconds.",
     "Memory: the process tree of `python -m pipeline run` and the server's backends of the bench database, "
     "sampled every sample_interval_s with psutil; peak RSS of one process, by kind. Backends' RSS counts the "
@@ -367,6 +391,9 @@ NOTES = [
     "Queries: 1,000 by default, the three kinds in turn, parameters drawn (seed 13) from the province-level "
     "(indicator, period, period_type, province) cells of published.indicator_values, as report_reader, one "
     "autocommit connection, timed client-side including fetching every row.",
+    "cpu: the machine is shared with other sessions; other_cpu_seconds is the machine's busy CPU time during "
+    "the night minus what the night's processes and the bench database's backends used (short-lived "
+    "processes missed by the sampler count as other); other_busy_cores_mean is that over the night's wall time.",
     "The re-delivery night: one province's file of one period per feed copied with '_r2' before the suffix, "
     "every 50th record dropped and every 100th changed (sex swapped; for the population feed the count + 1).",
     "The new-records night: a new half-year (2026-H1; register snapshot 2026-06-30) of births, deaths, growth, "

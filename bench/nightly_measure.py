@@ -67,6 +67,7 @@ class MemorySampler:
     peak_private_by_kind: dict[str, float] = field(default_factory=dict)  # MiB, RSS minus shared pages
     series: list[tuple[float, float, float]] = field(default_factory=list)  # (epoch s, tree MiB, backends MiB)
     samples: int = 0
+    cpu_seconds_by_pid: dict[int, tuple[str, float]] = field(default_factory=dict)  # last seen user+system
 
     def __post_init__(self):
         self._stop = threading.Event()
@@ -86,6 +87,21 @@ class MemorySampler:
         private = (info.rss - getattr(info, "shared", 0)) / 2**20
         self.peak_by_kind[kind] = max(self.peak_by_kind.get(kind, 0.0), rss)
         self.peak_private_by_kind[kind] = max(self.peak_private_by_kind.get(kind, 0.0), private)
+
+    def _note_cpu(self, process: psutil.Process, kind: str) -> None:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            return
+        self.cpu_seconds_by_pid[process.pid] = (kind, times.user + times.system)
+
+    def cpu_seconds_by_kind(self) -> dict[str, float]:
+        """CPU seconds (user + system) the sampled processes used, by kind (as last seen: a process that lived
+        less than one interval is missed)."""
+        totals: dict[str, float] = {}
+        for kind, seconds in self.cpu_seconds_by_pid.values():
+            totals[kind] = totals.get(kind, 0.0) + seconds
+        return totals
 
     def _kind(self, process: psutil.Process) -> str:
         if process.pid not in self._kinds:
@@ -109,6 +125,7 @@ class MemorySampler:
             except psutil.Error:
                 continue
             self._note(kind, info)
+            self._note_cpu(process, kind)
             tree_total += info.rss / 2**20
         if self.postmaster_pid:
             try:
@@ -124,6 +141,7 @@ class MemorySampler:
                 except psutil.Error:
                     continue
                 self._note(kind, info)
+                self._note_cpu(process, kind)
                 backends_total += info.rss / 2**20
         self.series.append((time.time(), tree_total, backends_total))
         self.samples += 1
@@ -180,12 +198,10 @@ def gate_seconds(tasks: list[dict]) -> float:
     return sum(t["seconds"] or 0 for t in tasks if t["task_id"] in GATE_TASKS)
 
 
-def span_seconds(tasks: list[dict], prefix: str) -> float:
-    """Wall time from the first start to the last end of the tasks whose id starts with `prefix`."""
-    chosen = [t for t in tasks if t["task_id"].startswith(prefix) and t["start"] and t["end"]]
-    if not chosen:
-        return 0.0
-    return max(t["end"] for t in chosen) - min(t["start"] for t in chosen)
+def tasks_seconds(tasks: list[dict], prefix: str) -> float:
+    """Summed wall time of the tasks whose id starts with `prefix` (`airflow dags test` runs tasks one at a
+    time, in one process, so the sum is their share of the night)."""
+    return sum(t["seconds"] or 0 for t in tasks if t["task_id"].startswith(prefix))
 
 
 # --- statisticians' queries on published ---------------------------------------------------------------------

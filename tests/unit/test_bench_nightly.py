@@ -106,7 +106,7 @@ def test_generator_commands_fall_back_to_one_per_feed(tmp_path):
 
 
 def _night(dag, gate_share, peak, p95):
-    return {"exit_code": 0, "dag_seconds": dag, "gate_share": gate_share, "tasks": [], "ingest_span_seconds": 1.0,
+    return {"exit_code": 0, "dag_seconds": dag, "gate_share": gate_share, "tasks": [], "ingest_tasks_seconds": 1.0,
             "rows_loaded": 10, "rows_per_s_ingest": 10, "database_bytes": 2**20,
             "memory": {"peak_rss_mib_by_kind": {"airflow dags test": peak, "postgres backend (loader)": 900.0}},
             "queries": {"queries": 1000, "p50_ms": 1.0, "p95_ms": p95}}
