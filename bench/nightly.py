@@ -61,13 +61,13 @@ def _night_facts(conninfo: str, run_ids: list[str], since: datetime) -> dict:
 
     with psycopg.connect(conninfo, autocommit=True) as conn:
         batches = conn.execute(
-            """select status, count(*), coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0),
-                      coalesce(sum(file_bytes), 0)
+            """select status, count(*), coalesce(sum(rows_read), 0)::bigint, coalesce(sum(rows_loaded), 0)::bigint,
+                      coalesce(sum(file_bytes), 0)::bigint
                  from audit.load_batches where run_id = any(%s) or (run_id is null and started_at >= %s)
                 group by status order by status""", (run_ids, since)).fetchall()
         size = conn.execute("select pg_database_size(current_database())").fetchone()[0]
         raw_rows = conn.execute(
-            "select coalesce(sum(n_live_tup), 0) from pg_stat_user_tables where schemaname = 'raw'").fetchone()[0]
+            "select coalesce(sum(n_live_tup), 0)::bigint from pg_stat_user_tables where schemaname = 'raw'").fetchone()[0]
     by_status = {status: {"files": files, "rows_read": read, "rows_loaded": loaded, "bytes": size_}
                  for status, files, read, loaded, size_ in batches}
     return {"batches_by_status": by_status,
@@ -85,7 +85,7 @@ def _redelivery_check(conninfo: str, corrections: list[dict]) -> list[dict]:
         rows = conn.execute(
             """select b.feed, b.file_name, b.batch_id, b.status, b.rows_loaded,
                       (select count(*) from audit.batch_coverage as o where o.superseded_by_batch = b.batch_id),
-                      (select coalesce(sum(o.rows), 0) from audit.batch_coverage as o
+                      (select coalesce(sum(o.rows), 0)::bigint from audit.batch_coverage as o
                         where o.superseded_by_batch = b.batch_id),
                       (select bool_or(n.awaiting_confirmation) from audit.batch_coverage as n
                         where n.batch_id = b.batch_id)
@@ -332,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
             elif name == "new_records":
                 with psycopg.connect(bench_url, autocommit=True) as conn:
                     new_feeds_rows = conn.execute(
-                        "select coalesce(sum(rows_loaded), 0) from audit.load_batches where status = 'loaded' "
+                        "select coalesce(sum(rows_loaded), 0)::bigint from audit.load_batches where status = 'loaded' "
                         "and feed = any(%s)", (["y_te_sinh", "y_te_tu_vong", "y_te_can_do", "ldxh_tre_em",
                                                  "ldxh_xam_hai"],)).fetchone()[0]
                 new_scale = landing_lib.new_records_scale(args.scale, args.new_share, landing_rows or 0, new_feeds_rows)
