@@ -27,10 +27,12 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def process_kind(cmdline: list[str], parent_kind: str | None = None) -> str:
-    """What a process of the night's tree is, from its command line: the `python -m pipeline run` driver, the
-    `airflow dags test` process (which runs the tasks in-process: ingest, Great Expectations, publish), a
-    task process it forks, dbt, or something else."""
+def process_kind(cmdline: list[str], parent_kind: str | None = None, parent_cmdline: list[str] | None = None) -> str:
+    """What a process of the night's tree is, from its command line: the `python -m pipeline run` driver, an
+    `airflow dags test <dag>` process (which runs its DAG's tasks in-process: ingest, Great Expectations,
+    publish, reports), a worker it forks, dbt, or something else."""
+    if parent_kind and cmdline and cmdline == parent_cmdline:  # a fork (multiprocessing) keeps the command line
+        return parent_kind if parent_kind.endswith("(forked worker)") else f"{parent_kind} (forked worker)"
     text = " ".join(cmdline)
     names = [Path(part).name for part in cmdline[:3]]  # '.venv/bin/python .venv/bin/dbt build': a script
     if "dbt" in names:
@@ -40,7 +42,9 @@ def process_kind(cmdline: list[str], parent_kind: str | None = None) -> str:
     if "great_expectations" in text or " -m quality" in text:
         return "great expectations"
     if "airflow" in names:
-        return "airflow dags test (tasks in-process)" if "dags" in cmdline else "airflow (other)"
+        if "test" in cmdline and cmdline.index("test") + 1 < len(cmdline):
+            return f"airflow dags test {cmdline[cmdline.index('test') + 1]}"
+        return "airflow (other)"
     if parent_kind and parent_kind.startswith("airflow"):
         return "airflow task process (forked)"
     return Path(cmdline[0]).name if cmdline else "unknown"
@@ -50,6 +54,8 @@ def postgres_kind(cmdline: list[str]) -> str:
     """A PostgreSQL backend's title is 'postgres: <role> <database> <host> <state>'."""
     title = " ".join(cmdline)
     parts = title.split()
+    if "parallel worker" in title:
+        return "postgres parallel worker"
     if title.startswith("postgres:") and len(parts) >= 3 and not parts[1].endswith(("process", "writer")):
         return f"postgres backend ({parts[1]})"
     return "postgres (server processes)"
@@ -65,7 +71,8 @@ class MemorySampler:
     interval: float = 0.2
     peak_by_kind: dict[str, float] = field(default_factory=dict)  # MiB, one process
     peak_private_by_kind: dict[str, float] = field(default_factory=dict)  # MiB, RSS minus shared pages
-    series: list[tuple[float, float, float]] = field(default_factory=list)  # (epoch s, tree MiB, backends MiB)
+    # (epoch s, tree MiB, backends MiB, biggest tree process MiB (not the driver), its kind)
+    series: list[tuple[float, float, float, float, str]] = field(default_factory=list)
     samples: int = 0
     cpu_seconds_by_pid: dict[int, tuple[str, float]] = field(default_factory=dict)  # last seen user+system
 
@@ -73,6 +80,7 @@ class MemorySampler:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
         self._kinds: dict[int, str] = {}
+        self._cmdlines: dict[int, list[str]] = {}
 
     def start(self) -> MemorySampler:
         self._thread.start()
@@ -109,11 +117,14 @@ class MemorySampler:
                 parent = process.ppid()
             except psutil.Error:
                 parent = None
-            self._kinds[process.pid] = process_kind(process.cmdline(), self._kinds.get(parent))
+            cmdline = process.cmdline()
+            self._cmdlines[process.pid] = cmdline
+            self._kinds[process.pid] = process_kind(cmdline, self._kinds.get(parent), self._cmdlines.get(parent))
         return self._kinds[process.pid]
 
     def sample(self) -> None:
-        tree_total = backends_total = 0.0
+        tree_total = backends_total = biggest = 0.0
+        biggest_kind = ""
         try:
             root = psutil.Process(self.root_pid)
             processes = [root, *root.children(recursive=True)]
@@ -127,23 +138,30 @@ class MemorySampler:
             self._note(kind, info)
             self._note_cpu(process, kind)
             tree_total += info.rss / 2**20
+            if info.rss / 2**20 > biggest and process.pid != self.root_pid:
+                biggest, biggest_kind = info.rss / 2**20, kind
         if self.postmaster_pid:
             try:
                 server = psutil.Process(self.postmaster_pid).children()
             except psutil.Error:
                 server = []
+            ours = set()
             for process in server:
                 try:
                     cmdline = process.cmdline()
-                    if self.database not in " ".join(cmdline):
+                    title = " ".join(cmdline)
+                    # parallel workers' titles name their leader, not the database
+                    leader = title.rsplit("PID ", 1)[-1].split()[0] if "parallel worker for PID" in title else ""
+                    if self.database not in title and not (leader.isdigit() and int(leader) in ours):
                         continue
+                    ours.add(process.pid)
                     kind, info = postgres_kind(cmdline), process.memory_info()
                 except psutil.Error:
                     continue
                 self._note(kind, info)
                 self._note_cpu(process, kind)
                 backends_total += info.rss / 2**20
-        self.series.append((time.time(), tree_total, backends_total))
+        self.series.append((time.time(), tree_total, backends_total, biggest, biggest_kind))
         self.samples += 1
 
     def _loop(self) -> None:
@@ -151,12 +169,17 @@ class MemorySampler:
             self.sample()
             self._stop.wait(self.interval)
 
-    def peak_total_between(self, start: float, end: float) -> tuple[float, float]:
-        """Peak summed RSS (tree, backends) of the samples taken in [start, end] (epoch seconds)."""
-        inside = [(tree, backends) for at, tree, backends in self.series if start <= at <= end]
+    def peaks_between(self, start: float, end: float) -> dict:
+        """Over the samples taken in [start, end] (epoch s): the peak summed RSS of the tree and of the
+        backends, and the peak RSS of the biggest single process of the tree (the driver left out), with its
+        kind: a task's own peak, since `dags test` runs one task at a time."""
+        inside = [row for row in self.series if start <= row[0] <= end]
         if not inside:
-            return 0.0, 0.0
-        return max(t for t, _ in inside), max(b for _, b in inside)
+            return {}
+        top = max(inside, key=lambda row: row[3])
+        return {"peak_tree_rss_mib": round(max(row[1] for row in inside), 1),
+                "peak_backends_rss_mib": round(max(row[2] for row in inside), 1),
+                "peak_process_rss_mib": round(top[3], 1), "peak_process_kind": top[4]}
 
 
 # --- Airflow's metadata: the task instances of the last run of each DAG --------------------------------------

@@ -23,13 +23,17 @@ def test_percentile_interpolates_between_ranks():
 def test_process_kinds_from_command_lines():
     venv = "/repo/.venv/bin"
     assert process_kind([f"{venv}/python", "-m", "pipeline", "run"]) == "pipeline run (driver)"
-    assert process_kind([f"{venv}/python", f"{venv}/airflow", "dags", "test", "x"]).startswith("airflow dags test")
+    airflow = [f"{venv}/python", f"{venv}/airflow", "dags", "test", "child_stats_reports"]
+    assert process_kind(airflow) == "airflow dags test child_stats_reports"
+    assert process_kind(airflow, "airflow dags test child_stats_reports", airflow) == \
+        "airflow dags test child_stats_reports (forked worker)"
     assert process_kind([f"{venv}/python", f"{venv}/dbt", "build"]) == "dbt"
-    assert process_kind([f"{venv}/python", "-c", "x"], parent_kind="airflow dags test") == \
+    assert process_kind([f"{venv}/python", "-c", "x"], parent_kind="airflow dags test x") == \
         "airflow task process (forked)"
     assert postgres_kind(["postgres: transformer bench_nightly_1 127.0.0.1(5) idle"]) == \
         "postgres backend (transformer)"
     assert postgres_kind(["postgres: checkpointer"]) == "postgres (server processes)"
+    assert postgres_kind(["postgres: parallel worker for PID 890"]) == "postgres parallel worker"
 
 
 def test_query_plan_mixes_the_three_kinds_with_published_parameters():
@@ -106,7 +110,10 @@ def test_generator_commands_fall_back_to_one_per_feed(tmp_path):
 
 
 def _night(dag, gate_share, peak, p95):
-    return {"exit_code": 0, "dag_seconds": dag, "gate_share": gate_share, "tasks": [], "ingest_tasks_seconds": 1.0,
+    return {"exit_code": 0, "dag_seconds": dag, "gate_share": gate_share, "ingest_tasks_seconds": 1.0,
+            "tasks": [{"task_id": "dbt_build", "seconds": dag / 2, "peak_process_rss_mib": 300.0}],
+            "other_dags": [{"dag_id": "child_stats_reports",
+                            "tasks": [{"task_id": "render_reports", "seconds": 1.0, "peak_process_rss_mib": peak}]}],
             "rows_loaded": 10, "rows_per_s_ingest": 10, "database_bytes": 2**20,
             "memory": {"peak_rss_mib_by_kind": {"airflow dags test": peak, "postgres backend (loader)": 900.0}},
             "queries": {"queries": 1000, "p50_ms": 1.0, "p95_ms": p95}}
@@ -122,7 +129,8 @@ def test_targets_compare_each_night_with_the_full_one():
     assert verdicts["one province's re-delivery ÷ full"] == ("12%", True)
     assert verdicts["gate (validate_raw + validate_marts) ÷ full night"] == ("20%", False)
     assert verdicts["published query p95 (worst night)"] == ("60.0 ms", False)
-    assert verdicts["peak RSS of any task process"] == ("800 MiB", True)  # PostgreSQL backends are not tasks
+    # the reports DAG's task counts; PostgreSQL backends are not tasks
+    assert verdicts["peak RSS of any task's process"] == ("800 MiB (render_reports)", True)
     report["arguments"]["scale"] = 0.01
     assert dict((w, m) for w, _, _, m in target_rows(report))["full night (DAG)"] is None
     assert "| quiet | 30 | 15% |" in markdown_tables(report)
