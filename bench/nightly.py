@@ -189,12 +189,21 @@ def _task_seconds(night: dict, column: str) -> str:
     return f"{found[0]:.0f}" if found else "–"
 
 
+def _cpu_cell(night: dict) -> str:
+    """How busy the whole machine was, and how many cores the night's own processes got, over the night."""
+    cpu, wall = night.get("cpu") or {}, night.get("wall_seconds")
+    if not cpu or not wall:
+        return "–"
+    ours = sum(cpu["night_cpu_seconds_by_kind"].values())
+    return f"{cpu['machine_busy_seconds'] / wall / cpu['cores']:.0%} / {ours / wall:.2f}"
+
+
 def markdown_tables(report: dict) -> str:
     nights = report["nights"]
     full = nights.get("full", {}).get("dag_seconds")
     lines = ["| night | DAG s | vs full | " + " | ".join(f"{c} s" for c in TASK_COLUMNS)
              + " | gate share | rows loaded | rows/s (ingest) | peak task process MiB (task) | peak PG backend MiB"
-             " | DB size MiB | query p50 / p95 ms | other sessions' CPU (cores) |",
+             " | DB size MiB | query p50 / p95 ms | machine busy / night's CPU (cores) |",
              "|---|---:|---:|" + "---:|" * len(TASK_COLUMNS) + "---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, night in nights.items():
         dag = night["dag_seconds"]
@@ -207,7 +216,7 @@ def markdown_tables(report: dict) -> str:
             + " | ".join(_task_seconds(night, c) for c in TASK_COLUMNS)
             + f" | {night['gate_share']:.0%} | {night['rows_loaded']:,} | {night['rows_per_s_ingest']:,} "
             f"| {peak_mib:.0f} ({peak_task}) | {_backend_peak(night):.0f} | {night['database_bytes'] / 2**20:,.0f} "
-            f"| {latency} | {(night.get('cpu') or {}).get('other_busy_cores_mean', '–')} |")
+            f"| {latency} | {_cpu_cell(night)} |")
     return "\n".join(lines) + "\n\n" + targets_table(report)
 
 
@@ -395,9 +404,10 @@ NOTES = [
     "Queries: 1,000 by default, the three kinds in turn, parameters drawn (seed 13) from the province-level "
     "(indicator, period, period_type, province) cells of published.indicator_values, as report_reader, one "
     "autocommit connection, timed client-side including fetching every row.",
-    "cpu: the machine is shared with other sessions; other_cpu_seconds is the machine's busy CPU time during "
-    "the night minus what the night's processes and the bench database's backends used (short-lived "
-    "processes missed by the sampler count as other); other_busy_cores_mean is that over the night's wall time.",
+    "cpu: the machine is shared with other sessions; machine_busy_seconds is the machine's busy CPU time "
+    "during the night (all cores), night_cpu_seconds_by_kind what the night's processes, the bench "
+    "database's backends and the server's own processes used (as last sampled: processes shorter than one "
+    "interval are missed); other_cpu_seconds the difference (other sessions, and what was missed).",
     "The re-delivery night: one province's file of one period per feed copied with '_r2' before the suffix, "
     "every 50th record dropped and every 100th changed (sex swapped; for the population feed the count + 1).",
     "The new-records night: a new half-year (2026-H1; register snapshot 2026-06-30) of births, deaths, growth, "

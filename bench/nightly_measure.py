@@ -152,7 +152,10 @@ class MemorySampler:
                     title = " ".join(cmdline)
                     # parallel workers' titles name their leader, not the database
                     leader = title.rsplit("PID ", 1)[-1].split()[0] if "parallel worker for PID" in title else ""
-                    if self.database not in title and not (leader.isdigit() and int(leader) in ours):
+                    backend = "(" in title or "[local]" in title or "autovacuum worker" in title
+                    # the server's own processes (WAL writer, checkpointer, I/O workers) work for the night too;
+                    # backends of other databases do not
+                    if backend and self.database not in title and not (leader.isdigit() and int(leader) in ours):
                         continue
                     ours.add(process.pid)
                     kind, info = postgres_kind(cmdline), process.memory_info()
