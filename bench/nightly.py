@@ -42,12 +42,12 @@ def _log(message: str) -> None:
     print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
-def _postmaster_pid(conninfo: str) -> int | None:
+def _postmaster_pid(url: str) -> int | None:
     """The server's main process, if it runs on this machine (backends are its children)."""
     import psutil
     import psycopg
 
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    with psycopg.connect(url, autocommit=True) as conn:
         backend = conn.execute("select pg_backend_pid()").fetchone()[0]
         try:
             return psutil.Process(backend).ppid()
@@ -55,11 +55,11 @@ def _postmaster_pid(conninfo: str) -> int | None:
             return None
 
 
-def _night_facts(conninfo: str, run_ids: list[str], since: datetime) -> dict:
+def _night_facts(url: str, run_ids: list[str], since: datetime) -> dict:
     """What the night loaded (audit.load_batches of its runs) and the database's size afterwards."""
     import psycopg
 
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    with psycopg.connect(url, autocommit=True) as conn:
         batches = conn.execute(
             """select status, count(*), coalesce(sum(rows_read), 0)::bigint, coalesce(sum(rows_loaded), 0)::bigint,
                       coalesce(sum(file_bytes), 0)::bigint
@@ -76,12 +76,12 @@ def _night_facts(conninfo: str, run_ids: list[str], since: datetime) -> dict:
             "database_bytes": size, "raw_rows_estimate": raw_rows}
 
 
-def _redelivery_check(conninfo: str, corrections: list[dict]) -> list[dict]:
+def _redelivery_check(url: str, corrections: list[dict]) -> list[dict]:
     """Per correction file: its batch, and how many earlier coverage cells it superseded (audit)."""
     import psycopg
 
     names = [c["correction"] for c in corrections]
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    with psycopg.connect(url, autocommit=True) as conn:
         rows = conn.execute(
             """select b.feed, b.file_name, b.batch_id, b.status, b.rows_loaded,
                       (select count(*) from audit.batch_coverage as o where o.superseded_by_batch = b.batch_id),
@@ -95,15 +95,15 @@ def _redelivery_check(conninfo: str, corrections: list[dict]) -> list[dict]:
             for feed, name, batch, status, loaded, cells, superseded, held in rows]
 
 
-def run_night(name: str, conninfo: str, landing: Path, workdir: Path, postmaster: int | None,
+def run_night(name: str, url: str, landing: Path, workdir: Path, postmaster: int | None,
               database: str, interval: float) -> dict:
     """One `python -m pipeline run` against the bench database, its process tree sampled."""
     import psutil
     import psycopg
 
-    env = {**os.environ, "WAREHOUSE_URL": conninfo, "LANDING_DIR": str(landing), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "WAREHOUSE_URL": url, "LANDING_DIR": str(landing), "PYTHONUNBUFFERED": "1"}
     log_path = workdir / f"night-{name}.log"
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    with psycopg.connect(url, autocommit=True) as conn:
         since = conn.execute("select clock_timestamp()").fetchone()[0]
     started_epoch = time.time()
     machine_cpu_before, load_before = psutil.cpu_times(), os.getloadavg()[0]
@@ -126,7 +126,7 @@ def run_night(name: str, conninfo: str, landing: Path, workdir: Path, postmaster
         for task in run["tasks"]:
             if task["start"] and task["end"]:
                 task.update(sampler.peaks_between(task["start"], task["end"]))
-    facts = _night_facts(conninfo, [r["run_id"] for r in runs], since)
+    facts = _night_facts(url, [r["run_id"] for r in runs], since)
     dag_seconds = nightly["seconds"] if nightly else None
     ingest_seconds = tasks_seconds(tasks, "ingest_")
     gate = gate_seconds(tasks)
@@ -258,10 +258,10 @@ def targets_table(report: dict) -> str:
     return "\n".join(lines)
 
 
-def _machine(conninfo: str) -> dict:
+def _machine(url: str) -> dict:
     from bench.ingest_throughput import _machine as machine_of  # cores, RAM, CPU model, server settings
 
-    machine = machine_of(conninfo)
+    machine = machine_of(url)
     machine["git_commit"] = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
                                            capture_output=True, text=True).stdout.strip()
     return machine
