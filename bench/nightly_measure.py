@@ -51,12 +51,16 @@ def process_kind(cmdline: list[str], parent_kind: str | None = None, parent_cmdl
 
 
 def postgres_kind(cmdline: list[str]) -> str:
-    """A PostgreSQL backend's title is 'postgres: <role> <database> <host> <state>'."""
+    """A backend's title is 'postgres: <role> <database> <host>(<port>) <state>'; an autovacuum worker's
+    'postgres: autovacuum worker <database>'; the server's own processes (checkpointer, background writer, WAL
+    writer, I/O workers, launchers) name only themselves."""
     title = " ".join(cmdline)
     parts = title.split()
     if "parallel worker" in title:
         return "postgres parallel worker"
-    if title.startswith("postgres:") and len(parts) >= 3 and not parts[1].endswith(("process", "writer")):
+    if "autovacuum worker" in title:
+        return "postgres backend (autovacuum)"
+    if title.startswith("postgres:") and len(parts) >= 4 and ("(" in parts[3] or parts[3] == "[local]"):
         return f"postgres backend ({parts[1]})"
     return "postgres (server processes)"
 

@@ -34,6 +34,10 @@ def test_process_kinds_from_command_lines():
         "postgres backend (transformer)"
     assert postgres_kind(["postgres: checkpointer"]) == "postgres (server processes)"
     assert postgres_kind(["postgres: parallel worker for PID 890"]) == "postgres parallel worker"
+    for server_process in ("postgres: background writer", "postgres: io worker 2", "postgres: walwriter",
+                           "postgres: logical replication launcher", "postgres: autovacuum launcher"):
+        assert postgres_kind([server_process]) == "postgres (server processes)"
+    assert postgres_kind(["postgres: autovacuum worker bench_nightly_1"]) == "postgres backend (autovacuum)"
 
 
 def test_query_plan_mixes_the_three_kinds_with_published_parameters():
