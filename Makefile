@@ -5,7 +5,7 @@ TOOLS := .warehouse/tools
 UV := $(TOOLS)/bin/uv
 PY := .venv/bin/python
 
-.PHONY: install lint run test test-fast db-url psql stop bench docs clean approve revisions report up down status trigger retry confirm
+.PHONY: install lint run test test-fast db-url psql stop bench bench-nightly docs clean approve revisions report up down status trigger retry confirm
 
 $(UV):
 	@$(PYTHON) -m venv $(TOOLS)
@@ -65,6 +65,9 @@ stop:  ## stop the embedded PostgreSQL
 
 bench: install  ## load-throughput benchmark (see bench/README.md)
 	$(PY) -m bench.ingest_throughput
+
+bench-nightly: install  ## the whole night at a share of the nation: SCALE=0.1 (default 0.01); see bench/README.md
+	$(PY) -m bench.nightly --scale $(or $(SCALE),0.01)
 
 docs: install  ## dbt docs as one offline HTML file in dbt/target/static_index.html; prints where the GE Data Docs are
 	$(PY) -c "from pipeline.dbt import run_dbt; run_dbt('docs', 'generate', '--static')"
