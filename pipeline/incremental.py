@@ -60,10 +60,6 @@ class BuildPlan:
             return None
         return args if self.mode == "full" else [*args, "--select", *self.selection]
 
-    def inputs_fingerprint(self) -> str:
-        """What the marts are built from: the code and every feed's active cells."""
-        return _sha(self.code_fingerprint, json.dumps(self.feed_fingerprints, sort_keys=True))
-
 
 def full_refresh_requested(params: dict | None = None) -> bool:
     """FULL_REFRESH=1 on `make run` (the environment) or the DAG param `full_refresh` on a triggered run."""

@@ -76,14 +76,10 @@ def _same_as_latest(conn: psycopg.Connection) -> tuple | None:
                 union all
                 (select {INDICATOR_COLUMNS} from published.release_indicators where release_id = %(id)s
                  except
-                 select {INDICATOR_COLUMNS} from {CATALOGUE}))
-            or exists (
-                select 1 from published.release_periods as r
-                  join marts.dim_period as p using (period)
-                 where r.release_id = %(id)s and r.is_preliminary <> (p.end_date >= current_date))""",
+                 select {INDICATOR_COLUMNS} from {CATALOGUE}))""",
         {"id": latest[0]},
     ).fetchone()[0]
-    return None if differs else latest
+    return None if differs or _preliminary_changed(conn, latest[0]) else latest
 
 
 def _preliminary_changed(conn: psycopg.Connection, release_id: str) -> bool:
