@@ -27,11 +27,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import yaml
 
 from pipeline.dbt import DBT_PROJECT_DIR
+
+if TYPE_CHECKING:
+    from quality.cells import SuiteCells
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +200,27 @@ def plan_seed(conn: psycopg.Connection, full_refresh: bool = False) -> BuildPlan
                   "reference data never loaded" if previous is None or not loaded else "the reference data changed")
         return BuildPlan("full", reason, fingerprint, {})
     return BuildPlan("none", "the reference data did not change", fingerprint, {})
+
+
+def feed_cells(conn: psycopg.Connection, feed: str) -> dict[str, str]:
+    """Per (province, period) cell of a feed, in every vintage of the province code: an MD5 of its loads as they
+    count now (the same inputs as feed_fingerprints, cell by cell). Keys are "province|period"."""
+    return dict(conn.execute(
+        """select province_code || '|' || period_key,
+                  md5(string_agg(concat_ws(':', batch_id, admin_vintage, rows, superseded_by_batch,
+                                           awaiting_confirmation), ',' order by batch_id, admin_vintage))
+             from audit.batch_coverage where feed = %s group by province_code, period_key""", (feed,)).fetchall())
+
+
+def suite_cells(conn: psycopg.Connection, raw_suites: dict[str, str], full_refresh: bool = False
+                ) -> dict[str, SuiteCells]:
+    """What each raw suite reads, cell by cell (quality/cells.py re-checks only the cells that changed; a full
+    refresh checks every table whole)."""
+    from quality.cells import SuiteCells
+
+    context = _sha(quality_code_fingerprint(), seed_fingerprint())
+    return {suite: SuiteCells(feed, _sha(context, suite), feed_cells(conn, feed), check_all=full_refresh)
+            for feed, suite in raw_suites.items()}
 
 
 def suite_fingerprints(conn: psycopg.Connection, raw_suites: dict[str, str], mart_suites: list[str]) -> dict[str, str]:

@@ -108,17 +108,20 @@ def _record_file_problems(feed: str, run_id: str, results) -> None:
 def validate(suites: list[str], run_id: str, full_refresh: bool = False) -> None:
     """Run the quality suites of the gate. A suite whose inputs did not change since an earlier run (the same feed
     rows and reference data for a raw suite, the same build for a mart suite; pipeline.incremental) keeps that
-    run's results, carried to this run, unless a full refresh was asked for."""
-    from pipeline.incremental import suite_fingerprints
+    run's results, carried to this run, and a raw suite whose feed changed checks only the (province, period) cells
+    that changed (quality.cells), unless a full refresh was asked for."""
+    from pipeline.incremental import suite_cells, suite_fingerprints
     from quality import run_suites
     from warehouse.connection import acting_as, connect
 
     with acting_as("transformer"):
         fingerprints = {}
-        if not full_refresh:
-            with connect() as conn:
+        with connect() as conn:
+            if not full_refresh:
                 fingerprints = suite_fingerprints(conn, RAW_SUITES, [s for s in MART_SUITES if s != "dbt_data_tests"])
-        outcome = run_suites(suites, run_id=run_id, fingerprints=fingerprints)
+            cells = suite_cells(conn, {feed: suite for feed, suite in RAW_SUITES.items() if suite in suites},
+                                full_refresh)
+        outcome = run_suites(suites, run_id=run_id, fingerprints=fingerprints, cells=cells)
     for message in outcome.messages:
         log.warning(message)
     if outcome.blocked:

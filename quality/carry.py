@@ -32,9 +32,11 @@ def carry_suite_run(conn: psycopg.Connection, run_id: str, source_run: int) -> i
     with conn.transaction():
         (quality_run_id,) = conn.execute(
             """insert into audit.quality_runs (run_id, suite, started_at, finished_at, success, error_failures,
-                                               blocking_failures, warning_failures, input_fingerprint, carried_from)
+                                               blocking_failures, warning_failures, input_fingerprint, carried_from,
+                                               input_cells, cells_context, checked_cells)
                select %s, suite, clock_timestamp(), clock_timestamp(), success, error_failures, blocking_failures,
-                      warning_failures, input_fingerprint, coalesce(carried_from, quality_run_id)
+                      warning_failures, input_fingerprint, coalesce(carried_from, quality_run_id),
+                      input_cells, cells_context, checked_cells
                  from audit.quality_runs where quality_run_id = %s
                returning quality_run_id""", (run_id, source_run)).fetchone()
         conn.execute(

@@ -42,43 +42,72 @@ class Validator:
         self.datasources: dict = {}
         self.validation_results: list = []  # GX's keys of the results of this run, for the Data Docs
 
-    def datasource(self, schema: str):
-        if schema not in self.datasources:
+    def datasource(self, schema: str, temp_tables: bool = False):
+        """The data source of a schema. `temp_tables`: its query assets are materialised once as a temporary table
+        on the server (the changed cells of a raw table, quality/cells.py); without it GX would run the query in full
+        to learn its columns and pull every row of it to the client."""
+        key = (schema, temp_tables)
+        if key not in self.datasources:
             url = make_url(self.sqlalchemy_url)
             url = url.update_query_dict({"options": f"-c search_path={schema}"})
             # The URL (with the role's password) reaches GX as an environment reference, which GX substitutes
             # when it connects: its configuration, validation results and Data Docs never hold the password.
             variable = f"GX_WAREHOUSE_URL_{schema.upper()}"
             os.environ[variable] = url.render_as_string(hide_password=False)
-            self.datasources[schema] = self.context.data_sources.add_postgres(
-                name=f"{DATASOURCE}_{schema}", connection_string="${" + variable + "}")
-        return self.datasources[schema]
+            self.datasources[key] = self.context.data_sources.add_postgres(
+                name=f"{DATASOURCE}_{schema}" + ("_temp_tables" if temp_tables else ""),
+                connection_string="${" + variable + "}", create_temp_table=temp_tables)
+        return self.datasources[key]
 
     def close(self) -> None:
         for datasource in self.datasources.values():
             datasource.get_engine().dispose()
 
-    def validate(self, suite: SuiteFile, run_name: str | None = None) -> list[CheckResult]:
+    def validate(self, suite: SuiteFile, run_name: str | None = None, cells: str | None = None) -> list[CheckResult]:
         """Run the suite through a GX Checkpoint (one validation definition: the suite on its table's
-        whole-table batch). `run_name` becomes the GX run name (the pipeline's run id), shown in the Data Docs."""
+        whole-table batch). `run_name` becomes the GX run name (the pipeline's run id), shown in the Data Docs.
+
+        `cells` (quality/cells.py: a SQL condition on the table's rows, the changed cells of a feed): the checks of
+        scope rows and cell validate a query asset of those rows only, the checks of scope table the whole table,
+        two validation definitions of one Checkpoint. The results come back in the suite file's order."""
         import great_expectations as gx
         from great_expectations.core.run_identifier import RunIdentifier
 
-        asset = self.datasource(suite.schema).add_table_asset(name=suite.name, table_name=suite.table)
-        batch = asset.add_batch_definition_whole_table(name=f"{suite.schema}.{suite.table}")
-        definition = self.context.validation_definitions.add(gx.ValidationDefinition(
-            name=suite.name, data=batch, suite=self.context.suites.add(suite.to_gx())))
+        everything = range(len(suite.definition["expectations"]))
+        parts = [(suite.name, suite.definition, None, list(everything))]
+        if cells is not None:
+            parts = [(f"{suite.name}.changed_cells", suite.subset({"rows", "cell"}),
+                      f"select * from {suite.schema}.{suite.table} where {cells}",
+                      [i for i in everything if suite.scopes[i] != "table"]),
+                     (suite.name, suite.subset({"table"}), None, [i for i in everything if suite.scopes[i] == "table"])]
+        definitions, positions = [], []
+        for name, definition, query, indices in parts:
+            if not indices:
+                continue
+            positions.append(indices)
+            if query is None:
+                asset = self.datasource(suite.schema).add_table_asset(name=name, table_name=suite.table)
+                batch = asset.add_batch_definition_whole_table(name=f"{suite.schema}.{suite.table}")
+            else:
+                asset = self.datasource(suite.schema, temp_tables=True).add_query_asset(name=name, query=query)
+                batch = asset.add_batch_definition_whole_table(name=f"{suite.schema}.{suite.table}: changed cells")
+            definitions.append(self.context.validation_definitions.add(gx.ValidationDefinition(
+                name=name, data=batch, suite=self.context.suites.add(suite.to_gx({**definition, "name": name})))))
         # No UpdateDataDocsAction here: it rebuilds the whole index once per validation result; run_suites
         # builds the Data Docs once, for all its suites (build_data_docs).
         checkpoint = self.context.checkpoints.add(gx.Checkpoint(
-            name=suite.name, validation_definitions=[definition], actions=[], result_format=RESULT_FORMAT))
+            name=suite.name, validation_definitions=definitions, actions=[], result_format=RESULT_FORMAT))
         parameters = {"today": date.today().isoformat()}
         result = checkpoint.run(expectation_parameters=parameters,
                                 run_id=RunIdentifier(run_name=run_name, run_time=datetime.now(UTC)))
         self.validation_results.extend(result.run_results)
-        (suite_result,) = result.run_results.values()
-        return check_results(definition.suite, suite_result, FailingRows(definition, suite.index_columns, parameters),
-                             suite.pin_keys)
+        by_suite = {suite_result.suite_name: suite_result for suite_result in result.run_results.values()}
+        checks = {}
+        for definition, indices in zip(definitions, positions, strict=True):
+            results = check_results(definition.suite, by_suite[definition.suite.name],
+                                    FailingRows(definition, suite.index_columns, parameters), suite.pin_keys)
+            checks.update(zip(indices, results, strict=True))
+        return [checks[i] for i in everything]
 
     def build_data_docs(self) -> Path | None:
         """Update the Data Docs with this run's validation results (quality/docs.py); the index, or None."""

@@ -14,19 +14,24 @@ from quality.results import CheckResult
 
 
 def record_suite_run(conn: psycopg.Connection, run_id: str, suite: str, started_at: datetime,
-                     finished_at: datetime, checks: list[CheckResult], input_fingerprint: str | None = None) -> int:
+                     finished_at: datetime, checks: list[CheckResult], input_fingerprint: str | None = None,
+                     cells: dict | None = None) -> int:
     """Insert the run and one result row per check, or per failing (admin_code, period); one transaction,
     so a crash never leaves a run that looks complete. `input_fingerprint`: what the suite checked (a later
-    run with the same inputs carries these results, quality.carry)."""
+    run with the same inputs carries these results, quality.carry); `cells`: the columns of a raw suite's cells
+    (input_cells, cells_context, checked_cells; quality.cells.recorded_cells)."""
     errors = sum(1 for check in checks if not check.success and check.severity == "error")
     blocking = sum(1 for check in checks if not check.success and check.severity == "error" and not check.pinned)
     warnings = sum(1 for check in checks if not check.success and check.severity == "warning")
     with conn.transaction():
+        cells = cells or {}
         (quality_run_id,) = conn.execute(
-            """insert into audit.quality_runs (run_id, suite, started_at, finished_at, success,
-                                               error_failures, blocking_failures, warning_failures, input_fingerprint)
-               values (%s, %s, %s, %s, %s, %s, %s, %s, %s) returning quality_run_id""",
-            (run_id, suite, started_at, finished_at, errors == 0, errors, blocking, warnings, input_fingerprint),
+            """insert into audit.quality_runs (run_id, suite, started_at, finished_at, success, error_failures,
+                                               blocking_failures, warning_failures, input_fingerprint, input_cells,
+                                               cells_context, checked_cells)
+               values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s::jsonb) returning quality_run_id""",
+            (run_id, suite, started_at, finished_at, errors == 0, errors, blocking, warnings, input_fingerprint,
+             cells.get("input_cells"), cells.get("cells_context"), cells.get("checked_cells")),
         ).fetchone()
         rows = []
         for check in checks:

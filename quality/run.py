@@ -5,9 +5,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from quality.results import CheckResult
 from quality.suites import load_suite
+
+if TYPE_CHECKING:
+    from quality.cells import SuiteCells
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +89,8 @@ def run_suite(suite_name: str, run_id: str | None = None) -> SuiteOutcome:
     return run_suites([suite_name], run_id=run_id).suites[0]
 
 
-def run_suites(names: list[str], run_id: str | None = None, fingerprints: dict[str, str] | None = None) -> GateOutcome:
+def run_suites(names: list[str], run_id: str | None = None, fingerprints: dict[str, str] | None = None,
+               cells: dict[str, SuiteCells] | None = None) -> GateOutcome:
     """Validate each suite through a Great Expectations Checkpoint (one context for all of them), write every
     result to audit.quality_runs / audit.quality_results, update the Data Docs once at the end
     (quality.docs.data_docs_index() gives the page), and return the outcome. A suite that cannot run at all
@@ -96,6 +101,7 @@ def run_suites(names: list[str], run_id: str | None = None, fingerprints: dict[s
     `fingerprints` (suite → the fingerprint of what it checks, pipeline.incremental): a suite that already ran
     on the same inputs is not run again; its results are carried to this run (quality.carry)."""
     from quality.carry import carry_suite_run, run_with_inputs
+    from quality.cells import cells_condition, merge, plan_cells, recorded_cells
     from quality.context import validator
     from quality.dbt_tests import DBT_SUITE
     from quality.record import record_suite_run
@@ -127,13 +133,22 @@ def run_suites(names: list[str], run_id: str | None = None, fingerprints: dict[s
             with validator(sqlalchemy_url(url)) as gx_validator:
                 for suite in to_run:
                     started_at = datetime.now(UTC)
+                    inputs = (cells or {}).get(suite.name)
+                    plan = plan_cells(conn, suite, inputs) if inputs is not None else None
                     try:
-                        checks = gx_validator.validate(suite, run_id)
+                        if plan is None or plan.whole_table:
+                            checks = gx_validator.validate(suite, run_id)
+                        else:
+                            log.info("%s: %s; checking those only", suite.name, plan.reason)
+                            condition = cells_condition(conn, suite, inputs.feed, plan.changed)
+                            checks = merge(plan, suite, gx_validator.validate(suite, run_id, cells=condition))
                     except Exception as exc:  # noqa: BLE001 - whatever stops a suite must block, not crash the gate
                         checks = [CheckResult.suite_could_not_run(suite.name, exc)]
                     finished_at = datetime.now(UTC)
+                    ran = plan is not None and not any(check.expectation_type == "suite" for check in checks)
                     quality_run_id = record_suite_run(conn, run_id, suite.name, started_at, finished_at, checks,
-                                                      fingerprints.get(suite.name))
+                                                      fingerprints.get(suite.name),
+                                                      recorded_cells(inputs, plan) if ran else None)
                     outcomes[suite.name] = SuiteOutcome(suite.name, run_id, quality_run_id, started_at, finished_at,
                                                         tuple(checks))
                 gx_validator.build_data_docs()  # once for all the suites; it never fails the gate

@@ -29,6 +29,14 @@ SEVERITIES = {"critical": "error", "warning": "warning"}
 # an error withholds those values and what aggregates them instead of blocking the release.
 PIN_KEYS = {"values": ("indicator_id", "admin_level", "admin_code", "period")}
 
+# What a check reads, for a run that re-checks only the changed (province, period) cells of a feed (quality/cells.py):
+# - rows: each row is judged alone (column checks): its failures are those of the rows checked;
+# - cell: the check reads the rows of one (province, period) at a time and names each failure by
+#   `province_code as admin_code, period_key as period`; declared with `meta: {scope: cell}` on a custom SQL check;
+# - table: anything else (rows of other periods or provinces, a whole-table aggregate): always the whole table.
+SCOPES = ("rows", "cell", "table")
+_ROW_WISE = ("expect_column_values_", "expect_column_pair_values_")
+
 
 class SuiteError(ValueError):
     """A suite name or file that cannot be used, with what is wrong in it."""
@@ -42,15 +50,24 @@ class SuiteFile:
     index_columns: tuple[str, ...]
     definition: dict  # the suite as Great Expectations serialises it
     pins: str | None = None  # a key of PIN_KEYS, or None: every error-level failure blocks
+    scopes: tuple[str, ...] = ()  # per expectation, in file order: one of SCOPES
+    # meta.cells: the columns that name a (province, period) cell (raw suites: province_code, period_key), and
+    # the feed whose loads (audit.batch_coverage) say which cells changed; None: always checked whole
+    cell_columns: tuple[str, str] | None = None
+
+    def subset(self, scopes: set[str]) -> dict:
+        """The suite's definition with the expectations of these scopes only (their order kept)."""
+        kept = [e for e, scope in zip(self.definition["expectations"], self.scopes, strict=True) if scope in scopes]
+        return {**self.definition, "expectations": kept}
 
     @property
     def pin_keys(self) -> tuple[str, ...]:
         return PIN_KEYS[self.pins] if self.pins else ()
 
-    def to_gx(self) -> gx.ExpectationSuite:
+    def to_gx(self, definition: dict | None = None) -> gx.ExpectationSuite:
         import great_expectations as gx
 
-        return gx.ExpectationSuite(**self.definition)
+        return gx.ExpectationSuite(**(definition or self.definition))
 
 
 _BATCH = re.compile(r"\{batch\}(\s+as\s+[a-z_][a-z0-9_]*)?", re.IGNORECASE)
@@ -81,6 +98,17 @@ def batch_alias_problem(query: str) -> str | None:
         return ("the query has no JOIN, so write a bare {batch}: Great Expectations adds `AS subselect` "
                 "itself, and a second alias after it is a syntax error")
     return None
+
+
+def _scope(expectation: dict, where: str) -> str:
+    declared = (expectation.get("meta") or {}).get("scope")
+    if declared is None:
+        return "rows" if expectation.get("type", "").startswith(_ROW_WISE) else "table"
+    if declared not in SCOPES:
+        raise SuiteError(f"{where}: meta.scope must be one of {', '.join(SCOPES)}, not {declared!r}")
+    if declared == "cell" and expectation.get("type") != "unexpected_rows_expectation":
+        raise SuiteError(f"{where}: only a custom SQL check (unexpected_rows_expectation) can be of scope cell")
+    return declared
 
 
 def suite_names() -> list[str]:
@@ -119,8 +147,16 @@ def load_suite(name: str) -> SuiteFile:
             problem = batch_alias_problem(query)
             if problem:
                 raise SuiteError(f"{where}: {problem}")
+    scopes = tuple(_scope(expectation, f"{path}: expectation {number}")
+                   for number, expectation in enumerate(expectations, start=1))
+    cells = meta.get("cells")
+    if cells is not None and (not isinstance(cells, dict) or not cells.get("province") or not cells.get("period")):
+        raise SuiteError(f"{path}: meta.cells must name the province and period columns ({{province: ..., period: ...}})")
+    if "cell" in scopes and cells is None:
+        raise SuiteError(f"{path}: a check of scope cell needs meta.cells (the province and period columns)")
     suite = SuiteFile(name=name, schema=batch["schema"], table=batch["table"],
-                      index_columns=tuple(meta.get("index_columns") or ()), definition=definition, pins=pins)
+                      index_columns=tuple(meta.get("index_columns") or ()), definition=definition, pins=pins,
+                      scopes=scopes, cell_columns=(cells["province"], cells["period"]) if cells else None)
     try:
         suite.to_gx()  # unknown expectation types and bad kwargs fail here, before anything runs
     except Exception as exc:  # noqa: BLE001 - Great Expectations raises many kinds; all mean a bad file

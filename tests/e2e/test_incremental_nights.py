@@ -84,6 +84,10 @@ def test_nights_with_corrections_publish_what_a_full_rebuild_publishes(fresh_war
                                         where run_id = 'night-2'""").fetchall())
         assert carried["raw_y_te_sinh"] is False and carried["raw_y_te_tu_vong"] is True
         assert carried["raw_dan_so"] is True and carried["marts_indicator_values"] is False
+        checked = conn.execute("""select checked_cells from audit.quality_runs
+                                   where run_id = 'night-2' and suite = 'raw_y_te_sinh'""").fetchone()
+        assert checked == (None,)  # 3 of its 4 cells changed: the whole table (quality/cells.py; one cell in
+        # tests/integration/test_quality_cells.py)
         superseded = conn.execute("""select count(*) from audit.batch_coverage
                                       where feed = 'y_te_sinh' and superseded_by_batch is not null""").fetchone()[0]
         assert superseded >= 1  # the correction replaced Hà Nội's first delivery

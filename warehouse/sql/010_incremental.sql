@@ -53,3 +53,12 @@ comment on column audit.release_inputs.recorded_at is 'When it was recorded.';
 alter table audit.load_batches add column if not exists file_stat text;
 comment on column audit.load_batches.file_stat is 'The file''s stat signature when it was read (device:inode:size:mtime_ns:ctime_ns). A later night that finds the same path with the same signature takes this batch''s SHA-256 instead of reading the file again: any write to the file changes its change time (ctime), which no one can set back.';
 create index if not exists load_batches_file_stat on audit.load_batches (feed, file_path, file_stat) where file_stat is not null;
+
+-- A raw suite re-checks only the (province, period) cells whose loads changed since its previous run
+-- (quality/cells.py): it records the state of every cell it stands for, and the cells it actually checked.
+alter table audit.quality_runs add column if not exists input_cells jsonb;
+alter table audit.quality_runs add column if not exists cells_context text;
+alter table audit.quality_runs add column if not exists checked_cells jsonb;
+comment on column audit.quality_runs.input_cells is 'Raw suites: per "province|period" cell of the feed, an MD5 of its loads (audit.batch_coverage) when the suite ran; the next run re-checks only the cells whose MD5 differs.';
+comment on column audit.quality_runs.cells_context is 'Raw suites: SHA-256 of everything else the suite depends on (suites, quality code, reference data); a run on changed cells only builds on an earlier run with the same context.';
+comment on column audit.quality_runs.checked_cells is 'The "province|period" cells this run checked when it checked only the changed ones (the other cells kept the failures of the run it built on); null when it checked the whole table.';
