@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from quality.suites import SEVERITIES
+from quality.suites import COUNTED_ONCE_TYPE, GX_TYPE, SEVERITIES
 
 MESSAGES_PER_CHECK = 20
 EXAMPLES_IN_MESSAGE = 3
@@ -78,8 +78,9 @@ def is_pinned(check: CheckResult, pin_keys: tuple[str, ...]) -> bool:
 def _check_result(failing_rows, expectation, result) -> CheckResult:
     config = result.expectation_config
     severity = SEVERITIES[str(getattr(config.severity, "value", config.severity))]
-    description = config.description or config.type
-    check = dict(expectation=description, expectation_type=config.type, severity=severity)
+    kind = GX_TYPE if config.type == COUNTED_ONCE_TYPE else config.type  # the suite file's type (quality/expectations.py)
+    description = config.description or kind
+    check = dict(expectation=description, expectation_type=kind, severity=severity)
     head = f"{severity}: {description}"
     exception = _exception_message(result.exception_info)
     if exception:
@@ -91,7 +92,7 @@ def _check_result(failing_rows, expectation, result) -> CheckResult:
     if result.success:
         return CheckResult(**check, success=True, observed=observed)
     try:
-        if config.type == "unexpected_rows_expectation":
+        if kind == GX_TYPE:
             failures = _unexpected_rows_failures(failing_rows.unexpected_rows(expectation), head, observed)
         elif "unexpected_count" in details:
             failures = (_column_check_failure(head, details, failing_rows.examples(expectation)),)

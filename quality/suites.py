@@ -37,6 +37,11 @@ PIN_KEYS = {"values": ("indicator_id", "admin_level", "admin_code", "period")}
 SCOPES = ("rows", "cell", "table")
 _ROW_WISE = ("expect_column_values_", "expect_column_pair_values_")
 
+# GX's custom SQL check, as the suite files name it, and the subclass the suites are built with
+# (quality/expectations.py: one query per check instead of two); GX names a class by its snake case.
+GX_TYPE = "unexpected_rows_expectation"
+COUNTED_ONCE_TYPE = "unexpected_rows_counted_once"
+
 
 class SuiteError(ValueError):
     """A suite name or file that cannot be used, with what is wrong in it."""
@@ -65,9 +70,15 @@ class SuiteFile:
         return PIN_KEYS[self.pins] if self.pins else ()
 
     def to_gx(self, definition: dict | None = None) -> gx.ExpectationSuite:
+        """The suite for GX, its custom SQL checks computed with one query each (quality/expectations.py)."""
         import great_expectations as gx
 
-        return gx.ExpectationSuite(**(definition or self.definition))
+        import quality.expectations  # noqa: F401 - registers COUNTED_ONCE_TYPE with GX
+
+        definition = definition or self.definition
+        expectations = [{**e, "type": COUNTED_ONCE_TYPE} if e.get("type") == GX_TYPE else e
+                        for e in definition["expectations"]]
+        return gx.ExpectationSuite(**{**definition, "expectations": expectations})
 
 
 _BATCH = re.compile(r"\{batch\}(\s+as\s+[a-z_][a-z0-9_]*)?", re.IGNORECASE)
@@ -106,7 +117,7 @@ def _scope(expectation: dict, where: str) -> str:
         return "rows" if expectation.get("type", "").startswith(_ROW_WISE) else "table"
     if declared not in SCOPES:
         raise SuiteError(f"{where}: meta.scope must be one of {', '.join(SCOPES)}, not {declared!r}")
-    if declared == "cell" and expectation.get("type") != "unexpected_rows_expectation":
+    if declared == "cell" and expectation.get("type") != GX_TYPE:
         raise SuiteError(f"{where}: only a custom SQL check (unexpected_rows_expectation) can be of scope cell")
     return declared
 
