@@ -56,13 +56,17 @@ class BuildPlan:
     feed_fingerprints: dict[str, str]
     changed_feeds: tuple[str, ...] = ()
     selection: tuple[str, ...] = field(default=())  # dbt --select arguments; empty for a full build
+    # per feed, the state of each (province, period) cell (audit.feed_cells): the models kept per province
+    # rebuild the provinces whose cells differ from those of the build before (dbt macro changed_current_provinces)
+    feed_cells: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def dbt_build_args(self) -> list[str] | None:
-        """The `dbt build` to run; None when there is nothing to build."""
+        """The `dbt build` to run; None when there is nothing to build. A full build rebuilds the incremental
+        models whole (--full-refresh)."""
         args = ["build", "--exclude", "resource_type:seed"]
         if self.mode == "none":
             return None
-        return args if self.mode == "full" else [*args, "--select", *self.selection]
+        return [*args, "--full-refresh"] if self.mode == "full" else [*args, "--select", *self.selection]
 
 
 def full_refresh_requested(params: dict | None = None) -> bool:
@@ -136,7 +140,7 @@ def feed_fingerprints(conn: psycopg.Connection, feeds: list[str]) -> dict[str, s
 
 def latest_state(conn: psycopg.Connection, step: str) -> tuple | None:
     return conn.execute(
-        """select build_id, code_fingerprint, feed_fingerprints from audit.build_state
+        """select build_id, code_fingerprint, feed_fingerprints, feed_cells from audit.build_state
             where step = %s order by build_id desc limit 1""", (step,)).fetchone()
 
 
@@ -148,26 +152,37 @@ def plan_build(conn: psycopg.Connection, feeds: list[str], full_refresh: bool = 
     """What tonight's dbt build must rebuild (see the module's docstring)."""
     code = code_fingerprint()
     current = feed_fingerprints(conn, feeds)
+    cells = {feed: feed_cells(conn, feed) for feed in feeds}
     previous = latest_state(conn, "build")
+
+    def full(reason: str, changed: tuple[str, ...] = ()) -> BuildPlan:
+        return BuildPlan("full", reason, code, current, changed, feed_cells=cells)
+
     if full_refresh:
-        return BuildPlan("full", "a full rebuild was asked for (FULL_REFRESH)", code, current)
+        return full("a full rebuild was asked for (FULL_REFRESH)")
     if previous is None:
-        return BuildPlan("full", "no earlier build of this warehouse", code, current)
+        return full("no earlier build of this warehouse")
     if not _marts_exist(conn):
-        return BuildPlan("full", "the marts are missing", code, current)
-    _, previous_code, previous_feeds = previous
+        return full("the marts are missing")
+    _, previous_code, previous_feeds, previous_cells = previous
     if previous_code != code:
-        return BuildPlan("full", "the dbt project, its reference data, dbt or the calendar half-year changed", code,
-                         current)
+        return full("the dbt project, its reference data, dbt or the calendar half-year changed")
     changed = tuple(feed for feed in feeds if previous_feeds.get(feed) != current[feed])
     if not changed:
-        return BuildPlan("none", "no feed's active rows changed since the last build", code, current)
+        return BuildPlan("none", "no feed's active rows changed since the last build", code, current, feed_cells=cells)
     sources = source_names()
     unknown = [feed for feed in changed if feed not in sources]
     if unknown:  # a feed dbt does not read: nothing downstream of it, but be safe
-        return BuildPlan("full", f"feeds without a dbt source: {', '.join(unknown)}", code, current, changed)
+        return full(f"feeds without a dbt source: {', '.join(unknown)}", changed)
+    # The models kept per province rebuild the provinces whose cells changed: rows changed in raw without a change
+    # of any cell's loads (written by hand, not through the loader) would go unseen, so everything is rebuilt.
+    if previous_cells is None:
+        return full("the last build did not record its cells", changed)
+    by_hand = [feed for feed in changed if previous_cells.get(feed, {}) == cells[feed]]
+    if by_hand:
+        return full(f"rows of {', '.join(by_hand)} changed outside the loader (no cell's loads changed)", changed)
     return BuildPlan("incremental", f"changed feeds: {', '.join(changed)}", code, current, changed,
-                     selection=tuple(f"source:{sources[feed]}.{feed}+" for feed in changed))
+                     selection=tuple(f"source:{sources[feed]}.{feed}+" for feed in changed), feed_cells=cells)
 
 
 def source_names() -> dict[str, str]:
@@ -184,10 +199,11 @@ def source_names() -> dict[str, str]:
 def record_state(conn: psycopg.Connection, run_id: str, step: str, plan: BuildPlan, seconds: float) -> int:
     return conn.execute(
         """insert into audit.build_state (run_id, step, code_fingerprint, feed_fingerprints, mode, changed_feeds,
-                                          selection, reason, seconds)
-           values (%s, %s, %s, %s, %s, %s, %s, %s, %s) returning build_id""",
+                                          selection, reason, seconds, feed_cells)
+           values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning build_id""",
         (run_id, step, plan.code_fingerprint, json.dumps(plan.feed_fingerprints), plan.mode, list(plan.changed_feeds),
-         " ".join(plan.selection) or None, plan.reason, round(seconds, 3))).fetchone()[0]
+         " ".join(plan.selection) or None, plan.reason, round(seconds, 3),
+         json.dumps(plan.feed_cells) if plan.feed_cells else None)).fetchone()[0]
 
 
 def plan_seed(conn: psycopg.Connection, full_refresh: bool = False) -> BuildPlan:
@@ -204,12 +220,8 @@ def plan_seed(conn: psycopg.Connection, full_refresh: bool = False) -> BuildPlan
 
 def feed_cells(conn: psycopg.Connection, feed: str) -> dict[str, str]:
     """Per (province, period) cell of a feed, in every vintage of the province code: an MD5 of its loads as they
-    count now (the same inputs as feed_fingerprints, cell by cell). Keys are "province|period"."""
-    return dict(conn.execute(
-        """select province_code || '|' || period_key,
-                  md5(string_agg(concat_ws(':', batch_id, admin_vintage, rows, superseded_by_batch,
-                                           awaiting_confirmation), ',' order by batch_id, admin_vintage))
-             from audit.batch_coverage where feed = %s group by province_code, period_key""", (feed,)).fetchall())
+    count now (audit.feed_cells, the same inputs as feed_fingerprints, cell by cell). Keys are "province|period"."""
+    return dict(conn.execute("select cell, state from audit.feed_cells(%s)", (feed,)).fetchall())
 
 
 def suite_cells(conn: psycopg.Connection, raw_suites: dict[str, str], full_refresh: bool = False

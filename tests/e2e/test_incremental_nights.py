@@ -5,6 +5,7 @@ checks and publishes nothing again."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 
@@ -12,11 +13,12 @@ import psycopg
 import pytest
 
 from pipeline import steps
-from synthetic import generate_health_feeds, generate_population_feed
+from pipeline.dbt import DBT_PROJECT_DIR
+from synthetic import generate_child_register_feed, generate_health_feeds, generate_population_feed
 
 pytestmark = pytest.mark.e2e
 
-FEEDS = ["y_te_sinh", "y_te_tu_vong", "dan_so"]
+FEEDS = ["y_te_sinh", "y_te_tu_vong", "dan_so", "ldxh_tre_em"]
 VALUES = """select indicator_id, admin_level, admin_code, period, sex, age_group, ethnicity, category, numerator,
                    denominator, value, suppression, withheld
               from published.indicator_values order by 1, 2, 3, 4, 5, 6, 7, 8"""
@@ -38,12 +40,17 @@ def _correction(original, dropped_every: int = 20):
     """The province's file delivered again, later, with every 20th record gone (a correction that shrinks the
     province-period by 5 %, applied without confirmation)."""
     corrected = original.with_name(original.stem + "_v2" + original.suffix)
-    with open(original, encoding="utf-8-sig", newline="") as source, \
-            open(corrected, "w", encoding="utf-8", newline="") as target:
-        rows = list(csv.reader(source))
-        writer = csv.writer(target)
-        writer.writerow(rows[0])
-        writer.writerows(row for index, row in enumerate(rows[1:]) if index % dropped_every)
+    if original.suffix == ".jsonl":
+        lines = original.read_text(encoding="utf-8").splitlines(keepends=True)
+        corrected.write_text("".join(line for index, line in enumerate(lines) if index % dropped_every),
+                             encoding="utf-8")
+    else:
+        with open(original, encoding="utf-8-sig", newline="") as source, \
+                open(corrected, "w", encoding="utf-8", newline="") as target:
+            rows = list(csv.reader(source))
+            writer = csv.writer(target)
+            writer.writerow(rows[0])
+            writer.writerows(row for index, row in enumerate(rows[1:]) if index % dropped_every)
     stat = original.stat()
     os.utime(corrected, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # delivered after the original
     return corrected
@@ -53,6 +60,8 @@ def test_nights_with_corrections_publish_what_a_full_rebuild_publishes(fresh_war
     generated, landing = tmp_path / "generated", tmp_path / "landing"
     generate_health_feeds(generated, scale=0.002, seed=7, provinces=("01", "15"), periods=("2025-H1", "2025-H2"))
     generate_population_feed(generated, scale=0.002, seed=7, provinces=("01", "15"), years=(2025,))
+    generate_child_register_feed(generated, scale=0.002, seed=7, provinces=("01", "15"),
+                                 snapshot_dates=("2025-06-30", "2025-12-31"))
     monkeypatch.setenv("LANDING_DIR", str(landing))
 
     def deliver(feed: str, pattern: str) -> list:
@@ -62,24 +71,37 @@ def test_nights_with_corrections_publish_what_a_full_rebuild_publishes(fresh_war
             shutil.copy2(path, landing / feed / path.name)
         return paths
 
-    # Night 1: the first half-year's births and deaths, and the population.
+    # Night 1: the first half-year's births and deaths, the population and the register's snapshots.
     deliver("y_te_sinh", "*2025-H1*")
     deliver("y_te_tu_vong", "*2025-H1*")
     deliver("dan_so", "*")
+    deliver("ldxh_tre_em", "*")
     mode, first = _night("night-1")
     assert mode == "full"
 
-    # Night 2: the second half-year's births, and Hà Nội's births of the first half-year corrected.
+    # Night 2: the second half-year's births, Hà Nội's births of the first half-year corrected, and Hà Nội's
+    # register snapshot of December corrected (Lào Cai's stays).
     deliver("y_te_sinh", "*2025-H2*")
     _correction(landing / "y_te_sinh" / "y_te_sinh_01_2025-H1.csv")
+    _correction(landing / "ldxh_tre_em" / "ldxh_tre_em_01_2025-12-31.jsonl")
+    with psycopg.connect(fresh_warehouse) as conn:
+        register_rows = conn.execute(
+            "select count(*) from intermediate.int_child_register__period_children").fetchone()[0]
     mode, second = _night("night-2")
     assert mode == "incremental"
     assert second != first
     with psycopg.connect(fresh_warehouse) as conn:
         build = conn.execute("""select changed_feeds, selection from audit.build_state
                                  where step = 'build' order by build_id desc limit 1""").fetchone()
-        assert build[0] == ["y_te_sinh"]  # deaths and population did not change: not rebuilt
+        assert sorted(build[0]) == ["ldxh_tre_em", "y_te_sinh"]  # deaths and population did not change: not rebuilt
         assert "source:health.y_te_sinh+" in build[1] and "y_te_tu_vong" not in build[1]
+        # the register's models kept per province rebuilt Hà Nội's rows only (macros/province_increments.sql)
+        results = json.loads((DBT_PROJECT_DIR / "target" / "run_results.json").read_text())["results"]
+        inserted = next(r["adapter_response"]["rows_affected"] for r in results
+                        if r["unique_id"] == "model.child_stats.int_child_register__period_children")
+        hanoi = conn.execute("""select count(*) from intermediate.int_child_register__period_children
+                                 where current_province_code = '01'""").fetchone()[0]
+        assert inserted == hanoi and 0 < hanoi < register_rows
         carried = dict(conn.execute("""select suite, carried_from is not null from audit.quality_runs
                                         where run_id = 'night-2'""").fetchall())
         assert carried["raw_y_te_sinh"] is False and carried["raw_y_te_tu_vong"] is True

@@ -62,3 +62,22 @@ alter table audit.quality_runs add column if not exists checked_cells jsonb;
 comment on column audit.quality_runs.input_cells is 'Raw suites: per "province|period" cell of the feed, an MD5 of its loads (audit.batch_coverage) when the suite ran; the next run re-checks only the cells whose MD5 differs.';
 comment on column audit.quality_runs.cells_context is 'Raw suites: SHA-256 of everything else the suite depends on (suites, quality code, reference data); a run on changed cells only builds on an earlier run with the same context.';
 comment on column audit.quality_runs.checked_cells is 'The "province|period" cells this run checked when it checked only the changed ones (the other cells kept the failures of the run it built on); null when it checked the whole table.';
+
+-- The state of a feed's (province, period) cells, in every vintage of the province code: one MD5 per cell of
+-- its loads as they count now. One definition for the raw checks (quality/cells.py), the build plan
+-- (pipeline/incremental.py, audit.build_state.feed_cells) and the models rebuilt per province (dbt macro
+-- changed_current_provinces).
+create or replace function audit.feed_cells(p_feed text)
+returns table (cell text, province_code text, period_key text, state text)
+language sql stable as $$
+    select c.province_code || '|' || c.period_key, c.province_code, c.period_key,
+           md5(string_agg(concat_ws(':', c.batch_id, c.admin_vintage, c.rows, c.superseded_by_batch,
+                                    c.awaiting_confirmation), ',' order by c.batch_id, c.admin_vintage))
+      from audit.batch_coverage as c
+     where c.feed = p_feed
+     group by c.province_code, c.period_key
+$$;
+comment on function audit.feed_cells(text) is 'Per (province, period) cell of a feed (province codes of every vintage): an MD5 of its loads as they count now (batch, vintage, rows, superseded or held). A cell whose MD5 differs from the one a check or a build recorded has changed since.';
+
+alter table audit.build_state add column if not exists feed_cells jsonb;
+comment on column audit.build_state.feed_cells is 'Per feed, the state of each (province, period) cell the build was made from (audit.feed_cells): the next build rebuilds the models kept per province only for the provinces whose cells changed (dbt macro changed_current_provinces).';

@@ -3,9 +3,23 @@
 -- in several groups counts once in the total and once in each group), assisted, aged 5–15 and in child
 -- labour against the law (trai_quy_dinh). Groups are published for the nation and provinces; communes get
 -- their totals only. The rollup and the comparability rule for communes: macros/rollup_to_current_geography.sql.
+--
+-- Kept per current province (macros/province_increments.sql): a night rebuilds the province and commune rows of
+-- the provinces whose register deliveries changed, and sums the national rows again from every province's rows
+-- (each child counts in one current province: the nation is the sum of the provinces).
+-- depends_on: {{ ref('province_conversion_2025') }}, {{ ref('admin_units_2025') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_changed_province_measures('ldxh_tre_em') }}",
+) }}
+
 with children as (
 
     select * from {{ ref('int_child_register__period_children') }}
+    {%- if is_incremental() %}
+    where current_province_code in {{ changed_current_provinces('ldxh_tre_em') }}
+    {%- endif %}
 
 ),
 
@@ -116,4 +130,8 @@ final as (
 
 )
 
+{% if is_incremental() -%}
+{{ sums_from_provinces('final', ['sex', 'category', 'measure']) }}
+{%- else -%}
 select * from final
+{%- endif %}

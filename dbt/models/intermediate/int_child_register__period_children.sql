@@ -12,9 +12,26 @@
 -- loader re-pads to 000000000123 and pseudonymises like any ID, or a mistyped one): each stays a child,
 -- flagged `is_shared_key`, and a warning-level test reports them. One file cannot hold a key twice (the
 -- loader quarantines the second row), so the rule only ever decides between files.
+--
+-- Kept per current province (macros/province_increments.sql): a night rebuilds the rows of the current provinces
+-- whose register deliveries changed; every rule above holds within one period and current province.
+-- depends_on: {{ ref('province_conversion_2025') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_changed_provinces('ldxh_tre_em', 'current_province_code in {provinces}') }}",
+) }}
+
 with register as (
 
     select * from {{ ref('stg_child_affairs__register') }}
+    {%- if is_incremental() %}
+    -- a first cut by the delivered province code (the current provinces are settled through the geography below)
+    where province_code in {{ changed_current_provinces('ldxh_tre_em') }}
+        or province_code in (
+            select old_province_code from {{ ref('province_conversion_2025') }}
+            where new_province_code in {{ changed_current_provinces('ldxh_tre_em') }})
+    {%- endif %}
 
 ),
 
@@ -56,6 +73,9 @@ province_snapshots as (
     inner join geography
         on geography.admin_vintage = snapshots.admin_vintage
         and geography.commune_code = snapshots.commune_code
+    {%- if is_incremental() %}
+    where geography.current_province_code in {{ changed_current_provinces('ldxh_tre_em') }}
+    {%- endif %}
 
 ),
 
