@@ -80,10 +80,11 @@ def test_nights_with_corrections_publish_what_a_full_rebuild_publishes(fresh_war
     assert mode == "full"
 
     # Night 2: the second half-year's births, Hà Nội's births of the first half-year corrected, and Hà Nội's
-    # register snapshot of December corrected (Lào Cai's stays).
+    # register snapshot of December and population estimates corrected (Lào Cai's stay).
     deliver("y_te_sinh", "*2025-H2*")
     _correction(landing / "y_te_sinh" / "y_te_sinh_01_2025-H1.csv")
     _correction(landing / "ldxh_tre_em" / "ldxh_tre_em_01_2025-12-31.jsonl")
+    _correction(landing / "dan_so" / "dan_so_01_2025.csv")
     with psycopg.connect(fresh_warehouse) as conn:
         register_rows = conn.execute(
             "select count(*) from intermediate.int_child_register__period_children").fetchone()[0]
@@ -93,7 +94,7 @@ def test_nights_with_corrections_publish_what_a_full_rebuild_publishes(fresh_war
     with psycopg.connect(fresh_warehouse) as conn:
         build = conn.execute("""select changed_feeds, selection from audit.build_state
                                  where step = 'build' order by build_id desc limit 1""").fetchone()
-        assert sorted(build[0]) == ["ldxh_tre_em", "y_te_sinh"]  # deaths and population did not change: not rebuilt
+        assert sorted(build[0]) == ["dan_so", "ldxh_tre_em", "y_te_sinh"]  # deaths did not change: not rebuilt
         assert "source:health.y_te_sinh+" in build[1] and "y_te_tu_vong" not in build[1]
         # the register's models kept per province rebuilt Hà Nội's rows only (macros/province_increments.sql)
         results = json.loads((DBT_PROJECT_DIR / "target" / "run_results.json").read_text())["results"]
@@ -105,7 +106,7 @@ def test_nights_with_corrections_publish_what_a_full_rebuild_publishes(fresh_war
         carried = dict(conn.execute("""select suite, carried_from is not null from audit.quality_runs
                                         where run_id = 'night-2'""").fetchall())
         assert carried["raw_y_te_sinh"] is False and carried["raw_y_te_tu_vong"] is True
-        assert carried["raw_dan_so"] is True and carried["marts_indicator_values"] is False
+        assert carried["raw_dan_so"] is False and carried["marts_indicator_values"] is False
         checked = conn.execute("""select checked_cells from audit.quality_runs
                                    where run_id = 'night-2' and suite = 'raw_y_te_sinh'""").fetchone()
         assert checked == (None,)  # 3 of its 4 cells changed: the whole table (quality/cells.py; one cell in

@@ -2,9 +2,27 @@
 -- geography. A mid-year estimate is a stock: it belongs to its calendar year only. Age groups 0–5, 6–10
 -- and 11–15 are those of the circular's abuse statistics, so rates per child can be broken down alike.
 -- The rollup and the comparability rule for communes: macros/rollup_to_current_geography.sql.
+--
+-- Kept per current province (macros/province_increments.sql): a night rebuilds the province and commune rows of
+-- the provinces whose population deliveries changed, and sums the national rows again from every province's rows
+-- (an estimate counts in one current province: the nation is the sum of the provinces).
+-- depends_on: {{ ref('province_conversion_2025') }}, {{ ref('admin_units_2025') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_changed_province_measures('dan_so') }}",
+) }}
+
 with estimates as (
 
     select * from {{ ref('stg_population__estimates') }}
+    {%- if is_incremental() %}
+    -- a first cut by the delivered province code (the current provinces are settled through the geography below)
+    where province_code in {{ changed_current_provinces('dan_so') }}
+        or province_code in (
+            select old_province_code from {{ ref('province_conversion_2025') }}
+            where new_province_code in {{ changed_current_provinces('dan_so') }})
+    {%- endif %}
 
 ),
 
@@ -34,6 +52,9 @@ children as (
         on geography.admin_vintage = estimates.admin_vintage
         and geography.commune_code = estimates.commune_code
     where estimates.age < 16
+    {%- if is_incremental() %}
+        and geography.current_province_code in {{ changed_current_provinces('dan_so') }}
+    {%- endif %}
 
 ),
 
@@ -60,4 +81,8 @@ final as (
 
 )
 
+{% if is_incremental() -%}
+{{ sums_from_provinces('final', ['sex', 'age_group'], amount='child_population') }}
+{%- else -%}
 select * from final
+{%- endif %}
