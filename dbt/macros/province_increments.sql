@@ -31,6 +31,16 @@
     )
 {%- endmacro %}
 
+{#- A first cut of a feed's rows on an incremental run: those delivered under a province code of a changed current
+    province (its own code, or an old code mapped to it); the model settles the current province through the
+    geography afterwards. -#}
+{% macro delivered_for_changed_provinces(feed, province_column='province_code') -%}
+    ({{ province_column }} in {{ changed_current_provinces(feed) }}
+        or {{ province_column }} in (
+            select old_province_code from {{ ref('province_conversion_2025') }}
+            where new_province_code in {{ changed_current_provinces(feed) }}))
+{%- endmacro %}
+
 {#- The pre-hook of a model kept per current province: on an incremental run, delete the rows it will rebuild.
     `where` is a condition on the model's rows using `{provinces}` for the changed provinces' subquery. -#}
 {% macro delete_changed_provinces(feed, where) -%}

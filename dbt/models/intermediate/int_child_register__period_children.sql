@@ -26,11 +26,7 @@ with register as (
 
     select * from {{ ref('stg_child_affairs__register') }}
     {%- if is_incremental() %}
-    -- a first cut by the delivered province code (the current provinces are settled through the geography below)
-    where province_code in {{ changed_current_provinces('ldxh_tre_em') }}
-        or province_code in (
-            select old_province_code from {{ ref('province_conversion_2025') }}
-            where new_province_code in {{ changed_current_provinces('ldxh_tre_em') }})
+    where {{ delivered_for_changed_provinces('ldxh_tre_em') }}
     {%- endif %}
 
 ),

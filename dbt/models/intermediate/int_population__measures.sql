@@ -17,11 +17,7 @@ with estimates as (
 
     select * from {{ ref('stg_population__estimates') }}
     {%- if is_incremental() %}
-    -- a first cut by the delivered province code (the current provinces are settled through the geography below)
-    where province_code in {{ changed_current_provinces('dan_so') }}
-        or province_code in (
-            select old_province_code from {{ ref('province_conversion_2025') }}
-            where new_province_code in {{ changed_current_provinces('dan_so') }})
+    where {{ delivered_for_changed_provinces('dan_so') }}
     {%- endif %}
 
 ),
