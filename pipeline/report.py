@@ -69,14 +69,15 @@ def run_summary(conn: psycopg.Connection, run_id: str | None) -> str:
         lines.append("  Stale feeds (warning: no new load for longer than the sources' YAML allows):")
         lines += [f"    {message}" for (message,) in stale]
     release = conn.execute(
-        "select release_id, run_id, row_count, created_at, coalesce(withheld_count, 0), coalesce(withheld, '[]'::jsonb)"
-        " from published.latest_release").fetchone() if _has_table(conn, "published.releases") else None
+        "select release_id, run_id, row_count, created_at, coalesce(withheld_count, 0), coalesce(withheld, '[]'::jsonb),"
+        " changed_count from published.latest_release").fetchone() if _has_table(conn, "published.releases") else None
     if release is None:
         lines.append("  No release is published yet.")
         return "\n".join(lines)
-    release_id, release_run, row_count, created_at, withheld_count, withheld = release
+    release_id, release_run, row_count, created_at, withheld_count, withheld, changed_count = release
     made_now = release_run == run_id
-    lines.append(f"  Release: {release_id} ({row_count} values, {created_at:%Y-%m-%d %H:%M} UTC)"
+    changed = "" if changed_count is None else f", {changed_count} added, changed or dropped"
+    lines.append(f"  Release: {release_id} ({row_count} values{changed}, {created_at:%Y-%m-%d %H:%M} UTC)"
                  + ("" if made_now else " — made by an earlier run; this run published no new release"))
     if withheld_count:
         lines.append(f"  Withheld by failed quality checks: {withheld_count} value(s), with what aggregates them:")

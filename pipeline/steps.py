@@ -231,8 +231,8 @@ def publish(run_id: str, full_refresh: bool = False) -> str:
     with acting_as("transformer"):
         release = create_release(run_id, [*RAW_SUITES.values(), *MART_SUITES], recompute=full_refresh)
     if release.is_new:
-        log.info("published release %s: %d values for %s", release.release_id, release.row_count,
-                 ", ".join(release.periods))
+        log.info("published release %s: %d values for %s (%d added, changed or dropped)", release.release_id,
+                 release.row_count, ", ".join(release.periods), release.changed_count)
     else:
         log.info("published release %s stays: the values have not changed", release.release_id)
     for item in release.withheld:

@@ -21,6 +21,7 @@ from publish.completeness import refresh_completeness
 from publish.deliveries import record_deliveries
 from publish.periods import record_periods
 from publish.reference import refresh_reference
+from publish.versions import apply_changes, compare_with_latest
 from publish.withholding import CANDIDATES_TABLE, UnresolvedPins, as_json, build_candidates, withheld_summary
 from warehouse.connection import connect
 
@@ -31,8 +32,6 @@ CATALOGUE = "marts.dim_indicator"
 INDICATOR_COLUMNS = ("indicator_id, tt13_code, name_vi, name_en, kind, unit, unit_label_vi, multiplier, "
                      "numerator_definition, denominator_definition, responsible_agency, legal_basis, notes, "
                      "source_feeds, annex, indicator_group, breakdowns, period_types, is_sensitive")
-VALUE_COLUMNS = ("indicator_id, period, period_type, admin_level, admin_code, admin_name, sex, age_group, "
-                 "ethnicity, category, numerator, denominator, value, unit, suppression, withheld, province_code")
 
 
 class PublicationBlocked(RuntimeError):
@@ -46,30 +45,17 @@ class Release:
     periods: list[str]
     is_new: bool = True  # False when the candidates equal the latest release, which then stays
     withheld: list[dict] = field(default_factory=list)  # the pinned failures and how many values each withheld
+    changed_count: int = 0  # values added, changed or dropped against the release before
 
     @property
     def withheld_count(self) -> int:
         return sum(item.get("values_withheld", 0) for item in self.withheld)
 
 
-def _same_as_latest(conn: psycopg.Connection) -> tuple | None:
-    """The latest release, if the candidate values are exactly its values, the catalogue is as it carries
-    it, and its periods are still as preliminary as they were (a night without new data)."""
-    latest = conn.execute(
-        "select release_id, row_count, periods, coalesce(withheld, '[]'::jsonb) from published.latest_release"
-    ).fetchone()
-    if latest is None:
-        return None
-    differs = conn.execute(
+def _catalogue_changed(conn: psycopg.Connection, release_id: str) -> bool:
+    """The catalogue differs from the one the release carries (a name, a definition)."""
+    return conn.execute(
         f"""select exists (
-                (select {VALUE_COLUMNS} from {CANDIDATES_TABLE}
-                 except all
-                 select {VALUE_COLUMNS} from published.release_values where release_id = %(id)s)
-                union all
-                (select {VALUE_COLUMNS} from published.release_values where release_id = %(id)s
-                 except all
-                 select {VALUE_COLUMNS} from {CANDIDATES_TABLE}))
-            or exists (  -- the catalogue changed (a name, a definition): the release carries it
                 (select {INDICATOR_COLUMNS} from {CATALOGUE}
                  except
                  select {INDICATOR_COLUMNS} from published.release_indicators where release_id = %(id)s)
@@ -77,9 +63,8 @@ def _same_as_latest(conn: psycopg.Connection) -> tuple | None:
                 (select {INDICATOR_COLUMNS} from published.release_indicators where release_id = %(id)s
                  except
                  select {INDICATOR_COLUMNS} from {CATALOGUE}))""",
-        {"id": latest[0]},
+        {"id": release_id},
     ).fetchone()[0]
-    return None if differs or _preliminary_changed(conn, latest[0]) else latest
 
 
 def _preliminary_changed(conn: psycopg.Connection, release_id: str) -> bool:
@@ -178,13 +163,19 @@ def create_release(run_id: str, required_suites: list[str], recompute: bool = Fa
         except UnresolvedPins as exc:
             raise PublicationBlocked(f"run {run_id}: {exc}") from None
         withheld = withheld_summary(conn)
-        unchanged = _same_as_latest(conn)
-        if unchanged is not None:
-            release_id, row_count, periods, latest_withheld = unchanged
+        latest = conn.execute("""select release_id, row_count, periods, coalesce(withheld, '[]'::jsonb), release_seq
+                                   from published.latest_release""").fetchone()
+        changed = compare_with_latest(conn)
+        # the candidates equal the latest release, its catalogue and its periods' preliminary state: keep it
+        if latest is not None and changed == 0 and not _catalogue_changed(conn, latest[0]) \
+                and not _preliminary_changed(conn, latest[0]):
+            release_id, row_count, periods, latest_withheld, _ = latest
             _record_inputs(conn, release_id, fingerprint, run_id)
             return Release(release_id, row_count, list(periods), is_new=False, withheld=list(latest_withheld))
         now = datetime.now(UTC)
         release_id = _next_release_id(conn, now)
+        latest_seq = latest[4] if latest is not None else None
+        release_seq = (latest_seq or 0) + 1
         counts = dict(conn.execute(f"select indicator_id, count(*) from {CANDIDATES_TABLE} group by 1 order by 1").fetchall())
         periods = [p for (p,) in conn.execute(f"select distinct period from {CANDIDATES_TABLE} order by 1")]
         withheld_count = conn.execute(f"select count(*) from {CANDIDATES_TABLE} where withheld is not null").fetchone()[0]
@@ -193,16 +184,13 @@ def create_release(run_id: str, required_suites: list[str], recompute: bool = Fa
                 where status = 'loaded' group by feed""").fetchall()
         conn.execute(
             """insert into published.releases (release_id, created_at, run_id, periods, row_count, row_counts,
-                                               quality_results, source_batches, withheld_count, withheld)
-               values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+                                               quality_results, source_batches, withheld_count, withheld,
+                                               release_seq, changed_count)
+               values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
             (release_id, now, run_id, periods, sum(counts.values()), json.dumps(counts), json.dumps(quality),
-             json.dumps(dict(batches)), withheld_count, as_json(withheld)),
+             json.dumps(dict(batches)), withheld_count, as_json(withheld), release_seq, changed),
         )
-        conn.execute(
-            f"insert into published.release_values (release_id, {VALUE_COLUMNS}) "
-            f"select %s, {VALUE_COLUMNS} from {CANDIDATES_TABLE}",
-            (release_id,),
-        )
+        apply_changes(conn, latest_seq, release_seq)
         conn.execute(
             f"insert into published.release_indicators (release_id, {INDICATOR_COLUMNS}) "
         f"select %s, {INDICATOR_COLUMNS} from {CATALOGUE}",
@@ -211,4 +199,4 @@ def create_release(run_id: str, required_suites: list[str], recompute: bool = Fa
         _record_inputs(conn, release_id, fingerprint, run_id)
         record_periods(conn, release_id, now.date(), CANDIDATES_TABLE)
         record_deliveries(conn, release_id)
-    return Release(release_id, sum(counts.values()), periods, withheld=withheld)
+    return Release(release_id, sum(counts.values()), periods, withheld=withheld, changed_count=changed)

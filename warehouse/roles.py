@@ -117,7 +117,7 @@ TRANSFORMER_TABLES = {
     ("audit", "pipeline_runs"): ("INSERT", "UPDATE"),
     ("audit", "pipeline_events"): ("INSERT",),
     ("published", "releases"): ("INSERT",),
-    ("published", "release_values"): ("INSERT",),
+    ("published", "value_versions"): ("INSERT", "UPDATE (last_release_seq)"),  # closes replaced versions
     ("published", "release_indicators"): ("INSERT",),
     ("published", "release_periods"): ("INSERT",),
     ("published", "release_deliveries"): ("INSERT",),

@@ -125,6 +125,10 @@ def test_published_columns_are_documented_in_the_database(warehouse):
         select a.attname, col_description(a.attrelid, a.attnum) from pg_attribute a
          where a.attrelid = 'published.indicator_values'::regclass and a.attnum > 0""").fetchall()
     names = [name for name, _ in comments]
+    for stored in ("published.value_versions", "published.release_values"):
+        assert warehouse.execute("""select count(*) from pg_attribute a where a.attrelid = %s::regclass
+                                       and a.attnum > 0 and col_description(a.attrelid, a.attnum) is null""",
+                                 (stored,)).fetchone() == (0,), stored
     for required in ("release_id", "indicator_id", "period", "period_type", "admin_level", "admin_code", "admin_name",
                      "sex", "age_group", "ethnicity", "category", "numerator", "denominator", "value", "unit",
                      "suppression"):
@@ -164,22 +168,97 @@ def test_a_release_carries_the_suppression_flags(warehouse):
                              ).fetchone() == ("primary: fewer than 3",)
 
 
-def test_bootstrap_adds_the_later_columns_to_an_older_warehouse(warehouse):
-    """A warehouse whose releases predate disclosure control and release governance gets the columns, and
-    the views show them (null for the old rows: nothing was suppressed or withheld then)."""
+def _three_releases(conn) -> list[str]:
+    """Lào Cai 30 → 40 → 30 (changed, then back); the nation 20, missing from the second release, 20 again."""
+    releases = []
+    for run_id, lao_cai, nation in (("run-1", 30, True), ("run-2", 40, False), ("run-3", 30, True)):
+        conn.execute("update marts.fct_published_values set value = %s where admin_code = '15'", (lao_cai,))
+        if not nation:
+            conn.execute("create table nation as select * from marts.fct_published_values where admin_code = 'VN';"
+                         "delete from marts.fct_published_values where admin_code = 'VN'")
+        elif conn.execute("select to_regclass('nation')").fetchone()[0]:
+            conn.execute("insert into marts.fct_published_values select * from nation; drop table nation")
+        gate(conn, run_id)
+        releases.append(create_release(run_id, SUITES).release_id)
+    return releases
+
+
+def test_a_release_stores_only_the_values_it_changes(warehouse):
+    first, second, third = _three_releases(warehouse)
+    versions = warehouse.execute("""select admin_code, value, first_release_seq, last_release_seq
+                                      from published.value_versions order by admin_code, first_release_seq""").fetchall()
+    assert versions == [("15", 30, 1, 1), ("15", 40, 2, 2), ("15", 30, 3, None), ("VN", 20, 1, 1), ("VN", 20, 3, None)]
+    assert warehouse.execute("select release_id, changed_count from published.releases order by release_seq"
+                             ).fetchall() == [(first, 2), (second, 2), (third, 2)]
+    history = warehouse.execute("select release_id, admin_code, value from published.release_values"
+                                " order by release_id, admin_code").fetchall()
+    assert history == [(first, "15", 30), (first, "VN", 20), (second, "15", 40), (third, "15", 30), (third, "VN", 20)]
+    # a night that changes nothing adds nothing
+    gate(warehouse, "run-4")
+    assert not create_release("run-4", SUITES).is_new
+    assert warehouse.execute("select count(*) from published.value_versions").fetchone() == (5,)
+
+
+def test_versions_are_immutable_but_for_closing(warehouse):
+    gate(warehouse, "run-1")
+    create_release("run-1", SUITES)
+    for statement in ("update published.value_versions set value = 0",
+                      "update published.value_versions set last_release_seq = 1, value = 0",
+                      "delete from published.value_versions",
+                      "insert into published.release_values (release_id, indicator_id, period, period_type,"
+                      " admin_level, admin_code, sex, age_group, ethnicity, category, unit)"
+                      " select release_id, indicator_id, period, period_type, admin_level, admin_code, sex,"
+                      " age_group, ethnicity, category, unit from published.release_values"):
+        with pytest.raises(psycopg.errors.RaiseException, match="immutable"):
+            warehouse.execute(statement)
+    warehouse.execute("update published.value_versions set last_release_seq = 1")
+    with pytest.raises(psycopg.errors.RaiseException, match="can only be closed"):
+        warehouse.execute("update published.value_versions set last_release_seq = null")
+
+
+def test_bootstrap_turns_an_older_warehouse_s_full_copies_into_versions(warehouse):
+    """A warehouse from before value versions kept every value of every release in a table, and before that had
+    no disclosure control or release governance: it gets the columns, and its copies become versions that
+    show the same history."""
     from warehouse.schema import bootstrap
 
-    gate(warehouse, "run-1")
-    release = create_release("run-1", SUITES)
-    warehouse.execute("""drop view published.indicator_values, published.official_values, published.pending_revisions
-                              cascade;
-                         drop view published.latest_release cascade;
-                         alter table published.release_values drop column suppression, drop column withheld,
-                                                              drop column province_code;
-                         alter table published.releases drop column withheld_count, drop column withheld;
-                         alter table published.release_indicators drop column annex, drop column indicator_group;""")
-    bootstrap()
-    assert warehouse.execute("select count(*), count(annex) from published.dim_indicator").fetchone() == (1, 0)
+    releases = _three_releases(warehouse)
+    history = warehouse.execute("select release_id, indicator_id, admin_code, value, unit from published.release_values"
+                                " order by release_id, indicator_id, admin_code").fetchall()
+    warehouse.execute("""
+        create temporary table copies as select * from published.release_values;
+        drop view published.release_values cascade;
+        drop table published.value_versions cascade;
+        drop view published.latest_release cascade;
+        alter table published.releases drop column release_seq, drop column changed_count,
+                                       drop column withheld_count, drop column withheld;
+        alter table published.release_indicators drop column annex, drop column indicator_group;
+        create table published.release_values (
+            release_id text not null references published.releases (release_id), indicator_id text not null,
+            period text not null, period_type text not null, admin_level text not null, admin_code text not null,
+            admin_name text, sex text not null, age_group text not null, ethnicity text not null,
+            category text not null, numerator numeric, denominator numeric, value numeric, unit text not null,
+            primary key (release_id, indicator_id, period, admin_level, admin_code, sex, age_group, ethnicity, category));
+        insert into published.release_values
+        select release_id, indicator_id, period, period_type, admin_level, admin_code, admin_name, sex, age_group,
+               ethnicity, category, numerator, denominator, value, unit from copies;
+        create trigger release_values_immutable before update or delete on published.release_values
+            for each statement execute function published.refuse_change();""")
+    bootstrap(force=True)
+    assert warehouse.execute("select relkind from pg_class where oid = 'published.release_values'::regclass"
+                             ).fetchone() == ("v",)
+    assert warehouse.execute("select release_id from published.releases order by release_seq").fetchall() == [
+        (release,) for release in releases]
+    assert warehouse.execute("select release_id, indicator_id, admin_code, value, unit from published.release_values"
+                             " order by release_id, indicator_id, admin_code").fetchall() == history
+    assert warehouse.execute("select count(*) from published.value_versions").fetchone() == (5,)
     assert warehouse.execute("select count(*), count(suppression), count(withheld) from published.indicator_values"
-                             " where release_id = %s", (release.release_id,)).fetchone() == (2, 0, 0)
+                             " where release_id = %s", (releases[-1],)).fetchone() == (2, 0, 0)
     assert warehouse.execute("select withheld_count from published.latest_release").fetchone() == (None,)
+    assert warehouse.execute("select count(*), count(annex) from published.dim_indicator").fetchone() == (1, 0)
+    # the next release carries on from the converted versions
+    warehouse.execute("update marts.fct_published_values set value = 50 where admin_code = '15'")
+    gate(warehouse, "run-5")
+    assert create_release("run-5", SUITES).is_new
+    assert published(warehouse)[0][2] == 50
+    assert warehouse.execute("select count(*) from published.value_versions").fetchone() == (6,)

@@ -38,14 +38,15 @@ insert into audit.load_batches (feed, file_name, file_path, file_sha256, file_by
 values ('y_te_sinh', 'f.csv', '/landing/f.csv', 'x', 1, 'running');
 insert into quarantine.rejected_rows (batch_id, feed, file_name, line_number, reason, errors, record)
 values (1, 'y_te_sinh', 'f.csv', 2, 'bad', '[]', '{"Họ tên": "a name"}');
-insert into published.releases (release_id, periods, row_count, row_counts, quality_results, source_batches)
-values ('20250101-01', '{2024}', 1, '{}', '{}', '{}');
+insert into published.releases (release_id, periods, row_count, row_counts, quality_results, source_batches,
+                                release_seq)
+values ('20250101-01', '{2024}', 1, '{}', '{}', '{}', 1);
 insert into published.release_indicators (release_id, indicator_id, name_vi, name_en, kind, unit)
 values ('20250101-01', 'live_births', 'Số trẻ đẻ ra sống', 'Live births', 'count', 'births');
-insert into published.release_values (release_id, indicator_id, period, period_type, admin_level, admin_code,
-    sex, age_group, ethnicity, category, numerator, value, unit)
-values ('20250101-01', 'live_births', '2024', 'year', 'national', 'VN', 'total', 'total', 'total', 'total',
-        1234, 1234, 'births');
+insert into published.value_versions (indicator_id, period, period_type, admin_level, admin_code,
+    sex, age_group, ethnicity, category, numerator, value, unit, first_release_seq)
+values ('live_births', '2024', 'year', 'national', 'VN', 'total', 'total', 'total', 'total',
+        1234, 1234, 'births', 1);
 """
 
 # Everything that holds rows: the roles that may read each, the rest are refused.
@@ -53,6 +54,7 @@ PUBLISHED_READERS = {"report_reader", "analyst", "approver", "transformer"}
 READABLE_BY = {
     "published.releases": PUBLISHED_READERS,
     "published.release_values": PUBLISHED_READERS,
+    "published.value_versions": PUBLISHED_READERS,
     "published.release_indicators": PUBLISHED_READERS,
     "published.latest_release": PUBLISHED_READERS,
     "published.indicator_values": PUBLISHED_READERS,
@@ -143,7 +145,13 @@ def test_transformer_owns_the_dbt_schemas_and_nothing_else(warehouse):
                      " error_failures, warning_failures) values ('r', 's', now(), now(), true, 0, 0)")
         conn.execute("insert into audit.pipeline_events (event, severity) values ('run_succeeded', 'info')")
         conn.execute("insert into published.releases (release_id, periods, row_count, row_counts, quality_results,"
-                     " source_batches) values ('20250102-01', '{}', 0, '{}', '{}', '{}')")
+                     " source_batches, release_seq) values ('20250102-01', '{}', 0, '{}', '{}', '{}', 2)")
+        refused(conn, "update published.value_versions set value = 0")  # may close a version, not rewrite it
+        conn.execute("update published.value_versions set last_release_seq = 1 where last_release_seq is null")
+        conn.execute("insert into published.value_versions (indicator_id, period, period_type, admin_level,"
+                     " admin_code, sex, age_group, ethnicity, category, numerator, value, unit, first_release_seq)"
+                     " values ('live_births', '2024', 'year', 'national', 'VN', 'total', 'total', 'total', 'total',"
+                     " 1234, 1234, 'births', 2)")
         conn.execute("delete from published.targets")
     with connect_as(warehouse, "analyst") as analyst:  # the transformer's new tables are the analyst's to read
         assert analyst.execute("select value from marts.built_by_dbt").fetchall() == [(1,)]

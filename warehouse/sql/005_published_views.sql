@@ -1,38 +1,43 @@
 -- What users query: the latest release, with approval status; official (approved) values; pending revisions.
 -- Views only ever gain columns at the end (create or replace view cannot drop or reorder them).
 create or replace view published.latest_release as
-select * from published.releases order by created_at desc, release_id desc limit 1;
+-- release_seq orders releases (given at release under its lock); the open value versions are this release's
+select * from published.releases order by release_seq desc limit 1;
 comment on view published.latest_release is 'The release that published.indicator_values shows.';
 
 create or replace view published.indicator_values as
 select
-    v.release_id, v.indicator_id, i.name_vi as indicator_name_vi, i.name_en as indicator_name_en,
+    l.release_id, v.indicator_id, i.name_vi as indicator_name_vi, i.name_en as indicator_name_en,
     v.period, v.period_type, v.admin_level, v.admin_code, v.admin_name, v.sex, v.age_group,
     v.ethnicity, v.category, v.numerator, v.denominator, v.value, v.unit, v.suppression,
     v.withheld,
-    -- official: an approval is in force over the period and unit, and its version of the value is this one
-    -- (looked up by key only where an approval exists: a join would read every release's values)
-    case when a.release_id is not null
-              and exists (select 1 from published.release_values as o
-                           where o.release_id = a.release_id and o.indicator_id = v.indicator_id
-                             and o.period = v.period and o.admin_level = v.admin_level
-                             and o.admin_code = v.admin_code and o.sex = v.sex and o.age_group = v.age_group
-                             and o.ethnicity = v.ethnicity and o.category = v.category
-                             and (o.numerator, o.denominator, o.value, o.suppression, o.withheld)
-                                 is not distinct from (v.numerator, v.denominator, v.value, v.suppression, v.withheld))
+    -- official: an approval is in force over the period and unit, and its version of the value is this one:
+    -- this version was already in the approved release, or (a value that changed and changed back) the
+    -- approved release's version equals it
+    case when a.release_id is null then 'provisional'
+         when approved.release_seq >= v.first_release_seq then 'official'
+         when exists (select 1 from published.value_versions as o
+                       where o.indicator_id = v.indicator_id and o.period = v.period
+                         and o.admin_level = v.admin_level and o.admin_code = v.admin_code and o.sex = v.sex
+                         and o.age_group = v.age_group and o.ethnicity = v.ethnicity and o.category = v.category
+                         and o.first_release_seq <= approved.release_seq
+                         and o.last_release_seq >= approved.release_seq
+                         and (o.numerator, o.denominator, o.value, o.suppression, o.withheld)
+                             is not distinct from (v.numerator, v.denominator, v.value, v.suppression, v.withheld))
          then 'official' else 'provisional' end as approval_status,
     p.is_preliminary,
     p.data_until,
     v.province_code
-from published.release_values as v
-left join published.release_indicators as i using (release_id, indicator_id)
-left join published.release_periods as p using (release_id, period)
+-- the latest release's values are the open versions (partial indexes in 003_publish.sql)
+from published.value_versions as v
+cross join published.latest_release as l
+left join published.release_indicators as i on i.release_id = l.release_id and i.indicator_id = v.indicator_id
+left join published.release_periods as p on p.release_id = l.release_id and p.period = v.period
 left join published.current_approvals as a
     on a.period = v.period
    and a.admin_code = case when v.admin_level = 'national' then 'VN' else v.province_code end
--- a scalar subquery, not a join: the planner then reads only the latest release's rows through the index,
--- however many releases are kept
-where v.release_id = (select release_id from published.latest_release);
+left join published.releases as approved on approved.release_id = a.release_id
+where v.last_release_seq is null;
 comment on view published.indicator_values is 'Indicator values of the latest release, on the post-2025 geography. One row per indicator, period, level, unit and breakdown. Query this from SQL and BI tools.';
 comment on column published.indicator_values.release_id is 'Release the values belong to (published.releases).';
 comment on column published.indicator_values.indicator_id is 'Indicator id; names and definitions in published.indicators.';
@@ -57,6 +62,25 @@ comment on column published.indicator_values.approval_status is 'official when a
 comment on column published.indicator_values.is_preliminary is 'True when the period''s window had not ended when the release was made (SỐ LIỆU SƠ BỘ): the values cover data until data_until.';
 comment on column published.indicator_values.data_until is 'For a preliminary period, the last day the values cover; null when the window had ended.';
 comment on column published.indicator_values.province_code is 'Current province of a province or commune value (null for national): filter a province with its communes.';
+
+-- The stored versions and the per-release history have the latest release's columns: the same column docs.
+do $$
+declare
+    col record;
+begin
+    for col in
+        select c.oid::regclass as relation, a.attname, d.description
+          from pg_class as c
+          join pg_attribute as a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+          join pg_attribute as l on l.attrelid = 'published.indicator_values'::regclass and l.attname = a.attname
+          join pg_description as d on d.objoid = l.attrelid and d.objsubid = l.attnum
+         where c.oid in ('published.value_versions'::regclass, 'published.release_values'::regclass)
+           and col_description(c.oid, a.attnum) is null
+    loop
+        execute format('comment on column %s.%I is %L', col.relation, col.attname, col.description);
+    end loop;
+end;
+$$;
 
 create or replace view published.indicators as
 select i.* from published.release_indicators as i join published.latest_release as r using (release_id);
