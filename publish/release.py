@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +28,8 @@ from publish.versions import apply_changes, compare_with_latest
 from publish.withholding import CANDIDATES_TABLE, UnresolvedPins, as_json, build_candidates, withheld_summary
 from warehouse.connection import connect
 
+log = logging.getLogger(__name__)
+
 # The candidates after disclosure control; the quality gate checks marts.fct_indicator_values, the same
 # rows before suppression.
 CANDIDATES = "marts.fct_published_values"
@@ -32,6 +37,14 @@ CATALOGUE = "marts.dim_indicator"
 INDICATOR_COLUMNS = ("indicator_id, tt13_code, name_vi, name_en, kind, unit, unit_label_vi, multiplier, "
                      "numerator_definition, denominator_definition, responsible_agency, legal_basis, notes, "
                      "source_feeds, annex, indicator_group, breakdowns, period_types, is_sensitive")
+
+
+@contextmanager
+def _timed(step: str):
+    """Log how long a step of the release took (the engineer's first question when publish is slow)."""
+    started = time.monotonic()
+    yield
+    log.info("release: %s in %.1f s", step, time.monotonic() - started)
 
 
 class PublicationBlocked(RuntimeError):
@@ -151,21 +164,24 @@ def create_release(run_id: str, required_suites: list[str], recompute: bool = Fa
     with connect() as conn, conn.transaction():
         # One release at a time: concurrent runs queue here rather than racing for an id.
         conn.execute("select pg_advisory_xact_lock(hashtext('child-stats-release'))")
-        quality = _gate_results(conn, run_id, required_suites)
-        refresh_reference(conn)
-        refresh_completeness(conn)
-        fingerprint = inputs_fingerprint(conn, quality)
+        with _timed("gate and reference tables"):
+            quality = _gate_results(conn, run_id, required_suites)
+            refresh_reference(conn)
+            refresh_completeness(conn)
+            fingerprint = inputs_fingerprint(conn, quality)
         if not recompute and (kept := _kept_release(conn, fingerprint)) is not None:
             release_id, row_count, periods, latest_withheld = kept
             return Release(release_id, row_count, list(periods), is_new=False, withheld=list(latest_withheld))
         try:
-            build_candidates(conn, run_id, CANDIDATES)
+            with _timed("candidates with withholding"):
+                build_candidates(conn, run_id, CANDIDATES)
         except UnresolvedPins as exc:
             raise PublicationBlocked(f"run {run_id}: {exc}") from None
         withheld = withheld_summary(conn)
         latest = conn.execute("""select release_id, row_count, periods, coalesce(withheld, '[]'::jsonb), release_seq
                                    from published.latest_release""").fetchone()
-        changed = compare_with_latest(conn)
+        with _timed("comparison with the latest release"):
+            changed = compare_with_latest(conn)
         # the candidates equal the latest release, its catalogue and its periods' preliminary state: keep it
         if latest is not None and changed == 0 and not _catalogue_changed(conn, latest[0]) \
                 and not _preliminary_changed(conn, latest[0]):
@@ -190,13 +206,15 @@ def create_release(run_id: str, required_suites: list[str], recompute: bool = Fa
             (release_id, now, run_id, periods, sum(counts.values()), json.dumps(counts), json.dumps(quality),
              json.dumps(dict(batches)), withheld_count, as_json(withheld), release_seq, changed),
         )
-        apply_changes(conn, latest_seq, release_seq)
+        with _timed(f"{changed} changed values stored"):
+            apply_changes(conn, latest_seq, release_seq)
         conn.execute(
             f"insert into published.release_indicators (release_id, {INDICATOR_COLUMNS}) "
-        f"select %s, {INDICATOR_COLUMNS} from {CATALOGUE}",
+            f"select %s, {INDICATOR_COLUMNS} from {CATALOGUE}",
             (release_id,),
         )
         _record_inputs(conn, release_id, fingerprint, run_id)
-        record_periods(conn, release_id, now.date(), CANDIDATES_TABLE)
-        record_deliveries(conn, release_id)
+        with _timed("periods and deliveries recorded"):
+            record_periods(conn, release_id, now.date(), CANDIDATES_TABLE)
+            record_deliveries(conn, release_id)
     return Release(release_id, sum(counts.values()), periods, withheld=withheld, changed_count=changed)

@@ -27,6 +27,9 @@ def compare_with_latest(conn: psycopg.Connection) -> int:
     or gone. Every column but the key counts (a renamed unit or a new suppression reason is a new version)."""
     keys = ", ".join(KEY_COLUMNS)
     conn.execute(f"drop table if exists {CHANGES_TABLE}")
+    # A hash join: the planner prefers merging along the index, which sorts the candidates on eight text
+    # columns first (15.5 s against 5.6 s for 2.6 M values on the 1 % sample).
+    conn.execute("set local enable_mergejoin = off")
     conn.execute(
         f"""create temporary table {CHANGES_TABLE} on commit drop as
             select {keys},
@@ -37,6 +40,7 @@ def compare_with_latest(conn: psycopg.Connection) -> int:
               full join (select * from published.value_versions where last_release_seq is null) as o
                 using ({keys})
              where ({_listed(CONTENT_COLUMNS, "c")}) is distinct from ({_listed(CONTENT_COLUMNS, "o")})""")
+    conn.execute("set local enable_mergejoin = on")
     return conn.execute(f"select count(*) from {CHANGES_TABLE}").fetchone()[0]
 
 
@@ -50,7 +54,9 @@ def apply_changes(conn: psycopg.Connection, latest_seq: int | None, new_seq: int
                  where ch.closes and v.last_release_seq is null and {matches}""",
             (latest_seq,))
     columns = ", ".join(KEY_COLUMNS + CONTENT_COLUMNS)
+    # in key order: the key's two indexes then fill page by page (39 s → 25 s for a first release of 2.6 M
+    # values on the 1 % sample, bench/README.md)
     conn.execute(
         f"""insert into published.value_versions ({columns}, first_release_seq)
-            select {columns}, %s from {CHANGES_TABLE} where opens""",
+            select {columns}, %s from {CHANGES_TABLE} where opens order by {", ".join(KEY_COLUMNS)}""",
         (new_seq,))

@@ -51,12 +51,12 @@ comment on table published.value_versions is 'Each version of each indicator val
 comment on column published.value_versions.first_release_seq is 'release_seq (published.releases) of the first release with this version of the value.';
 comment on column published.value_versions.last_release_seq is 'release_seq of the last release with this version; null while the latest release has it.';
 -- What the nightly release and statisticians read: the latest release's values by key (the release
--- compares its candidates with them), by period and province (all provinces for a period, a province with
--- its communes); an approval's values by period and unit in any release.
+-- compares its candidates with them and closes the replaced ones; one indicator for a unit and period, a
+-- unit's trend); values by period, level and province, in the latest or any release (all provinces for a
+-- period, a province with its communes, the values an approval covers). These two and the key only: every
+-- release that changes values writes them.
 create unique index if not exists value_versions_current on published.value_versions
     (indicator_id, period, admin_level, admin_code, sex, age_group, ethnicity, category) where last_release_seq is null;
-create index if not exists value_versions_current_period on published.value_versions (period, province_code)
-    where last_release_seq is null;
 create index if not exists value_versions_scope on published.value_versions (period, admin_level, province_code);
 
 create table if not exists published.release_indicators (
