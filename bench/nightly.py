@@ -95,6 +95,18 @@ def _redelivery_check(url: str, corrections: list[dict]) -> list[dict]:
             for feed, name, batch, status, loaded, cells, superseded, held in rows]
 
 
+def dbt_slowest(since_epoch: float, count: int = 15) -> list[dict]:
+    """The night's slowest dbt nodes (models, tests) by execution time, from dbt's run_results.json when the
+    night wrote it: what to profile when `dbt_build` is the bound."""
+    path = REPO / "dbt" / "target" / "run_results.json"
+    if not path.exists() or path.stat().st_mtime < since_epoch:
+        return []
+    results = json.loads(path.read_text()).get("results", [])
+    slowest = sorted(results, key=lambda r: r.get("execution_time") or 0, reverse=True)[:count]
+    return [{"node": r["unique_id"], "seconds": round(r.get("execution_time") or 0, 1), "status": r.get("status")}
+            for r in slowest]
+
+
 def run_night(name: str, url: str, landing: Path, workdir: Path, postmaster: int | None,
               database: str, interval: float) -> dict:
     """One `python -m pipeline run` against the bench database, its process tree sampled."""
@@ -127,6 +139,7 @@ def run_night(name: str, url: str, landing: Path, workdir: Path, postmaster: int
             if task["start"] and task["end"]:
                 task.update(sampler.peaks_between(task["start"], task["end"]))
     facts = _night_facts(url, [r["run_id"] for r in runs], since)
+    facts["dbt_slowest"] = dbt_slowest(started_epoch)
     dag_seconds = nightly["seconds"] if nightly else None
     ingest_seconds = tasks_seconds(tasks, "ingest_")
     gate = gate_seconds(tasks)
@@ -217,7 +230,17 @@ def markdown_tables(report: dict) -> str:
             + f" | {night['gate_share']:.0%} | {night['rows_loaded']:,} | {night['rows_per_s_ingest']:,} "
             f"| {peak_mib:.0f} ({peak_task}) | {_backend_peak(night):.0f} | {night['database_bytes'] / 2**20:,.0f} "
             f"| {latency} | {_cpu_cell(night)} |")
-    return "\n".join(lines) + "\n\n" + targets_table(report)
+    return "\n".join(lines) + "\n\n" + targets_table(report) + slowest_dbt_table(report)
+
+
+def slowest_dbt_table(report: dict, count: int = 5) -> str:
+    """Each night's slowest dbt nodes, when a night ran dbt."""
+    rows = [f"| {name} | " + ", ".join(f"{item['node'].split('.')[-1]} {item['seconds']:.0f}"
+                                       for item in night.get("dbt_slowest", [])[:count]) + " |"
+            for name, night in report["nights"].items() if night.get("dbt_slowest")]
+    if not rows:
+        return ""
+    return f"\n\n| night | slowest dbt nodes, s (top {count}) |\n|---|---|\n" + "\n".join(rows)
 
 
 def target_rows(report: dict) -> list[tuple[str, str, str, bool | None]]:

@@ -138,3 +138,26 @@ def test_targets_compare_each_night_with_the_full_one():
     report["arguments"]["scale"] = 0.01
     assert dict((w, m) for w, _, _, m in target_rows(report))["full night (DAG)"] is None
     assert "| quiet | 30 | 15% |" in markdown_tables(report)
+
+
+def test_slowest_dbt_nodes_come_from_the_night_s_run_results_only(tmp_path, monkeypatch):
+    import os
+
+    from bench import nightly
+
+    target = tmp_path / "dbt" / "target"
+    target.mkdir(parents=True)
+    (target / "run_results.json").write_text(json.dumps({"results": [
+        {"unique_id": "model.child_stats.fct_published_values", "execution_time": 50.24, "status": "success"},
+        {"unique_id": "test.child_stats.unique_x", "execution_time": 2.0, "status": "pass"},
+        {"unique_id": "model.child_stats.int_births", "execution_time": 12.0, "status": "success"}]}))
+    monkeypatch.setattr(nightly, "REPO", tmp_path)
+    written = (target / "run_results.json").stat().st_mtime
+    assert [item["node"].split(".")[-1] for item in nightly.dbt_slowest(written - 1, count=2)] == [
+        "fct_published_values", "int_births"]
+    assert nightly.dbt_slowest(written + 60) == []  # written by an earlier night: not this one's
+    os.remove(target / "run_results.json")
+    assert nightly.dbt_slowest(0) == []
+    table = nightly.slowest_dbt_table({"nights": {"full": {"dbt_slowest": [
+        {"node": "model.child_stats.fct_published_values", "seconds": 50.2}]}, "quiet": {}}})
+    assert "| full | fct_published_values 50 |" in table and "quiet" not in table
