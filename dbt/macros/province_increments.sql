@@ -72,16 +72,18 @@
     commune rows (`rebuilt`, from the changed provinces' records), and the national rows summed from every province's
     rows (the kept ones in the table and the rebuilt ones). Exact for measures that are sums of records each
     counted in one current province, which national = sum of the provinces then is; `keys` are the columns
-    besides period, period_type, admin_level and admin_code, `amount` the summed column. -#}
+    besides period, period_type, admin_level and admin_code, `amount` the summed column (or a list of them, for a
+    model with one column per measure). -#}
 {% macro sums_from_provinces(rebuilt, keys, amount='amount') -%}
+    {%- set amounts = [amount] if amount is string else amount -%}
     select * from {{ rebuilt }} where admin_level <> 'national'
     union all
     select period, period_type, 'national' as admin_level, 'VN' as admin_code, {{ keys | join(', ') }},
-           sum({{ amount }}) as {{ amount }}
+           {% for column in amounts %}sum({{ column }}) as {{ column }}{{ ', ' if not loop.last }}{% endfor %}
     from (
-        select period, period_type, {{ keys | join(', ') }}, {{ amount }} from {{ this }} where admin_level = 'province'
+        select period, period_type, {{ (keys + amounts) | join(', ') }} from {{ this }} where admin_level = 'province'
         union all
-        select period, period_type, {{ keys | join(', ') }}, {{ amount }} from {{ rebuilt }} where admin_level = 'province'
+        select period, period_type, {{ (keys + amounts) | join(', ') }} from {{ rebuilt }} where admin_level = 'province'
     ) as provinces
     group by period, period_type, {{ keys | join(', ') }}
 {%- endmacro %}

@@ -14,11 +14,16 @@ import pytest
 
 from pipeline import steps
 from pipeline.dbt import DBT_PROJECT_DIR
-from synthetic import generate_child_register_feed, generate_health_feeds, generate_population_feed
+from synthetic import (
+    generate_child_register_feed,
+    generate_education_feed,
+    generate_health_feeds,
+    generate_population_feed,
+)
 
 pytestmark = pytest.mark.e2e
 
-FEEDS = ["y_te_sinh", "y_te_tu_vong", "dan_so", "ldxh_tre_em"]
+FEEDS = ["y_te_sinh", "y_te_tu_vong", "dan_so", "ldxh_tre_em", "giao_duc_hoc_sinh"]
 VALUES = """select indicator_id, admin_level, admin_code, period, sex, age_group, ethnicity, category, numerator,
                    denominator, value, suppression, withheld
               from published.indicator_values order by 1, 2, 3, 4, 5, 6, 7, 8"""
@@ -62,6 +67,8 @@ def test_nights_with_corrections_publish_what_a_full_rebuild_publishes(fresh_war
     generate_population_feed(generated, scale=0.002, seed=7, provinces=("01", "15"), years=(2025,))
     generate_child_register_feed(generated, scale=0.002, seed=7, provinces=("01", "15"),
                                  snapshot_dates=("2025-06-30", "2025-12-31"))
+    generate_education_feed(generated, scale=0.002, seed=7, provinces=("01", "15"), school_years=("2024-2025",),
+                            delivery_variants=False, xlsx_share=0)
     monkeypatch.setenv("LANDING_DIR", str(landing))
 
     def deliver(feed: str, pattern: str) -> list:
@@ -76,6 +83,7 @@ def test_nights_with_corrections_publish_what_a_full_rebuild_publishes(fresh_war
     deliver("y_te_tu_vong", "*2025-H1*")
     deliver("dan_so", "*")
     deliver("ldxh_tre_em", "*")
+    deliver("giao_duc_hoc_sinh", "*.csv")
     mode, first = _night("night-1")
     assert mode == "full"
 
@@ -85,16 +93,19 @@ def test_nights_with_corrections_publish_what_a_full_rebuild_publishes(fresh_war
     _correction(landing / "y_te_sinh" / "y_te_sinh_01_2025-H1.csv")
     _correction(landing / "ldxh_tre_em" / "ldxh_tre_em_01_2025-12-31.jsonl")
     _correction(landing / "dan_so" / "dan_so_01_2025.csv")
+    _correction(landing / "giao_duc_hoc_sinh" / "giao_duc_hoc_sinh_01_2024-2025.csv")
     with psycopg.connect(fresh_warehouse) as conn:
         register_rows = conn.execute(
             "select count(*) from intermediate.int_child_register__period_children").fetchone()[0]
+        student_rows = conn.execute("select count(*) from intermediate.int_students__enrolment").fetchone()[0]
     mode, second = _night("night-2")
     assert mode == "incremental"
     assert second != first
     with psycopg.connect(fresh_warehouse) as conn:
         build = conn.execute("""select changed_feeds, selection from audit.build_state
                                  where step = 'build' order by build_id desc limit 1""").fetchone()
-        assert sorted(build[0]) == ["dan_so", "ldxh_tre_em", "y_te_sinh"]  # deaths did not change: not rebuilt
+        # deaths did not change: not rebuilt
+        assert sorted(build[0]) == ["dan_so", "giao_duc_hoc_sinh", "ldxh_tre_em", "y_te_sinh"]
         assert "source:health.y_te_sinh+" in build[1] and "y_te_tu_vong" not in build[1]
         # the register's models kept per province rebuilt Hà Nội's rows only (macros/province_increments.sql)
         results = json.loads((DBT_PROJECT_DIR / "target" / "run_results.json").read_text())["results"]
@@ -103,6 +114,15 @@ def test_nights_with_corrections_publish_what_a_full_rebuild_publishes(fresh_war
         hanoi = conn.execute("""select count(*) from intermediate.int_child_register__period_children
                                  where current_province_code = '01'""").fetchone()[0]
         assert inserted == hanoi and 0 < hanoi < register_rows
+        inserted = next(r["adapter_response"]["rows_affected"] for r in results
+                        if r["unique_id"] == "model.child_stats.int_students__enrolment")
+        hanoi = conn.execute("""select count(*) from intermediate.int_students__enrolment
+                                 where current_province_code = '01'""").fetchone()[0]
+        assert inserted == hanoi and 0 < hanoi < student_rows
+        # the release stored only the values that changed (publish/versions.py)
+        changed, values = conn.execute("select changed_count, row_count from published.releases"
+                                       " where release_id = %s", (second,)).fetchone()
+        assert 0 < changed < values
         carried = dict(conn.execute("""select suite, carried_from is not null from audit.quality_runs
                                         where run_id = 'night-2'""").fetchall())
         assert carried["raw_y_te_sinh"] is False and carried["raw_y_te_tu_vong"] is True

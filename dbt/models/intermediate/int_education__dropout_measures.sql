@@ -1,10 +1,24 @@
 -- Enrolled at start of year and dropouts in general education (TH, THCS, THPT) per reporting year,
 -- level, unit, sex, ethnicity and school level (category), with totals over every breakdown.
 -- The rollup and the comparability rule for communes: macros/rollup_to_current_geography.sql.
+--
+-- Kept per current province (macros/province_increments.sql): a night rebuilds the province and commune rows of
+-- the provinces whose student deliveries changed, and sums the national rows again from every province's rows
+-- (each pupil counts in one current province: the nation is the sum of the provinces).
+-- depends_on: {{ ref('province_conversion_2025') }}, {{ ref('admin_units_2025') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_changed_province_measures('giao_duc_hoc_sinh') }}",
+) }}
+
 with students as (
 
     select * from {{ ref('int_students__enrolment') }}
     where school_level in ('TH', 'THCS', 'THPT') and is_enrolled_at_start
+    {%- if is_incremental() %}
+        and current_province_code in {{ changed_current_provinces('giao_duc_hoc_sinh') }}
+    {%- endif %}
 
 ),
 
@@ -35,4 +49,8 @@ final as (
 
 )
 
+{% if is_incremental() -%}
+{{ sums_from_provinces('final', ['sex', 'ethnicity', 'category'], ['enrolled_start_of_year', 'dropouts']) }}
+{%- else -%}
 select * from final
+{%- endif %}

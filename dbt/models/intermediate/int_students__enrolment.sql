@@ -4,9 +4,22 @@
 -- 05/09/12) dated on or before it. Dropout = enrolled at start, status 05/09/12, reason not 07 (bảo
 -- lưu), 08 (chuyển sang học nghề) or 10 (mất tích / đã mất). A school year reports under the calendar
 -- year in which it ends. Age follows the Vietnamese convention: start year − birth year.
+--
+-- Kept per current province (macros/province_increments.sql): one row per student record, so a night rebuilds
+-- the rows of the current provinces whose student deliveries changed and keeps the others.
+-- depends_on: {{ ref('province_conversion_2025') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_changed_provinces('giao_duc_hoc_sinh', 'current_province_code in {provinces}') }}",
+) }}
+
 with students as (
 
     select * from {{ ref('stg_education__students') }}
+    {%- if is_incremental() %}
+    where {{ delivered_for_changed_provinces('giao_duc_hoc_sinh') }}
+    {%- endif %}
 
 ),
 
@@ -52,6 +65,9 @@ final as (
     inner join geography
         on geography.admin_vintage = dated.admin_vintage
         and geography.commune_code = dated.commune_code
+    {%- if is_incremental() %}
+    where geography.current_province_code in {{ changed_current_provinces('giao_duc_hoc_sinh') }}
+    {%- endif %}
 
 )
 
