@@ -23,9 +23,10 @@ def transformer_url() -> str:
 
 # Memory for each sort and hash of dbt's queries (PostgreSQL's default is 4MB): the marts group and join
 # millions of values on eight text columns, and spill to disk below this. 64MB: fct_indicator_values,
-# fct_published_values, fct_indicator_absent_zeros and their uniqueness tests 59.6 s -> 48.7 s on the 1 %
-# sample (bench/README.md). Set per connection through libpq's PGOPTIONS, so it needs no privilege on the
-# server; DBT_WORK_MEM changes it, and a work_mem in the caller's own PGOPTIONS comes after and wins.
+# fct_published_values, fct_indicator_absent_zeros and their data tests 56-66 s -> 46-51 s on the 1 % sample
+# (python -m bench.publish_release, two runs of each). Set per connection through libpq's PGOPTIONS, so it
+# needs no privilege on the server; DBT_WORK_MEM changes it, and a work_mem in the caller's own PGOPTIONS
+# comes after and wins.
 DEFAULT_DBT_WORK_MEM = "64MB"
 
 

@@ -28,7 +28,7 @@ def compare_with_latest(conn: psycopg.Connection) -> int:
     keys = ", ".join(KEY_COLUMNS)
     conn.execute(f"drop table if exists {CHANGES_TABLE}")
     # A hash join: the planner prefers merging along the index, which sorts the candidates on eight text
-    # columns first (15.5 s against 5.6 s for 2.6 M values on the 1 % sample).
+    # columns first (13.9 s against 7.3 s for 2.6 M values on the 1 % sample: python -m bench.publish_release).
     conn.execute("set local enable_mergejoin = off")
     conn.execute(
         f"""create temporary table {CHANGES_TABLE} on commit drop as
@@ -54,8 +54,8 @@ def apply_changes(conn: psycopg.Connection, latest_seq: int | None, new_seq: int
                  where ch.closes and v.last_release_seq is null and {matches}""",
             (latest_seq,))
     columns = ", ".join(KEY_COLUMNS + CONTENT_COLUMNS)
-    # in key order: the key's two indexes then fill page by page (39 s → 25 s for a first release of 2.6 M
-    # values on the 1 % sample, bench/README.md)
+    # in key order: the key's two indexes then fill page by page (52.7 s → 25.5 s for a first release of 2.6 M
+    # values on the 1 % sample: python -m bench.publish_release)
     conn.execute(
         f"""insert into published.value_versions ({columns}, first_release_seq)
             select {columns}, %s from {CHANGES_TABLE} where opens order by {", ".join(KEY_COLUMNS)}""",

@@ -51,17 +51,12 @@ returns setof published.release_values
 language sql stable
 set search_path = pg_catalog, published
 as $$
-    select r.release_id, v.indicator_id, v.period, v.period_type, v.admin_level, v.admin_code, v.admin_name, v.sex,
-           v.age_group, v.ethnicity, v.category, v.numerator, v.denominator, v.value, v.unit, v.suppression,
-           v.withheld, v.province_code
-      from published.releases as r
-      join published.value_versions as v
-        on v.first_release_seq <= r.release_seq
-       and coalesce(v.last_release_seq, r.release_seq) >= r.release_seq
-     where r.release_id = p_release
+    select v.*
+      from published.release_values as v
+     where v.release_id = p_release
        and v.period = p_period
-       and ((p_admin_code = 'VN' and v.admin_level = 'national')
-            or (p_admin_code <> 'VN' and v.admin_level in ('province', 'commune') and v.province_code = p_admin_code))
+       and case when p_admin_code = 'VN' then v.admin_level = 'national'
+                else v.admin_level in ('province', 'commune') and v.province_code = p_admin_code end
 $$;
 comment on function published.approval_scope(text, text, text) is 'The values of a release that an approval of (period, VN or province code) covers.';
 
