@@ -17,6 +17,7 @@ from datetime import date
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ingest import personal_ids
 from ingest.text import nfc
 
 
@@ -223,20 +224,45 @@ class Pseudonymised(Parser):
 
 @dataclass
 class PersonalId(Pseudonymised):
-    """A 12-digit personal ID (Mã định danh). A spreadsheet may have dropped the leading zeros: re-padded
-    before hashing, so the same person gets the same pseudonym in every feed."""
+    """A 12-digit personal ID (Mã định danh), checked for its structure (ingest.personal_ids: province of
+    birth registration, century and sex, year of birth). A spreadsheet may have dropped the leading zeros:
+    re-padded before hashing, so the same person gets the same pseudonym in every feed.
 
-    width: int = 12
+    `flag_invalid`: a blank or malformed ID does not refuse the row; the pseudonym is null and the
+    companion column (PersonalIdCheck) says why, so the child still counts (the child register)."""
+
+    width: int = personal_ids.WIDTH
+    flag_invalid: bool = False
 
     def canonical(self, value: str) -> str:
-        return value.strip().zfill(self.width)
+        return personal_ids.canonical(value)
 
     def check(self, value: str) -> None:
-        if not value.isdigit() or len(value) > self.width:
-            raise CellError(f"personal ID is not {self.width} digits")  # never echo the ID itself
-        # A spreadsheet strips every leading zero; a short ID that still starts with one lost a digit.
-        if len(value) < self.width and value.startswith("0"):
-            raise CellError(f"personal ID has {len(value)} digits and a leading zero: a digit is missing")
+        problem = personal_ids.structure_problem(value)
+        if problem:
+            raise CellError(problem)  # never echo the ID itself
+
+    def parse(self, value: str) -> str | None:
+        if self.flag_invalid and personal_ids.structure_problem(value):
+            return None
+        return super().parse(value)
+
+
+@dataclass
+class PersonalIdCheck(Parser):
+    """The verdict on a personal ID cell, stored next to its pseudonym (which is null unless the ID is
+    well formed): `missing` (blank), `malformed|<reason>`, or `valid|<year of birth>|<sex>` as the ID
+    encodes them. A feed's derived column (ingest.feeds.child_affairs) compares the year and sex with the
+    record's own and turns the verdict into `valid`, `inconsistent`, `missing` or `malformed`."""
+
+    required: bool = False
+
+    def parse(self, value: str) -> str:
+        problem = personal_ids.structure_problem(value)
+        if problem:
+            return f"malformed|{problem}"
+        facts = personal_ids.facts(value)
+        return f"valid|{facts.birth_year}|{facts.sex}"
 
 
 @dataclass

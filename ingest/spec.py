@@ -54,6 +54,8 @@ class FeedSpec:
     extensions: tuple[str, ...] = (".csv",)
     derived: tuple[Derived, ...] = ()
     unique_within_file: tuple[str, ...] = ()   # raw columns whose values a file may hold only once
+    # for rows whose unique_within_file key has a null (a child without a valid ID): the key used instead
+    unique_within_file_without_id: tuple[str, ...] = ()
 
     @property
     def raw_table(self) -> str:

@@ -121,16 +121,28 @@ class RecordValidator:
 
     def _check_unique(self, columns: dict[str, pa.Array], errors: dict, lines) -> None:
         """A record repeating the key of an earlier good record of the same file is quarantined (e.g. one
-        child twice in one register snapshot); the first one stays."""
+        child twice in one register snapshot); the first one stays. A record whose key has a null (no valid
+        ID) is compared on the feed's fallback key instead, when it has one."""
         names = self.spec.unique_within_file
+        fallback = self.spec.unique_within_file_without_id
         header = self.delivered_header[names[0]]
-        for index, key in enumerate(zip(*(columns[name].to_pylist() for name in names))):
-            if index in errors or any(part is None for part in key):
+        keys = zip(*(columns[name].to_pylist() for name in names))
+        fallback_keys = zip(*(columns[name].to_pylist() for name in fallback)) if fallback else None
+        for index, key in enumerate(keys):
+            fallback_key = next(fallback_keys) if fallback_keys is not None else None
+            if index in errors:
                 continue
+            what = f"{header} appears twice in this file"
+            if any(part is None for part in key):
+                if fallback_key is None or any(part is None for part in fallback_key):
+                    continue
+                key = ("without id", *fallback_key)
+                what = (f"the same child ({', '.join(self.delivered_header[name] for name in fallback[:-1])}) appears "
+                        f"twice in this file without a valid {header}")
             if key in self._seen:
                 first = self._seen[key]
                 where = f" (first on line {first})" if first is not None else ""
-                errors[index] = [(header, f"{header} appears twice in this file{where}")]
+                errors[index] = [(header, f"{what}{where}")]
             else:
                 self._seen[key] = int(lines[index]) if lines is not None else None
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import psycopg
 
+from publish.copies import replace_published_copy
+
 COMPLETENESS = "marts.fct_feed_completeness"
 COLUMNS = ("feed, period, period_type, period_start, period_end, admin_vintage, province_code, province_name, "
            "current_province_code, current_province_name, expected, due_date, due_date_basis, received, "
@@ -15,10 +17,5 @@ COLUMNS = ("feed, period, period_type, period_start, period_end, admin_vintage, 
 
 
 def refresh_completeness(conn: psycopg.Connection) -> int | None:
-    """Replace the published rows with the mart's; returns the row count, or None (the published rows are
-    left as they are) when dbt has not built the mart yet."""
-    if conn.execute("select to_regclass(%s) is null", (COMPLETENESS,)).fetchone()[0]:
-        return None
-    conn.execute("delete from published.feed_completeness")
-    return conn.execute(
-        f"insert into published.feed_completeness ({COLUMNS}) select {COLUMNS} from {COMPLETENESS}").rowcount
+    """Replace the published rows with the mart's; None when dbt has not built the mart yet."""
+    return replace_published_copy(conn, COMPLETENESS, "published.feed_completeness", COLUMNS)

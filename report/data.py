@@ -180,6 +180,8 @@ class ReportData:
     targets: list[Target]
     progress: list[dict]
     made_at: datetime = field(default_factory=datetime.now)
+    # the child register's data quality (report.register_quality.RegisterQuality), provinces and communes
+    register_quality: list = field(default_factory=list)
 
     def unit(self, admin_code: str) -> Unit:
         return next(u for u in self.units if u.admin_code == admin_code)
@@ -274,6 +276,8 @@ def latest_periods(conn: psycopg.Connection) -> list[str]:
 
 
 def load_report(conn: psycopg.Connection, period: str) -> ReportData:
+    from report.register_quality import load_register_quality  # it reads Period from here
+
     cursor = conn.cursor(row_factory=dict_row)
     release = cursor.execute("select release_id, created_at from published.latest_release").fetchone()
     if release is None:
@@ -319,4 +323,5 @@ def load_report(conn: psycopg.Connection, period: str) -> ReportData:
         series=_values(conn, series_periods, f"admin_level in ('national', 'province') and {_TOTALS}"),
         targets=targets,
         progress=progress,
+        register_quality=load_register_quality(conn, wanted),
     )

@@ -213,6 +213,7 @@ class Site:
 {self.targets_summary(unit)}
 {self.contents()}
 {sections}
+{self.register_quality_section(unit)}
 </main>
 <footer>{STATUS_LABEL[unit.status]} · {e(unit.admin_name)} · {e(period.name_vi)} ({e(period.period)}) ·
 phát hành — release <code>{e(data.release_id)}</code> · lập ngày — made {day(data.made_at)} ·
@@ -306,6 +307,42 @@ years</caption>
 <th scope="col">Giá trị {e(self.data.period.period)} — Value</th><th scope="col">Kỳ này — This period</th>
 <th scope="col">Tiến độ — Progress</th></tr></thead>
 <tbody>{"".join(rows)}</tbody></table>
+</section>"""
+
+    # --- data quality of the register -----------------------------------------------------------------
+    def register_quality_section(self, unit: Unit) -> str:
+        """The nation's page: one row per province; a province's page: its total and its communes, the least
+        complete first (the communes to follow up)."""
+        rows = self.data.register_quality
+        if unit.is_nation:
+            shown = [r for r in rows if r.commune_code is None]
+        else:
+            own = [r for r in rows if r.province_code == unit.admin_code]
+            shown = [r for r in own if r.commune_code is None] + sorted(
+                (r for r in own if r.commune_code is not None),
+                key=lambda r: (r.share_complete_pct is None, r.share_complete_pct or 0, r.admin_name))
+        if not shown:
+            return ""
+        body = "".join(
+            f'<tr{" class=total" if r.commune_code is None and not unit.is_nation else ""}>'
+            f'<th scope="row">{e(r.admin_name)}</th><td>{day(r.snapshot_date)}</td>'
+            + "".join(f"<td>{format_number(count, 0)}</td>" for count in (
+                r.records_delivered, r.records_without_valid_id, r.records_id_inconsistent, r.records_quarantined))
+            + f"<td>{format_number(r.share_complete_pct, 2) if r.share_complete_pct is not None else '—'}</td></tr>"
+            for r in shown)
+        unit_label = "Tỉnh/thành phố — Province" if unit.is_nation else "Xã/phường — Commune"
+        return f"""<section class="quality" aria-labelledby="quality-h">
+<h2 id="quality-h">Chất lượng dữ liệu hệ thống quản lý thông tin trẻ em — Data quality of the child register</h2>
+<p class="note">Bản ghi của lần cập nhật gần nhất trong kỳ. Trẻ em không có mã định danh hợp lệ vẫn được tính trong
+các chỉ tiêu; danh sách bản ghi cần sửa (tệp, dòng, lỗi) dành cho cán bộ dữ liệu — the latest snapshot in the
+period. Children without a valid personal ID still count; the list of records to fix (file, line, problem) is
+for data staff (quarantine.register_cleanup_list).</p>
+<table class="values quality"><thead><tr><th scope="col">{unit_label}</th>
+<th scope="col">Ngày cập nhật — Snapshot</th><th scope="col">Bản ghi — Records</th>
+<th scope="col">Không có mã định danh hợp lệ — Without a valid ID</th>
+<th scope="col">Mã định danh không khớp — ID inconsistent</th><th scope="col">Bị loại — Quarantined</th>
+<th scope="col">Đầy đủ (%) — Complete (%)</th></tr></thead>
+<tbody>{body}</tbody></table>
 </section>"""
 
     # --- one indicator ----------------------------------------------------------------------------------

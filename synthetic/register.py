@@ -99,9 +99,14 @@ SEXES = ("nam", "nu")
 REGISTER_KEYS = ("ma_dinh_danh", "ho_ten", "ngay_sinh", "gioi_tinh", "ma_dan_toc", "ma_tinh", "ma_xa", "hcdb",
                  "tro_giup", "khuyet_tat", "lao_dong", "ngay_cap_nhat")
 ASSISTANCE_KEYS = ("duoc_tro_giup", "hinh_thuc")
+# ID defects: the child counts; its record is flagged and on the clean-up list (ingest: personal_id_status)
+ID_MISSING, ID_MALFORMED, ID_INCONSISTENT = "missing", "malformed", "inconsistent"
+ID_DEFECTS = (ID_MISSING, ID_MALFORMED, ID_INCONSISTENT)
 REGISTER_COUNT_KEYS = (("children", "children_special_circumstances")
                        + tuple(f"children_group_{g}" for g in GROUPS)
-                       + ("children_assisted", "children_5_15", "child_labour", "snapshot_date"))
+                       + ("children_assisted", "children_5_15", "child_labour", "snapshot_date",
+                          "children_valid_id", "children_under5", "children_under5_valid_id")
+                       + tuple(f"children_id_{d}" for d in ID_DEFECTS))
 
 
 # --- invalid-line kinds (and MALFORMED_JSON, BAD_DATE, UNKNOWN_COMMUNE, COMMUNE_OUTSIDE_PROVINCE of jsonlines)
@@ -109,10 +114,16 @@ OVER_16 = "over_16"                                  # aged 16 or 17 at the snap
 DUPLICATE_ID = "duplicate_id"                        # an earlier valid line's ma_dinh_danh (this line invalid)
 BAD_GROUP = "bad_group"                              # a letter outside the 14 groups (f, j, p, q, z)
 BAD_SEX = "bad_sex"                                  # x, khac, ""
-BAD_PERSONAL_ID = "bad_personal_id"                  # 11 digits with a leading 0, 13 digits, or letters
 BAD_LABOUR = "bad_labour"                            # co, yes, 1
 REGISTER_INVALID_KINDS = (MALFORMED_JSON, OVER_16, DUPLICATE_ID, BAD_GROUP, BAD_SEX, BAD_DATE, UNKNOWN_COMMUNE,
-                          COMMUNE_OUTSIDE_PROVINCE, BAD_PERSONAL_ID, BAD_LABOUR)
+                          COMMUNE_OUTSIDE_PROVINCE, BAD_LABOUR)
+
+# Children without a valid ID (Đề án 06's clean-up): blank for ≈0.6 % (≈6 % of infants, not yet registered or
+# linked), a placeholder or mistyped ID (malformed) for ≈0.4 %, the century digit of the 1900s (inconsistent
+# with the birth date) for ≈0.2 %. These lines stay valid: the loader counts the child and flags the record.
+ID_DEFECT_SHARES = {ID_MISSING: 0.006, ID_MALFORMED: 0.004, ID_INCONSISTENT: 0.002}
+INFANT_MISSING_SHARE = 0.06
+PLACEHOLDER_IDS = ("123", "0", "000000000000", "999999999999", "1")
 
 # --- register magnitudes ---------------------------------------------------------------------------------
 MAX_AGE = 16                                         # children are under 16 (Luật Trẻ em Điều 1)
@@ -510,6 +521,47 @@ def _pieces(s: Snapshot, writer: JsonWriter, nfd: bool) -> list[Piece]:
     return out
 
 
+def _id_defects(s: Snapshot, seed: int, eligible: np.ndarray) -> np.ndarray:
+    """Per line: -1, or the index in ID_DEFECTS of the line's ID defect (eligible lines only). A child's
+    defect persists between snapshots (two uniforms per child from its ID number): an infant without an ID
+    gets one later, a valid ID never goes bad."""
+    origin = np.array([int(x) for x in s.origins.tolist()] or [0], dtype=np.uint64)[s.origin]
+    number = (origin * np.uint64(10 ** 9) + (2 + s.sex.astype(np.uint64)) * np.uint64(10 ** 8)
+              + s.birth_yy.astype(np.uint64) * np.uint64(10 ** 6) + s.serial.astype(np.uint64))
+    u_missing, u_other = (_uniform(number, seed, salt) for salt in (1, 2))
+    missing = u_missing < np.where(s.age < 1, INFANT_MISSING_SHARE, ID_DEFECT_SHARES[ID_MISSING])
+    malformed = u_other < ID_DEFECT_SHARES[ID_MALFORMED]
+    inconsistent = u_other < ID_DEFECT_SHARES[ID_MALFORMED] + ID_DEFECT_SHARES[ID_INCONSISTENT]
+    defect = np.select([missing, malformed, inconsistent], [0, 1, 2], -1)
+    return np.where(eligible, defect, -1)
+
+
+def _uniform(values: np.ndarray, seed: int, salt: int) -> np.ndarray:
+    """A uniform in [0, 1) per value, the same for the same value, seed and salt (splitmix64)."""
+    with np.errstate(over="ignore"):
+        x = values.astype(np.uint64) + np.uint64((seed * 1_000_003 + salt) % 2 ** 63) * np.uint64(0x9E3779B97F4A7C15)
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        x = x ^ (x >> np.uint64(31))
+    return (x >> np.uint64(11)).astype(np.float64) / float(2 ** 53)
+
+
+def _defective_id(rng: random.Random, defect: str, pid: str) -> str:
+    if defect == ID_MISSING:
+        return ""
+    if defect == ID_INCONSISTENT:  # the 1900s' digit for the same sex: 2 → 0, 3 → 1 (unique like the ID itself)
+        return pid[:3] + str(int(pid[3]) - 2) + pid[4:]
+    how = rng.randrange(4)
+    if how == 0:
+        return rng.choice(PLACEHOLDER_IDS)
+    if how == 1:
+        return pid[:-1]                          # 11 digits, leading 0
+    if how == 2:
+        return pid + str(rng.randint(0, 9))      # 13 digits
+    i = rng.randrange(4, 12)
+    return pid[:i] + rng.choice("ABOXlo") + pid[i + 1:]
+
+
 class _RegisterCorruptor(InvalidRows):
     def corrupt(self, kind: str, obj: dict[str, Any], day: date, earlier_id: str) -> None:
         rng = self.rng
@@ -535,51 +587,64 @@ class _RegisterCorruptor(InvalidRows):
             obj["ma_xa"] = self.unknown_commune()
         elif kind == COMMUNE_OUTSIDE_PROVINCE:
             obj["ma_xa"] = self.commune_outside(obj["ma_tinh"])
-        elif kind == BAD_PERSONAL_ID:
-            pid = obj["ma_dinh_danh"]
-            how = rng.randrange(3)
-            if how == 0:
-                obj["ma_dinh_danh"] = pid[:-1]                      # 11 digits, leading 0
-            elif how == 1:
-                obj["ma_dinh_danh"] = pid + str(rng.randint(0, 9))  # 13 digits
-            else:
-                i = rng.randrange(4, 12)
-                obj["ma_dinh_danh"] = pid[:i] + rng.choice("ABOXlo") + pid[i + 1:]
         elif kind == BAD_LABOUR:
             obj["lao_dong"] = rng.choice(("co", "yes", "1", "trai_phep"))
 
 
-def _invalid_lines(s: Snapshot, writer: JsonWriter, injector: _RegisterCorruptor, nfd: bool, key: str
-                   ) -> tuple[dict[int, bytes], dict[str, int], np.ndarray]:
-    """The lines replaced by invalid ones (one defect each, kinds dealt in turn), their kinds, and which
-    lines stay valid. A duplicate id repeats an earlier valid line's id, so it is not dealt before one."""
+def _invalid_lines(s: Snapshot, writer: JsonWriter, injector: _RegisterCorruptor, nfd: bool, key: str, seed: int
+                   ) -> tuple[dict[int, bytes], dict[str, int], np.ndarray, np.ndarray]:
+    """The lines replaced by invalid ones (one defect each, kinds dealt in turn) or by valid ones with an ID
+    defect, the invalid kinds, which lines stay valid, and each line's ID defect (-1: none). A duplicate id
+    repeats an earlier valid line's well-formed id, so it is not dealt before one."""
     n = len(s)
     valid = np.ones(n, dtype=bool)
     lines: dict[int, bytes] = {}
     kinds: Counter[str] = Counter()
-    if injector.rate <= 0 or n == 0:
-        return lines, {}, valid
-    chosen = np.nonzero(numpy_rng(key, "invalid-lines").random(n) < injector.rate)[0]
-    valid[chosen] = False
     end = writer.line_end
-    for i in chosen.tolist():
-        kind = injector.next_kind(skip=() if i > 0 and valid[:i].any() else (DUPLICATE_ID,))
+    if injector.rate > 0 and n:
+        valid[np.nonzero(numpy_rng(key, "invalid-lines").random(n) < injector.rate)[0]] = False
+    defects = _id_defects(s, seed, valid)
+    _write_id_defects(s, writer, nfd, key, defects, lines)
+    duplicable = valid & (defects < 0)
+    for i in np.nonzero(~valid)[0].tolist():
+        kind = injector.next_kind(skip=() if i > 0 and duplicable[:i].any() else (DUPLICATE_ID,))
         obj = s.obj(i)
         if nfd:
             obj["ho_ten"] = unicodedata.normalize("NFD", obj["ho_ten"])
         if kind != MALFORMED_JSON:
             earlier = ""
             if kind == DUPLICATE_ID:
-                before = np.nonzero(valid[:i])[0]
+                before = np.nonzero(duplicable[:i])[0]
                 earlier = s.id_text(int(before[injector.rng.randrange(len(before))]))
             injector.corrupt(kind, obj, s.day, earlier)
         text = writer.text(obj)
         lines[i] = ((writer.malform(text) if kind == MALFORMED_JSON else text) + end).encode()
         kinds[kind] += 1
-    return lines, dict(sorted(kinds.items())), valid
+    return lines, dict(sorted(kinds.items())), valid, defects
 
 
-def _counts(s: Snapshot, valid: np.ndarray) -> dict[str, int]:
+def _write_id_defects(s: Snapshot, writer: JsonWriter, nfd: bool, key: str, defects: np.ndarray,
+                      lines: dict[int, bytes]) -> None:
+    """Valid lines whose ID is blank, malformed or inconsistent. Two children without a usable ID and with
+    the same name, birth date, sex and commune would be one child to the loader: such a line keeps its ID."""
+    rng = random.Random(f"{key}|id-defects")
+    without_id: set[tuple] = set()
+    for i in np.nonzero(defects >= 0)[0].tolist():
+        obj = s.obj(i)
+        defect = ID_DEFECTS[int(defects[i])]
+        if defect != ID_INCONSISTENT:
+            record = (obj["ho_ten"], obj["ngay_sinh"], obj["gioi_tinh"], obj["ma_xa"])
+            if record in without_id:
+                defects[i] = -1
+                continue
+            without_id.add(record)
+        obj["ma_dinh_danh"] = _defective_id(rng, defect, obj["ma_dinh_danh"])
+        if nfd:
+            obj["ho_ten"] = unicodedata.normalize("NFD", obj["ho_ten"])
+        lines[i] = (writer.text(obj) + writer.line_end).encode()
+
+
+def _counts(s: Snapshot, valid: np.ndarray, defects: np.ndarray) -> dict[str, int]:
     groups = s.groups[valid]
     csdb = groups.any(axis=1)
     older = s.age[valid] >= 5
@@ -589,6 +654,11 @@ def _counts(s: Snapshot, valid: np.ndarray) -> dict[str, int]:
     counts["children_5_15"] = int(older.sum())
     counts["child_labour"] = int((older & (s.labour[valid] == 2)).sum())
     counts["snapshot_date"] = int(s.day.strftime("%Y%m%d"))
+    with_id = valid & (defects < 0)
+    counts["children_valid_id"] = int(with_id.sum())
+    counts["children_under5"] = int((valid & (s.age < 5)).sum())
+    counts["children_under5_valid_id"] = int((with_id & (s.age < 5)).sum())
+    counts.update({f"children_id_{d}": int((defects == k).sum()) for k, d in enumerate(ID_DEFECTS)})
     return {k: counts[k] for k in REGISTER_COUNT_KEYS}
 
 
@@ -607,14 +677,14 @@ def _write_register_file(children: RegisterChildren, landing: Path, day: date, p
                                   children.geo, vintage)
     nfd = variants["nfd_names"]
     s = snapshot(children, day, province)
-    bad, invalid, valid = _invalid_lines(s, writer, injector, nfd, key)
+    bad, invalid, valid, defects = _invalid_lines(s, writer, injector, nfd, key, children.seed)
     rel = f"{REGISTER_FEED}/{register_file_name(province, day)}"
     path = landing / rel
     sha256 = write(path, "\ufeff".encode() if variants["bom"] else b"", lines(_pieces(s, writer, nfd), len(s), bad))
     return FileEntry(
         feed=REGISTER_FEED, path=rel, province=province, vintage=vintage, period=day.isoformat(), rows=len(s),
         valid_rows=int(valid.sum()), invalid_rows=invalid, variants=describe(variants, writer),
-        counts=_counts(s, valid), sha256=sha256,
+        counts=_counts(s, valid, defects), sha256=sha256,
     )
 
 

@@ -5,7 +5,8 @@
 - `approver` (statisticians who sign values off): reads `published` and may call `published.approve()`,
   the only way to write an approval (a SECURITY DEFINER function; EXECUTE is revoked from PUBLIC);
 - `loader` (the loads: the DAG's ingest tasks connect as it): inserts, reads and updates `raw` (the
-  update marks superseded rows), inserts into `quarantine.rejected_rows`, writes `audit.load_batches` and
+  update marks superseded rows), inserts into `quarantine.rejected_rows`, reads the register's clean-up list
+  (`quarantine.register_cleanup_list`: file, line and problem, no names or IDs), writes `audit.load_batches` and
   `audit.batch_coverage` (and uses their id sequences);
 - `transformer` (dbt, the Great Expectations checks and publishing: the DAG's other tasks connect as it):
   owns the dbt schemas `staging`, `intermediate`, `marts`, `reference` and everything dbt builds there (it
@@ -103,6 +104,7 @@ LOADER_TABLES = {
     ("audit", "load_batches"): ("INSERT", "SELECT", "UPDATE"),
     ("audit", "batch_coverage"): ("INSERT", "SELECT", "UPDATE"),
     ("quarantine", "rejected_rows"): ("INSERT",),
+    ("quarantine", "register_cleanup_list"): ("SELECT",),  # the records the communes must fix (no names, no IDs)
 }
 LOADER_USAGE = ("raw", "audit", "quarantine")
 
@@ -124,6 +126,7 @@ TRANSFORMER_TABLES = {
     ("published", "targets"): ("INSERT", "DELETE"),
     ("published", "admin_units"): ("INSERT", "DELETE"),
     ("published", "feed_completeness"): ("INSERT", "DELETE"),
+    ("published", "register_data_quality"): ("INSERT", "DELETE"),
 }
 # On the database: dbt creates its schemas on a fresh warehouse; publishing and GE use temporary tables.
 TRANSFORMER_DATABASE = ("CREATE", "TEMPORARY")

@@ -12,3 +12,8 @@
 {% macro vintage_after_reform() -%}
     '{{ var("vintage_after_reform") }}'
 {%- endmacro %}
+
+{#- The vintage of the codes a record dated `date_sql` carries: before the reform date the old one. -#}
+{% macro vintage_of(date_sql) -%}
+    case when {{ date_sql }} < {{ reform_date() }} then {{ vintage_before_reform() }} else {{ vintage_after_reform() }} end
+{%- endmacro %}

@@ -13,8 +13,19 @@ import pyarrow.compute as pc
 
 from ingest.feeds.common import ETHNICITY_CODES, geography_columns
 from ingest.feeds.rules import broken_rows, not_in_future, years_later
-from ingest.fields import CellError, Choice, Code, IsoDate, Parser, PersonalId, Pseudonymised, Text, WholeNumber
-from ingest.spec import FEEDS, Column, FeedSpec
+from ingest.fields import (
+    CellError,
+    Choice,
+    Code,
+    IsoDate,
+    Parser,
+    PersonalId,
+    PersonalIdCheck,
+    Pseudonymised,
+    Text,
+    WholeNumber,
+)
+from ingest.spec import FEEDS, Column, Derived, FeedSpec
 
 SEX_JSON = {"nam": "male", "nu": "female"}
 BOOLEAN_JSON = {"true": "t", "false": "f"}
@@ -131,6 +142,42 @@ def _born_by_snapshot(columns: dict[str, pa.Array]):
             for i in broken_rows(pc.greater(births, snapshot))]
 
 
+def _personal_id_verdicts(columns: dict[str, pa.Array], errors: dict) -> dict[str, pa.Array]:
+    """A register child whose ID is blank or malformed still counts; the record says why it has no
+    pseudonym (`missing`, `malformed`), and a well-formed ID whose year of birth or sex disagrees with the
+    record's is `inconsistent` (it keeps its pseudonym: the ID may be right and the record wrong). Every
+    record that is not `valid` is on the clean-up list (quarantine.register_cleanup_list)."""
+    statuses, problems = [], []
+    checks = columns["personal_id_status"].to_pylist()
+    for check, born, sex in zip(checks, columns["birth_date"].to_pylist(), columns["sex"].to_pylist()):
+        if check is None:
+            statuses.append("missing")
+            problems.append("personal ID is blank")
+            continue
+        verdict, _, detail = check.partition("|")
+        if verdict == "malformed":
+            statuses.append("malformed")
+            problems.append(detail)
+            continue
+        year, _, id_sex = detail.partition("|")
+        disagreements = []
+        if born is not None and born[:4] != year:
+            disagreements.append(f"its year of birth ({year}) is not the record's ({born[:4]})")
+        if sex is not None and sex != id_sex:
+            disagreements.append(f"its sex ({id_sex}) is not the record's ({sex})")
+        statuses.append("inconsistent" if disagreements else "valid")
+        problems.append("personal ID: " + " and ".join(disagreements) if disagreements else None)
+    return {"personal_id_status": pa.array(statuses, pa.string()),
+            "personal_id_problem": pa.array(problems, pa.string())}
+
+
+PERSONAL_ID_VERDICTS = Derived(
+    columns=(("personal_id_problem", "text",
+              "Why the personal ID is not valid, in plain words (never the ID); null when it is valid."),),
+    compute=_personal_id_verdicts,
+)
+
+
 REGISTER = FEEDS.register(FeedSpec(
     name="ldxh_tre_em",
     description="Children of the commune child information system, one row per child per snapshot of a province "
@@ -139,9 +186,18 @@ REGISTER = FEEDS.register(FeedSpec(
     period_of=lambda snapshot: snapshot,  # supersede per snapshot date: older snapshots stay for history
     extensions=(".jsonl",),
     unique_within_file=("personal_id_pseudonym", "snapshot_date"),
+    # a child without a valid ID can only be told apart within its own file, by what the record says
+    unique_within_file_without_id=("full_name", "birth_date", "sex", "commune_code", "snapshot_date"),
+    derived=(PERSONAL_ID_VERDICTS,),
     columns=(
-        Column("ma_dinh_danh", "personal_id_pseudonym", "text", PersonalId(),
-               "Keyed pseudonym (HMAC-SHA256) of the 12-digit personal ID; the ID itself is never stored."),
+        Column("ma_dinh_danh", "personal_id_pseudonym", "text", PersonalId(required=False, flag_invalid=True),
+               "Keyed pseudonym (HMAC-SHA256) of the 12-digit personal ID; the ID itself is never stored. Null when "
+               "the ID is blank or malformed (personal_id_status): such a child counts, but cannot be linked to "
+               "its records in other files."),
+        Column("ma_dinh_danh", "personal_id_status", "text", PersonalIdCheck(),
+               "The personal ID's check: valid; missing (blank); malformed (not 12 digits, or not the structure "
+               "of Thông tư 07/2016/TT-BCA: province of birth registration, century and sex, year of birth); "
+               "inconsistent (well formed, but its year of birth or sex is not the record's)."),
         Column("ho_ten", "full_name", "text", Text(required=False, max_length=200),
                "Name as delivered. Personal data: kept in raw only, never selected by staging."),
         Column("ngay_sinh", "birth_date", "date", IsoDate(), "Date of birth."),

@@ -5,7 +5,9 @@ published."""
 
 from __future__ import annotations
 
+import csv
 import json
+import re
 from collections import Counter, defaultdict
 from datetime import date
 from pathlib import Path
@@ -21,6 +23,23 @@ pytestmark = pytest.mark.e2e
 
 PROVINCES = ("01", "15")
 PERIODS = ("2024-H1", "2024-H2", "2025-H1", "2025-H2")
+SEEDS = Path(__file__).resolve().parents[2] / "dbt" / "seeds" / "reference"
+# Thông tư 07/2016/TT-BCA, Phụ lục I: the province of birth registration is 0 + the 63 old province codes
+with open(SEEDS / "admin_units_pre2025.csv", encoding="utf-8") as seed:
+    BIRTH_PROVINCES = {"0" + row["province_code"] for row in csv.DictReader(seed)}
+
+
+def id_verdict(child: dict) -> str:
+    """The personal ID's verdict, computed here from the rule (ingest.personal_ids is what is tested)."""
+    pid = str(child.get("ma_dinh_danh") or "")
+    if not pid:
+        return "missing"
+    padded = pid.zfill(12) if pid.isdigit() and not pid.startswith("0") else pid
+    if not re.fullmatch(r"\d{12}", padded) or padded[:3] not in BIRTH_PROVINCES:
+        return "malformed"
+    century, sex = divmod(int(padded[3]), 2)
+    born = f"{19 + century}{padded[4:6]}"
+    return "valid" if born == child["ngay_sinh"][:4] and sex == (child["gioi_tinh"] == "nu") else "inconsistent"
 
 
 def _objects(landing: Path, feed: str, quarantined: set | None):
@@ -66,11 +85,16 @@ def _register_expected(landing, quarantined, to_new):
                 c["assisted"] += groups and child["tro_giup"]["duoc_tro_giup"]
                 c["aged_5_15"] += 5 <= age <= 15
                 c["labour"] += 5 <= age <= 15 and child["lao_dong"] == "trai_quy_dinh"
+                c["with_id"] += id_verdict(child) == "valid"
+                c["under5"] += age < 5
+                c["under5_with_id"] += age < 5 and id_verdict(child) == "valid"
     expected = {}
     for (period, area), c in counts.items():
         expected[("special_circumstances_rate", period, area)] = (c["special"], c["children"])
         expected[("special_circumstances_assisted_rate", period, area)] = (c["assisted"], c["special"])
         expected[("child_labour_rate", period, area)] = (c["labour"], c["aged_5_15"])
+        expected[("register_id_completeness_rate", period, area)] = (c["with_id"], c["children"])
+        expected[("register_id_completeness_rate_under5", period, area)] = (c["under5_with_id"], c["under5"])
     return expected
 
 
@@ -96,7 +120,8 @@ def _abuse_expected(landing, quarantined, to_new):
 def _personal_values(landing):
     ids, names, births = set(), set(), set()
     for child in _objects(landing, "ldxh_tre_em", None):
-        ids.add(str(child.get("ma_dinh_danh")))
+        if len(str(child.get("ma_dinh_danh") or "")) >= 9:  # placeholders such as 123 identify nobody
+            ids.add(str(child.get("ma_dinh_danh")))
         names.add(str(child.get("ho_ten")))
         births.add(str(child.get("ngay_sinh")))
     for case in _objects(landing, "ldxh_xam_hai", None):
@@ -122,6 +147,14 @@ def test_child_affairs_publish_protected_values_that_match_the_files(fresh_wareh
         rules = dict(conn.execute("select indicator_id, min_count from reference.disclosure_rules").fetchall())
         ids, names, births = _personal_values(landing)
         leaks = _scan(conn, ids | names, births)
+        quality = conn.execute(
+            """select sum(records_counted), sum(records_quarantined), sum(records_id_missing), sum(records_id_malformed),
+                      sum(records_id_inconsistent), sum(records_complete)
+                 from published.register_data_quality""").fetchone()
+        cleanup = Counter(conn.execute(
+            "select problem_kind from quarantine.register_cleanup_list").fetchall())
+        register_quarantined = conn.execute(
+            "select count(*) from quarantine.rejected_rows where feed = 'ldxh_tre_em'").fetchone()[0]
 
     to_new = to_current_province()
     totals = {(ind, period, code): (num, den) for ind, period, level, code, sex, age, cat, num, den, _, _ in rows
@@ -152,6 +185,17 @@ def test_child_affairs_publish_protected_values_that_match_the_files(fresh_wareh
     assert groups and exposed_groups == {}
 
     assert leaks == []
+
+    # Issue 14: children without a valid ID count (above), and the data-quality table and the clean-up list
+    # account for every record of the register's files
+    verdicts = Counter(id_verdict(child) for child in _objects(landing, "ldxh_tre_em", quarantined))
+    assert verdicts["missing"] and verdicts["malformed"] and verdicts["inconsistent"]
+    assert quality == (sum(verdicts.values()), register_quarantined, verdicts["missing"], verdicts["malformed"],
+                       verdicts["inconsistent"], verdicts["valid"])
+    assert {kind: n for (kind,), n in cleanup.items() if kind in ("missing", "malformed", "inconsistent")} == \
+        {kind: verdicts[kind] for kind in ("missing", "malformed", "inconsistent")}
+    assert sum(cleanup.values()) == verdicts["missing"] + verdicts["malformed"] + verdicts["inconsistent"] + \
+        register_quarantined
 
 
 def _scan(conn, values: set[str], births: set[str]) -> list[str]:

@@ -14,7 +14,7 @@ from ingest.pseudonymise import pseudonymisation_key
 from ingest.readers import OTHER_KEYS, JsonlSource, UnreadableFile
 from ingest.validate import RecordValidator
 
-CHILD = {"ma_dinh_danh": "001215001234", "ho_ten": "Nguyễn Thị An", "ngay_sinh": "2015-03-02", "gioi_tinh": "nu",
+CHILD = {"ma_dinh_danh": "001315001234", "ho_ten": "Nguyễn Thị An", "ngay_sinh": "2015-03-02", "gioi_tinh": "nu",
          "ma_dan_toc": "01", "ma_tinh": "01", "ma_xa": "00004", "hcdb": ["d", "a"],
          "tro_giup": {"duoc_tro_giup": True, "hinh_thuc": ["y_te", "tro_cap_xa_hoi"]}, "khuyet_tat": True,
          "lao_dong": "khong", "ngay_cap_nhat": "2025-12-31"}
@@ -83,7 +83,7 @@ def test_a_register_child_is_typed_and_pseudonymised(tmp_path):
     assert bad == {}
     assert row["special_circumstance_groups"] == "{a,d}" and row["sex"] == "female" and row["has_disability"] == "t"
     assert json.loads(row["assistance"]) == {"assisted": True, "forms": ["tro_cap_xa_hoi", "y_te"]}
-    assert len(row["personal_id_pseudonym"]) == 64 and "001215001234" not in json.dumps(row)
+    assert len(row["personal_id_pseudonym"]) == 64 and "001315001234" not in json.dumps(row)
     assert row["period_key"] == "2025-12-31" and row["admin_vintage"] == "2025_07"
 
 
@@ -94,7 +94,6 @@ def test_a_register_child_is_typed_and_pseudonymised(tmp_path):
     ({"gioi_tinh": "x"}, "gioi_tinh", "not one of"),
     ({"ngay_sinh": "2015-02-30"}, "ngay_sinh", "does not exist"),
     ({"lao_dong": "co"}, "lao_dong", "not one of"),
-    ({"ma_dinh_danh": "01215001234"}, "ma_dinh_danh", "a digit is missing"),
     ({"ma_xa": "25747"}, "ma_xa", "is in province 79, not 01"),
     ({"tro_giup": {"hinh_thuc": []}}, "tro_giup", "duoc_tro_giup"),
 ])
@@ -108,13 +107,65 @@ def test_register_rules(tmp_path, change, column, reason):
 
 
 def test_one_child_once_per_snapshot(tmp_path):
-    good, bad = _check(REGISTER, tmp_path, [CHILD, {**CHILD, "ho_ten": "again"}, {**CHILD, "ma_dinh_danh": "001215001235"}])
+    good, bad = _check(REGISTER, tmp_path, [CHILD, {**CHILD, "ho_ten": "again"}, {**CHILD, "ma_dinh_danh": "001315001235"}])
     assert len(good) == 2
     assert bad == {2: [("ma_dinh_danh", "ma_dinh_danh appears twice in this file (first on line 1)")]}
 
 
+@pytest.mark.parametrize("delivered, status, problem", [
+    ("001315001234", "valid", None),        # Hà Nội 001, 3: a girl born 2000–2099, 15: born 2015
+    ("1315001234", "valid", None),          # the same ID after a spreadsheet dropped its zeros: re-padded
+    ("", "missing", "personal ID is blank"),
+    ("123", "malformed", "not a province of birth registration"),   # re-padded to 000000000123
+    ("000000000000", "malformed", "not a province of birth registration"),
+    ("003315001234", "malformed", "not a province of birth registration"),  # 003 is no province's code
+    ("01315001234", "malformed", "a digit is missing"),
+    ("0013150012345", "malformed", "not 12 digits"),
+    ("00131500123A", "malformed", "not 12 digits"),
+    ("001314001234", "inconsistent", "its year of birth (2014) is not the record's (2015)"),
+    ("001115001234", "inconsistent", "its year of birth (1915) is not the record's (2015)"),  # 20th century
+])
+def test_a_child_without_a_valid_id_loads_flagged_and_without_pseudonym(tmp_path, delivered, status, problem):
+    """Issue 14: a blank or malformed ID no longer quarantines the child; the record says why, and a
+    well-formed ID that disagrees with the record's year of birth or sex is inconsistent."""
+    (row,), bad = _check(REGISTER, tmp_path, [{**CHILD, "ma_dinh_danh": delivered}])
+    assert bad == {}
+    assert row["personal_id_status"] == status
+    assert row["personal_id_problem"] == problem if problem is None else problem in row["personal_id_problem"]
+    assert (row["personal_id_pseudonym"] is None) == (status in ("missing", "malformed"))
+    assert not delivered or delivered not in json.dumps(row)
+
+
+def test_an_id_whose_sex_disagrees_is_inconsistent(tmp_path):
+    (row,), _ = _check(REGISTER, tmp_path, [{**CHILD, "ma_dinh_danh": "001215001234"}])
+    assert row["personal_id_status"] == "inconsistent"
+    assert row["personal_id_problem"] == "personal ID: its sex (male) is not the record's (female)"
+    assert len(row["personal_id_pseudonym"]) == 64  # well formed: kept, the record may be the wrong one
+
+
+def test_children_without_ids_are_told_apart_within_their_file_only_by_their_record(tmp_path):
+    """Placeholders no longer collide (each is its own child); the same record twice without an ID is a
+    duplicate within the file."""
+    twin = {**CHILD, "ma_dinh_danh": "123", "ho_ten": "Nguyễn Văn Bình"}
+    good, bad = _check(REGISTER, tmp_path, [
+        {**CHILD, "ma_dinh_danh": "123"}, twin, {**CHILD, "ma_dinh_danh": ""}, {**CHILD, "ma_dinh_danh": "000000000123"}])
+    assert len(good) == 2 and all(row["personal_id_pseudonym"] is None for row in good)
+    assert bad[3] == [("ma_dinh_danh", "the same child (ho_ten, ngay_sinh, gioi_tinh, ma_xa) appears twice in this "
+                                       "file without a valid ma_dinh_danh (first on line 1)")]
+    assert bad[4][0][1].endswith("(first on line 1)") and set(bad) == {3, 4}
+
+
+def test_other_feeds_refuse_a_malformed_id():
+    """Only the register counts children without a valid ID; elsewhere a malformed ID is quarantined."""
+    from ingest.fields import CellError, PersonalId
+
+    with pytest.raises(CellError, match="province of birth registration"):
+        PersonalId(required=False)("123")
+    assert len(PersonalId(required=False)("1215001234")) == 64
+
+
 def test_a_malformed_line_is_quarantined_by_line_and_the_rest_loads(tmp_path):
-    lines = [CHILD, '{"ma_dinh_danh": "001215001299", ', {**CHILD, "ma_dinh_danh": "001215001235"}]
+    lines = [CHILD, '{"ma_dinh_danh": "001315001299", ', {**CHILD, "ma_dinh_danh": "001315001235"}]
     good, bad = _check(REGISTER, tmp_path, lines)
     assert len(good) == 2 and list(bad) == [2] and bad[2][0][1].startswith("the line is not valid JSON")
 

@@ -76,6 +76,18 @@ def commune_defect(geo, commune: str, province: str, day: date) -> str | None:
     return None
 
 
+def id_verdict(obj: dict) -> str:
+    """The loader's verdict on a line's ID (ingest.personal_ids), by the IDs the generator writes: its own
+    IDs start 0 + a province code; the defects are blanks, placeholders, lost or extra digits, letters and the
+    1900s' century digit."""
+    pid = obj["ma_dinh_danh"]
+    if pid == "":
+        return "missing"
+    if not PERSONAL_ID.match(pid) or pid[1:3] not in ALL_CODES:
+        return "malformed"
+    return "inconsistent" if pid[3] in "01" else "valid"
+
+
 def register_defect(line: str, seen: set[str], geo) -> tuple[str | None, dict | None]:
     """(the reason a correct loader quarantines the line or None, the object)."""
     try:
@@ -84,12 +96,12 @@ def register_defect(line: str, seen: set[str], geo) -> tuple[str | None, dict | 
         return "malformed_json", None
     assert isinstance(obj, dict) and set(obj) == REGISTER_KEYS, line
     pid = obj["ma_dinh_danh"]
-    if not (isinstance(pid, str) and PERSONAL_ID.match(pid)):
-        return "bad_personal_id", obj
-    duplicate = pid in seen
-    seen.add(pid)
-    if duplicate:
-        return "duplicate_id", obj
+    assert isinstance(pid, str), line
+    if id_verdict(obj) in ("valid", "inconsistent"):  # a well-formed ID: the loader links by it
+        duplicate = pid in seen
+        seen.add(pid)
+        if duplicate:
+            return "duplicate_id", obj
     birth, updated = parse_iso(obj["ngay_sinh"]), parse_iso(obj["ngay_cap_nhat"])
     assert updated is not None, line
     if birth is None:
@@ -144,7 +156,10 @@ def check_valid_child(obj: dict, province: str, day: str) -> None:
     assert set(help_["hinh_thuc"]) <= FORMS_OF_HELP
     assert bool(help_["hinh_thuc"]) == help_["duoc_tro_giup"]
     assert isinstance(obj["khuyet_tat"], bool) and obj["khuyet_tat"] == ("d" in obj["hcdb"])
-    assert obj["ma_dinh_danh"][:3] in {f"0{p}" for p in ALL_CODES}
+    if id_verdict(obj) in ("valid", "inconsistent"):
+        assert obj["ma_dinh_danh"][:3] in {f"0{p}" for p in ALL_CODES}
+        assert obj["ma_dinh_danh"][3] == "0123"[(id_verdict(obj) == "valid") * 2 + (obj["gioi_tinh"] == "nu")]
+        assert obj["ma_dinh_danh"][4:6] == obj["ngay_sinh"][2:4]
 
 
 def check_valid_case(obj: dict, province: str, period: Period) -> None:
@@ -338,6 +353,11 @@ def register_counts(objs: list[dict], day: date) -> Counter:
             for g in o["hcdb"]:
                 counts[f"children_group_{g}"] += 1
         a = age(date.fromisoformat(o["ngay_sinh"]), day)
+        verdict = id_verdict(o)
+        counts[f"children_id_{verdict}"] += verdict != "valid"
+        counts["children_valid_id"] += verdict == "valid"
+        counts["children_under5"] += a < 5
+        counts["children_under5_valid_id"] += a < 5 and verdict == "valid"
         if a >= 5:
             counts["children_5_15"] += 1
             counts["child_labour"] += o["lao_dong"] == "trai_quy_dinh"
@@ -375,6 +395,27 @@ def test_row_accounting_and_counts_match_the_files(which, request):
             {k: v for k, v in expected.items() if v}, entry.path
 
 
+def test_children_without_a_valid_id_are_valid_lines_of_every_kind(register):
+    """Issue 14: blank, malformed and inconsistent IDs are not invalid lines; the child counts. Infants
+    lack an ID most often; two children without a usable ID never share name, birth date, sex and commune."""
+    landing, manifest, read = register
+    totals = Counter()
+    for entry in manifest.for_feed(REGISTER_FEED):
+        kinds, objs = read[entry.path]
+        records = [(o["ho_ten"], o["ngay_sinh"], o["gioi_tinh"], o["ma_xa"]) for k, o in zip(kinds, objs)
+                   if k is None and id_verdict(o) in ("missing", "malformed")]
+        assert len(set(records)) == len(records), entry.path
+        for kind, obj in zip(kinds, objs):
+            if kind is None:
+                young = age(date.fromisoformat(obj["ngay_sinh"]), date.fromisoformat(entry.period)) < 1
+                totals[(id_verdict(obj), young)] += 1
+    for verdict in ("missing", "malformed", "inconsistent"):
+        assert totals[(verdict, False)] + totals[(verdict, True)] > 0, verdict
+    infants_missing = totals[("missing", True)] / sum(v for (_, y), v in totals.items() if y)
+    others_missing = totals[("missing", False)] / sum(v for (_, y), v in totals.items() if not y)
+    assert infants_missing > 3 * others_missing
+
+
 def test_every_invalid_kind_appears_and_clean_runs_have_none(register, register_dirty, cases, cases_dirty):
     assert register[1].totals()["invalid_rows"] == {} and cases[1].totals()["invalid_rows"] == {}
     assert set(register_dirty[1].totals()["invalid_rows"]) == set(REGISTER_INVALID_KINDS)
@@ -388,6 +429,8 @@ def test_duplicate_ids_are_the_second_occurrence_of_a_valid_line(register_dirty)
     for kinds, objs in read.values():
         valid_ids = set()
         for kind, obj in zip(kinds, objs):
+            if kind is None and id_verdict(obj) != "valid":
+                continue
             if kind is None:
                 assert obj["ma_dinh_danh"] not in valid_ids
                 valid_ids.add(obj["ma_dinh_danh"])
@@ -415,6 +458,8 @@ def test_children_persist_age_and_carry_their_commune(register, geo):
     snapshots: dict[str, dict[str, dict]] = defaultdict(dict)
     for entry in manifest.files:
         for obj in valid(read, entry.path):
+            if id_verdict(obj) != "valid":  # followed by its ID: the few without a valid one are left out
+                continue
             assert obj["ma_dinh_danh"] not in snapshots[entry.period]
             snapshots[entry.period][obj["ma_dinh_danh"]] = obj
     for before, after in zip(DATES, DATES[1:]):

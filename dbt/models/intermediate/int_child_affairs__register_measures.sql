@@ -1,7 +1,8 @@
 -- Register measures per period, level (national, province, commune), unit, sex and category: children in
 -- the register (under 16), in special circumstances (category = the group letter a–o, or total: a child
 -- in several groups counts once in the total and once in each group), assisted, aged 5–15 and in child
--- labour against the law (trai_quy_dinh). Groups are published for the nation and provinces; communes get
+-- labour against the law (trai_quy_dinh), and with a valid personal ID (all, and under 5: a proxy for birth
+-- registration; issue 14). Groups are published for the nation and provinces; communes get
 -- their totals only. The rollup and the comparability rule for communes: macros/rollup_to_current_geography.sql.
 --
 -- Kept per current province (macros/province_increments.sql): a night rebuilds the province and commune rows of
@@ -52,7 +53,10 @@ flagged as (
         case when category = 'total' then (is_special_circumstances and is_assisted)::integer
              else is_assisted::integer end as children_special_circumstances_assisted,
         (category = 'total' and age_years between 5 and 15)::integer as children_5_15,
-        (category = 'total' and age_years between 5 and 15 and labour = 'trai_quy_dinh')::integer as child_labourers
+        (category = 'total' and age_years between 5 and 15 and labour = 'trai_quy_dinh')::integer as child_labourers,
+        (category = 'total' and has_valid_id)::integer as children_with_valid_id,
+        (category = 'total' and age_years < 5)::integer as children_under5,
+        (category = 'total' and age_years < 5 and has_valid_id)::integer as children_under5_with_valid_id
     from groups
 
 ),
@@ -62,7 +66,8 @@ events as (
     select period, period_type, includes_pre_reform_dates, current_province_code, current_commune_code,
            current_commune_is_comparable, sex, category,
            case when category = 'total' then children_in_register else 0 end as children_in_register,
-           children_special_circumstances, children_special_circumstances_assisted, children_5_15, child_labourers
+           children_special_circumstances, children_special_circumstances_assisted, children_5_15, child_labourers,
+           children_with_valid_id, children_under5, children_under5_with_valid_id
     from flagged
 
 ),
@@ -82,6 +87,9 @@ summed as (
             'sum(children_special_circumstances_assisted) as children_special_circumstances_assisted',
             'sum(children_5_15) as children_5_15',
             'sum(child_labourers) as child_labourers',
+            'sum(children_with_valid_id) as children_with_valid_id',
+            'sum(children_under5) as children_under5',
+            'sum(children_under5_with_valid_id) as children_under5_with_valid_id',
         ],
     ) }}
 
@@ -101,7 +109,8 @@ completed as (
            totals.children_in_register,
            coalesce(groups.children_special_circumstances, 0) as children_special_circumstances,
            coalesce(groups.children_special_circumstances_assisted, 0) as children_special_circumstances_assisted,
-           0 as children_5_15, 0 as child_labourers
+           0 as children_5_15, 0 as child_labourers,
+           0 as children_with_valid_id, 0 as children_under5, 0 as children_under5_with_valid_id
     from summed as totals
     cross join letters
     left join summed as groups
@@ -124,7 +133,11 @@ final as (
             ('children_special_circumstances', completed.children_special_circumstances, true),
             ('children_special_circumstances_assisted', completed.children_special_circumstances_assisted, true),
             ('children_5_15_in_register', completed.children_5_15, completed.category = 'total'),
-            ('child_labourers', completed.child_labourers, completed.category = 'total')
+            ('child_labourers', completed.child_labourers, completed.category = 'total'),
+            ('children_with_valid_id_in_register', completed.children_with_valid_id, completed.category = 'total'),
+            ('children_under5_in_register', completed.children_under5, completed.category = 'total'),
+            ('children_under5_with_valid_id_in_register', completed.children_under5_with_valid_id,
+             completed.category = 'total')
     ) as measures (measure, amount, applies)
     where measures.applies
 

@@ -13,6 +13,11 @@
 -- flagged `is_shared_key`, and a warning-level test reports them. One file cannot hold a key twice (the
 -- loader quarantines the second row), so the rule only ever decides between files.
 --
+-- A child without a valid ID (blank or malformed: no key; issue 14) counts as one child per record: it
+-- cannot be recognised in another file, so it is never merged with anyone (the loader already refused a
+-- second record of the same name, birth date, sex and commune within its file). The placeholder `123`
+-- is malformed now (no province 000 in Thông tư 07/2016/TT-BCA), so placeholders no longer collide.
+--
 -- Kept per current province (macros/province_increments.sql): a night rebuilds the rows of the current provinces
 -- whose register deliveries changed; every rule above holds within one period and current province.
 -- depends_on: {{ ref('province_conversion_2025') }}
@@ -108,6 +113,9 @@ counted as (
         register.batch_id,
         register.birth_date,
         register.child_key,
+        -- the record itself stands for a child without a key: never merged with another record
+        coalesce(register.child_key, 'record ' || register.batch_id || ':' || register.line_number) as record_key,
+        register.personal_id_status,
         register.sex,
         register.ethnicity_code,
         extract(year from age(register.snapshot_date, register.birth_date))::integer as age_years,
@@ -133,9 +141,9 @@ counted as (
 one_record_per_child as (
 
     -- the same key, birth date and sex in the snapshots of merged provinces: one child, the latest record
-    select distinct on (period, current_province_code, child_key, birth_date, sex) *
+    select distinct on (period, current_province_code, record_key, birth_date, sex) *
     from counted
-    order by period, current_province_code, child_key, birth_date, sex, snapshot_date desc, batch_id desc
+    order by period, current_province_code, record_key, birth_date, sex, snapshot_date desc, batch_id desc
 
 ),
 
@@ -148,7 +156,11 @@ final as (
         snapshot_date,
         child_key,
         -- other children of the period and province hold the same key: an ID that is not the child's own
-        count(*) over (partition by period, current_province_code, child_key) > 1 as is_shared_key,
+        child_key is not null
+            and count(*) over (partition by period, current_province_code, child_key) > 1 as is_shared_key,
+        personal_id_status,
+        personal_id_status = 'valid' as has_valid_id,
+        record_key,
         sex,
         ethnicity_code,
         age_years,

@@ -17,6 +17,11 @@ final as (
     select
         batch_id,
         personal_id_pseudonym as child_key,
+        -- valid, missing, malformed or inconsistent; a child without a valid ID (null key) still counts.
+        -- Rows loaded before the loader checked IDs (issue 14) have no status: unchecked until reloaded.
+        coalesce(personal_id_status, 'unchecked') as personal_id_status,
+        source_file,
+        line_number,
         birth_date,
         sex,
         ethnicity_code,
