@@ -5,7 +5,7 @@ TOOLS := .warehouse/tools
 UV := $(TOOLS)/bin/uv
 PY := .venv/bin/python
 
-.PHONY: install lint run test test-fast db-url psql stop bench bench-nightly docs clean approve revisions report up down status trigger retry confirm
+.PHONY: install lint run test test-fast db-url psql stop bench bench-nightly docs clean approve revisions report template up down status trigger retry confirm
 
 $(UV):
 	@$(PYTHON) -m venv $(TOOLS)
@@ -41,6 +41,9 @@ confirm: install  ## apply a correction held because it would shrink a province-
 
 revisions: install  ## approved values that the latest release changes (pending revisions) [PERIOD=2025-H1]
 	@$(PY) -m publish revisions$(if $(PERIOD), --period "$(PERIOD)")
+
+template: install  ## the aggregate-report workbooks the communes fill (bao_cao_tong_hop), one per province: YEAR=2025 [PROVINCE=01]
+	@$(PY) -m ingest template --year "$(YEAR)"$(if $(PROVINCE), --province "$(PROVINCE)")
 
 report: install  ## report workbooks, tidy CSV, SDMX and HTML of a period in reports/<period>/ [PERIOD=2025-H1; default: latest half-year and year]
 	@$(PY) -m report$(if $(PERIOD), --period "$(PERIOD)")

@@ -1,6 +1,7 @@
 """`python -m ingest FEED [FEED ...] [--landing DIR] [--run-id ID]` — load new landing files;
 `python -m ingest retry BATCH` — load a batch's file again; `python -m ingest confirm BATCH --by NAME` —
-apply a correction held for confirmation."""
+apply a correction held for confirmation; `python -m ingest template --year YEAR [--out DIR]` — the
+aggregate-report workbooks the communes fill (bao_cao_tong_hop)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] in (["retry"], ["confirm"]):
         return _batch_command(argv)
+    if argv[:1] == ["template"]:
+        return _template_command(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m ingest", description=__doc__)
     parser.add_argument("feeds", nargs="*", help=f"feeds to load (default: all): {', '.join(s.name for s in FEEDS)}")
     parser.add_argument("--landing", type=Path, default=None, help="landing folder (default: $LANDING_DIR or ./landing)")
@@ -56,6 +59,23 @@ def _batch_command(argv: list[str]) -> int:
     result = retry_batch(args.batch)
     print(summarise([result]))
     return 1 if result.status == "failed" else 0
+
+
+def _template_command(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ingest template")
+    parser.add_argument("--year", type=int, required=True, help="the year reported, e.g. 2025")
+    parser.add_argument("--out", type=Path, default=Path("templates"), help="folder (default: templates/)")
+    parser.add_argument("--province", action="append", default=None, help="a province code (default: every one)")
+    args = parser.parse_args(argv)
+    from ingest.template import write_templates
+
+    try:
+        paths = write_templates(args.year, args.out, args.province)
+    except ValueError as error:
+        parser.error(str(error))
+    print(f"{len(paths)} workbook(s) in {args.out / str(args.year)}: fill them and drop them in "
+          f"landing/bao_cao_tong_hop/ under the same names")
+    return 0
 
 
 if __name__ == "__main__":

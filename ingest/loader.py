@@ -139,13 +139,19 @@ class _BatchWriter:
                 copy.write_row(json.loads(line))
 
 
+def read_lookups(conn, spec: FeedSpec) -> dict[str, dict]:
+    """The feed's reference figures for its lookup rules, as they stand in the warehouse (FeedSpec.lookups)."""
+    return {lookup.name: {tuple(str(part) for part in row[:-1]): row[-1] for row in conn.execute(lookup.query)}
+            for lookup in spec.lookups}
+
+
 def _stream_into_batch(conn, spec: FeedSpec, path: Path, batch_id: int, sha256: str,
                        units: AdminUnits) -> tuple[BatchResult, Counter]:
     if path.suffix.lower() not in spec.extensions:
         raise UnreadableFile(f"{path.name}: {spec.name} is delivered as {' or '.join(spec.extensions)}, "
                              f"not {path.suffix or 'a file without extension'}")
     source = reader_for(path)(path, expected_headers={column.key for column in spec.columns})
-    validator = RecordValidator(spec, source.header, units, path.name)
+    validator = RecordValidator(spec, source.header, units, path.name, read_lookups(conn, spec))
     result = BatchResult(batch_id, spec.name, path.name, "loaded")
     conn.execute("select set_config('ingest.batch_id', %s, true), set_config('ingest.source_file', %s, true),"
                  " set_config('ingest.file_sha256', %s, true)", (str(batch_id), path.name, sha256))

@@ -47,7 +47,13 @@ def ensure_raw_tables(conn: psycopg.Connection) -> None:
 def setup_warehouse(conn: psycopg.Connection | None = None) -> None:
     """Everything a load needs in place: the warehouse's schemas, the raw tables of every feed, the roles and
     grants. Run once before loading (the DAG's bootstrap task, the CLIs); loads themselves do no DDL."""
-    from ingest.cleanup import ensure_cleanup_views
     from warehouse.schema import bootstrap
 
-    bootstrap(conn, extra_ddl=(ensure_raw_tables, ensure_cleanup_views))
+    bootstrap(conn, extra_ddl=ingest_ddl())
+
+
+def ingest_ddl() -> tuple:
+    """What ingest adds to the warehouse's bootstrap: the raw tables, then the views over them."""
+    from ingest.cleanup import ensure_cleanup_views
+
+    return (ensure_raw_tables, ensure_cleanup_views)

@@ -37,6 +37,21 @@ class Derived:
     compute: Callable[[dict, dict], dict]
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """Reference figures some row rules compare with (e.g. a commune's children in the population estimates),
+    read by the loader once per file from the warehouse: `query` returns key columns then a value, and the
+    rules get {key tuple (as text): value}. Without a warehouse (tools, unit tests) the lookup is empty and
+    the rules that need a figure skip the rows they have none for."""
+
+    name: str
+    query: str
+
+
+# A lookup rule is a row rule that also sees the feed's lookups: rule(columns, {lookup name: {key: value}}).
+LookupRule = Callable[[dict, dict], "list[tuple[int, str | None, str]]"]
+
+
 def half_year(iso_date: str) -> str:
     return f"{iso_date[:4]}-H{1 if iso_date[5:7] <= '06' else 2}"
 
@@ -56,6 +71,9 @@ class FeedSpec:
     unique_within_file: tuple[str, ...] = ()   # raw columns whose values a file may hold only once
     # for rows whose unique_within_file key has a null (a child without a valid ID): the key used instead
     unique_within_file_without_id: tuple[str, ...] = ()
+    lookups: tuple[Lookup, ...] = ()
+    lookup_rules: tuple[LookupRule, ...] = ()
+    after: tuple[str, ...] = ()   # feeds loaded before this one in a night: its lookups read their rows
 
     @property
     def raw_table(self) -> str:

@@ -42,9 +42,11 @@ class CheckedChunk:
 class RecordValidator:
     """Built once per file from its header; checks chunks of records."""
 
-    def __init__(self, spec: FeedSpec, header: list[str], units: AdminUnits, file_name: str):
+    def __init__(self, spec: FeedSpec, header: list[str], units: AdminUnits, file_name: str,
+                 lookups: dict[str, dict] | None = None):
         self.spec = spec
         self.units = units
+        self.lookups = lookups or {lookup.name: {} for lookup in spec.lookups}
         self.header = header
         seen: dict[str, int] = {}
         for index, cell in enumerate(header):
@@ -112,6 +114,10 @@ class RecordValidator:
         for rule in self.spec.row_rules:
             for index, header, reason in rule(columns):
                 if index not in errors:  # rules judge rows whose cells are good
+                    errors[index] = [(header, reason)]
+        for rule in self.spec.lookup_rules:
+            for index, header, reason in rule(columns, self.lookups):
+                if index not in errors:
                     errors[index] = [(header, reason)]
         if self.spec.unique_within_file:
             self._check_unique(columns, errors, lines)

@@ -14,6 +14,14 @@ def feed_names() -> list[str]:
     return [spec.name for spec in FEEDS]
 
 
+def load_after() -> dict[str, tuple[str, ...]]:
+    """The feeds each feed is loaded after in a night (FeedSpec.after), for the DAG's ingest tasks."""
+    from ingest.feeds import FEEDS
+
+    return {spec.name: spec.after for spec in FEEDS if spec.after}
+
+
+LOAD_AFTER = load_after()
 RAW_SUITES = {feed: f"raw_{feed}" for feed in feed_names()}  # each feed has its suite, expectations/raw_<feed>.yml
 # dbt_data_tests: the data tests of the night's `dbt build` (quality/dbt_tests.py), judged with the mart suites
 MART_SUITES = ["marts_indicator_values", "marts_nutrition_zscores", "dbt_data_tests"]

@@ -333,11 +333,10 @@ years</caption>
         unit_label = "Tỉnh/thành phố — Province" if unit.is_nation else "Xã/phường — Commune"
         return f"""<section class="quality" aria-labelledby="quality-h">
 <h2 id="quality-h">Chất lượng dữ liệu hệ thống quản lý thông tin trẻ em — Data quality of the child register</h2>
-<p class="note">Bản ghi của lần cập nhật gần nhất trong kỳ. Trẻ em không có mã định danh hợp lệ vẫn được tính trong
-các chỉ tiêu; danh sách bản ghi cần sửa (tệp, dòng, lỗi) dành cho cán bộ dữ liệu — the latest snapshot in the
-period. Children without a valid personal ID still count; the list of records to fix (file, line, problem) is
-for data staff (quarantine.register_cleanup_list).</p>
-<table class="values quality"><thead><tr><th scope="col">{unit_label}</th>
+<table class="values quality"><caption>Bản ghi của lần cập nhật gần nhất trong kỳ. Trẻ em không có mã định danh
+hợp lệ vẫn được tính trong các chỉ tiêu; danh sách bản ghi cần sửa (tệp, dòng, lỗi) dành cho cán bộ dữ liệu — the
+latest snapshot in the period. Children without a valid personal ID still count; the list of records to fix (file,
+line, problem) is for data staff (quarantine.register_cleanup_list).</caption><thead><tr><th scope="col">{unit_label}</th>
 <th scope="col">Ngày cập nhật — Snapshot</th><th scope="col">Bản ghi — Records</th>
 <th scope="col">Không có mã định danh hợp lệ — Without a valid ID</th>
 <th scope="col">Mã định danh không khớp — ID inconsistent</th><th scope="col">Bị loại — Quarantined</th>

@@ -71,6 +71,14 @@ def _parser() -> argparse.ArgumentParser:
     abuse.add_argument("--provinces", nargs="+", default=None, metavar="NEW_CODE")
     abuse.add_argument("--invalid-rate", type=float, default=0.0)
 
+    reports = sub.add_parser("aggregate-reports", help="the communes' annual aggregate reports (bao_cao_tong_hop), xlsx")
+    reports.add_argument("--landing", required=True, type=Path, help="landing directory")
+    reports.add_argument("--scale", type=float, default=0.001)
+    reports.add_argument("--seed", type=int, default=13)
+    reports.add_argument("--years", nargs="+", type=int, default=[2024, 2025])
+    reports.add_argument("--provinces", nargs="+", default=None, metavar="NEW_CODE")
+    reports.add_argument("--invalid-rate", type=float, default=0.0)
+
     every = sub.add_parser("all", help="every feed of the ingest registry at one scale")
     every.add_argument("--landing", required=True, type=Path, help="landing directory")
     every.add_argument("--scale", type=float, required=True, help="share of the national volume")
@@ -143,6 +151,13 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 manifest = generate_abuse_cases_feed(args.landing, scale=args.scale, seed=args.seed, periods=args.periods,
                                                      provinces=args.provinces, invalid_rate=args.invalid_rate)
+            _print_totals(manifest, args.landing)
+        elif args.command == "aggregate-reports":
+            from synthetic.aggregate_reports import generate_aggregate_reports_feed
+
+            manifest = generate_aggregate_reports_feed(args.landing, scale=args.scale, seed=args.seed,
+                                                       years=tuple(args.years), provinces=args.provinces,
+                                                       invalid_rate=args.invalid_rate)
             _print_totals(manifest, args.landing)
         elif args.command in ("population", "education"):
             from synthetic import generate_education_feed, generate_population_feed

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from synthetic.abuse import generate_abuse_cases_feed
+from synthetic.aggregate_reports import generate_aggregate_reports_feed
 from synthetic.dan_so import generate_population_feed
 from synthetic.education import generate_education_feed
 from synthetic.feeds import generate_health_feeds
@@ -41,6 +42,7 @@ FEED_GENERATORS: list[tuple[tuple[str, ...], Generator]] = [
     (("y_te_can_do",), generate_growth_feed),
     (("ldxh_tre_em",), generate_child_register_feed),
     (("ldxh_xam_hai",), generate_abuse_cases_feed),
+    (("bao_cao_tong_hop",), generate_aggregate_reports_feed),
 ]
 
 

@@ -99,7 +99,7 @@ def _register_expected(landing, quarantined, to_new):
 
 
 def _abuse_expected(landing, quarantined, to_new):
-    children, cases, offenders = defaultdict(set), Counter(), Counter()
+    children, cases, offenders, handled = defaultdict(set), Counter(), Counter(), Counter()
     for case in _objects(landing, "ldxh_xam_hai", quarantined):
         day = date.fromisoformat(case["ngay_phat_hien"])
         current = current_province(case["ma_tinh"], day, to_new)
@@ -107,6 +107,8 @@ def _abuse_expected(landing, quarantined, to_new):
             for area in (current, "VN"):
                 cases[(period, area)] += 1
                 offenders[(period, area)] += case["so_doi_tuong"]
+                handled[("cases", case["xu_ly"], period, area)] += 1
+                handled[("offenders", case["xu_ly"], period, area)] += case["so_doi_tuong"]
                 for number, victim in enumerate(case["nan_nhan"], start=1):
                     children[(period, area)].add(victim.get("ma_dinh_danh") or f"{case['ma_vu']}:{number}")
     expected = {}
@@ -114,6 +116,9 @@ def _abuse_expected(landing, quarantined, to_new):
         expected[("abused_children", *key)] = (len(children[key]), None)
         expected[("abuse_cases", *key)] = (cases[key], None)
         expected[("abuse_offenders", *key)] = (offenders[key], None)
+        expected[("abuse_cases_criminal", *key)] = (handled[("cases", "hinh_su", *key)], None)
+        expected[("abuse_offenders_criminal", *key)] = (handled[("offenders", "hinh_su", *key)], None)
+        expected[("abuse_offenders_administrative", *key)] = (handled[("offenders", "hanh_chinh", *key)], None)
     return expected
 
 

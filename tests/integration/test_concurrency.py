@@ -32,10 +32,10 @@ HEADER = "Mã sự kiện,Ngày sinh,Giới tính,Sinh sống,Cân nặng (g),M�
 
 def bootstrap(conn: psycopg.Connection | None = None, **kwargs) -> bool:
     """The DAG's bootstrap: the warehouse DDL with the raw tables of every feed."""
-    from ingest.schema import ensure_raw_tables
+    from ingest.schema import ingest_ddl
     from warehouse.schema import bootstrap as run
 
-    return run(conn, extra_ddl=(ensure_raw_tables,), **kwargs)
+    return run(conn, extra_ddl=ingest_ddl(), **kwargs)
 
 
 def url_command(url: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:

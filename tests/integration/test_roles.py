@@ -101,11 +101,10 @@ def with_database(url: str, database: str) -> str:
 def warehouse(fresh_warehouse) -> str:
     """A bootstrapped warehouse with stand-ins for dbt's schemas, a load and a release, made by the superuser
     (as dbt did before the transformer role) and handed to the transformer by a second bootstrap."""
-    from ingest.cleanup import ensure_cleanup_views
-    from ingest.schema import ensure_raw_tables
+    from ingest.schema import ingest_ddl
     from warehouse.schema import bootstrap
 
-    ddl = (ensure_raw_tables, ensure_cleanup_views)
+    ddl = ingest_ddl()
     with psycopg.connect(fresh_warehouse, autocommit=True) as conn:
         conn.execute(STAND_INS)
     assert bootstrap(extra_ddl=ddl)  # the dbt schemas appeared: the fingerprint changed

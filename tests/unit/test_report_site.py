@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 import pytest
 
 from report.data import Approval, Indicator, Period, ReportData, Target, Unit, Value
+from report.register_quality import RegisterQuality
 from report.site import write_site
 
 HOSTILE_NAME = 'Tỉnh <Thử> & "Mới"'
@@ -75,8 +76,13 @@ def report_data(preliminary: bool = False) -> ReportData:
                  "baseline_value": Decimal("22.3"), "target_scope": "VN"}
                 for code, latest, met, on_track in [("VN", "21.26", False, False), ("01", None, None, None),
                                                     ("02", "24.77", False, False)]]
+    quality = [RegisterQuality("01", None, HOSTILE_NAME, date(2025, 12, 31), 1000, 30, 4, 6, 960),
+               RegisterQuality("01", "00004", "Phường <Ba Đình>", date(2025, 12, 31), 400, 28, 2, 6, 364),
+               RegisterQuality("01", "00008", "Phường Ngọc Hà", date(2025, 12, 31), 600, 2, 2, 0, 596),
+               RegisterQuality("02", None, "Tỉnh Hai", date(2025, 12, 31), 0, 0, 0, 0, 0)]
     return ReportData("r-20250621-0200", datetime(2025, 6, 21, 2), periods[-1], periods, INDICATORS, units,
-                      values, [], series, [target], progress, made_at=datetime(2025, 6, 21, 8))
+                      values, [], series, [target], progress, made_at=datetime(2025, 6, 21, 8),
+                      register_quality=quality)
 
 
 class Tables(HTMLParser):
@@ -266,3 +272,20 @@ def test_a_province_code_cannot_leave_the_folder(tmp_path):
     data.units.append(Unit("../x", "Bad", None))
     with pytest.raises(ValueError):
         write_site(data, tmp_path)
+
+
+def test_register_data_quality_is_shown_per_province_and_commune(site):
+    """Issue 14: the nation's page lists the provinces, a province's page its communes, least complete first;
+    counts in Vietnamese notation, a share without records is a dash, names escaped."""
+    _, pages = site
+    (nation,) = [t for t in tables_of(pages["VN"]) if "register_cleanup_list" in t["caption"]]
+    assert nation["rows"][1:] == [
+        [HOSTILE_NAME, "31/12/2025", "1.000", "30", "4", "6", "96,00"],
+        ["Tỉnh Hai", "31/12/2025", "0", "0", "0", "0", "—"]]
+    (province,) = [t for t in tables_of(pages["01"]) if "register_cleanup_list" in t["caption"]]
+    assert nation["rows"][0][0].startswith("Tỉnh/thành phố") and province["rows"][0][0].startswith("Xã/phường")
+    assert [row[0] for row in province["rows"][1:]] == [HOSTILE_NAME, "Phường <Ba Đình>", "Phường Ngọc Hà"]
+    assert province["rows"][2][-1] == "91,00" and province["rows"][3][-1] == "99,33"
+    assert "Phường &lt;Ba Đình&gt;" in pages["01"] and "Không có mã định danh hợp lệ" in pages["01"]
+    (alone,) = [t for t in tables_of(pages["02"]) if "register_cleanup_list" in t["caption"]]
+    assert alone["rows"][1:] == [["Tỉnh Hai", "31/12/2025", "0", "0", "0", "0", "—"]]  # no commune rows: its total

@@ -3,7 +3,10 @@
 --   abused_children: DISTINCT children per period and unit — a child in two cases of the period is one
 --     abused child; by sex, age group (at the first case of the period), form and setting;
 --   abused_children_supported: distinct children supported in any of their cases;
---   abuse_cases, abuse_offenders (sum of so_doi_tuong), abuse_cases_administrative_sanctions, abuse_fines_vnd.
+--   abuse_cases, abuse_offenders (sum of so_doi_tuong), abuse_cases_administrative_sanctions, abuse_fines_vnd;
+--   by handling (xu_ly): abuse_cases_criminal and abuse_offenders_criminal (hinh_su: prosecuted),
+--     abuse_offenders_administrative (hanh_chinh: an administrative sanction). Offenders are the case's
+--     so_doi_tuong; a case is handled one way, so all its offenders are counted under that handling.
 -- Category values say what they break down: 'hinh_thuc:<form>' (NOT additive: a child or case with
 -- several forms counts under each, so the forms may sum to more than the total) and
 -- 'moi_truong:<setting>' (additive for cases; for children only if no child meets two settings).
@@ -106,6 +109,9 @@ cases_by_unit as (
             'sum(offenders) as abuse_offenders',
             "count(*) filter (where handling = 'hanh_chinh') as abuse_cases_administrative_sanctions",
             "sum(fine_vnd) filter (where handling = 'hanh_chinh') as abuse_fines_vnd",
+            "count(*) filter (where handling = 'hinh_su') as abuse_cases_criminal",
+            "sum(offenders) filter (where handling = 'hinh_su') as abuse_offenders_criminal",
+            "sum(offenders) filter (where handling = 'hanh_chinh') as abuse_offenders_administrative",
         ],
     ) }}
 
@@ -130,7 +136,10 @@ final as (
             ('abuse_cases', abuse_cases),
             ('abuse_offenders', abuse_offenders),
             ('abuse_cases_administrative_sanctions', abuse_cases_administrative_sanctions),
-            ('abuse_fines_vnd', abuse_fines_vnd)
+            ('abuse_fines_vnd', abuse_fines_vnd),
+            ('abuse_cases_criminal', abuse_cases_criminal),
+            ('abuse_offenders_criminal', abuse_offenders_criminal),
+            ('abuse_offenders_administrative', abuse_offenders_administrative)
     ) as measures (measure, amount)
 
 )

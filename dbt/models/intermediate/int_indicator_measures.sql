@@ -60,6 +60,12 @@ child_abuse as (
 
 ),
 
+aggregate_reports as (
+
+    select * from {{ ref('int_aggregate_reports__measures') }}
+
+),
+
 mortality_long as (
 
     select
@@ -197,6 +203,14 @@ child_abuse_long as (
 
 ),
 
+aggregate_reports_long as (
+
+    select period, period_type, admin_level, admin_code, 'total' as sex, 'total' as age_group, 'total' as ethnicity,
+           'total' as category, measure, amount
+    from aggregate_reports
+
+),
+
 final as (
 
     select * from mortality_long
@@ -218,6 +232,8 @@ final as (
     select * from child_register_long
     union all
     select * from child_abuse_long
+    union all
+    select * from aggregate_reports_long
 
 )
 
