@@ -43,7 +43,7 @@ death_events as (
 
     select periods.period, periods.period_type, periods.year, deaths.current_province_code as province_code,
            deaths.sex,
-           case when deaths.ethnicity_code = '01' then 'kinh' else 'minority' end as ethnicity,
+           {{ kinh_or_minority('deaths.ethnicity_code') }} as ethnicity,
            (deaths.cause_code in ('duoi_nuoc', 'tngt', 'tntt_khac'))::integer as injury_deaths,
            (deaths.cause_code = 'duoi_nuoc')::integer as drowning_deaths
     from deaths

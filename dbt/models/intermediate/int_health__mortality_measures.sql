@@ -1,10 +1,14 @@
--- Live births and child deaths summed per period, level, unit and sex, all on the current geography.
+-- Live births and child deaths summed per period, level, unit, sex and ethnicity (kinh / minority: the
+-- mother's for a birth, the child's for a death; the breakdown the national plans single out), all on the
+-- current geography. By ethnicity for the nation and the provinces only: a commune's deaths by ethnicity
+-- would be a handful. A record without a sex or an ethnicity counts in the totals only.
 -- The rollup and the comparability rule for communes: macros/rollup_to_current_geography.sql.
 with births as (
 
     select
         birth_date as event_date,
         sex,
+        {{ kinh_or_minority('mother_ethnicity_code') }} as ethnicity,
         current_province_code,
         current_commune_code,
         current_commune_is_comparable,
@@ -21,6 +25,7 @@ deaths as (
     select
         death_date as event_date,
         sex,
+        {{ kinh_or_minority('ethnicity_code') }} as ethnicity,
         current_province_code,
         current_commune_code,
         current_commune_is_comparable,
@@ -48,7 +53,7 @@ summed as (
 
     {{ rollup_to_current_geography(
         'events_in_periods',
-        breakdowns=['sex'],
+        breakdowns=['sex', 'ethnicity'],
         measures=[
             'sum(live_births) as live_births',
             'sum(neonatal_deaths) as neonatal_deaths',
@@ -65,6 +70,7 @@ final as (
 
 )
 
--- Unknown sex counts in totals only.
+-- Unknown sex or ethnicity counts in totals only.
 select * from final
-where sex <> 'unknown'
+where sex <> 'unknown' and ethnicity <> 'unknown'
+    and (ethnicity = 'total' or admin_level <> 'commune')

@@ -20,7 +20,7 @@ classified as (
         periods.period,
         periods.period_type,
         births.current_province_code as province_code,
-        case when births.mother_ethnicity_code = '01' then 'kinh' else 'minority' end as ethnicity,
+        {{ kinh_or_minority('births.mother_ethnicity_code') }} as ethnicity,
         births.sex
     from births
     inner join periods

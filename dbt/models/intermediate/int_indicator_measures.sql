@@ -75,7 +75,7 @@ mortality_long as (
         mortality.admin_code,
         mortality.sex,
         'total' as age_group,
-        'total' as ethnicity,
+        mortality.ethnicity,
         'total' as category,
         measures.measure,
         measures.amount

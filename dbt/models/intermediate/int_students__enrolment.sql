@@ -47,7 +47,7 @@ final as (
         dated.school_level,
         dated.grade,
         dated.sex,
-        case when dated.ethnicity_code = '01' then 'kinh' else 'minority' end as ethnicity,
+        {{ kinh_or_minority('dated.ethnicity_code') }} as ethnicity,
         dated.start_year - extract(year from dated.birth_date)::integer as age_vn,
         (extract(year from age(dated.census_date, dated.birth_date)) * 12
             + extract(month from age(dated.census_date, dated.birth_date)))::integer as age_months_at_census,
