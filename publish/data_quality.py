@@ -1,6 +1,8 @@
-"""The child register's data quality per commune and snapshot for analysts and the report:
-published.register_data_quality is replaced at every publish by marts.fct_register_data_quality as it
-stands (like feed_completeness). Counts only: the records to fix stay in quarantine.register_cleanup_list."""
+"""Data quality for analysts and the report, replaced at every publish from the marts as they stand (like
+feed_completeness): the child register's per commune and snapshot (published.register_data_quality; counts
+only, the records to fix stay in quarantine.register_cleanup_list), and the quality scorecard per province
+and period (published.quality_scorecard_base, read through the view published.quality_scorecard, which adds
+the values the latest release withholds)."""
 
 from __future__ import annotations
 
@@ -17,3 +19,13 @@ COLUMNS = ("snapshot_date, admin_vintage, province_code, commune_code, current_p
 
 def refresh_register_data_quality(conn: psycopg.Connection) -> int | None:
     return replace_published_copy(conn, REGISTER_DATA_QUALITY, "published.register_data_quality", COLUMNS)
+
+
+QUALITY_SCORECARD = "marts.fct_quality_scorecard"
+SCORECARD_COLUMNS = ("current_province_code, period, period_type, deliveries_expected, deliveries_received, "
+                     "deliveries_on_time, deliveries_late, deliveries_missing, reporting_rate_pct, on_time_rate_pct, "
+                     "rows_read, rows_quarantined, quarantine_rate_pct, register_id_completeness_pct, outliers")
+
+
+def refresh_quality_scorecard(conn: psycopg.Connection) -> int | None:
+    return replace_published_copy(conn, QUALITY_SCORECARD, "published.quality_scorecard_base", SCORECARD_COLUMNS)

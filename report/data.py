@@ -182,6 +182,8 @@ class ReportData:
     made_at: datetime = field(default_factory=datetime.now)
     # the child register's data quality (report.register_quality.RegisterQuality), provinces and communes
     register_quality: list = field(default_factory=list)
+    # the quality scorecard of the period per province (report.scorecard.Scorecard)
+    scorecard: list = field(default_factory=list)
 
     def unit(self, admin_code: str) -> Unit:
         return next(u for u in self.units if u.admin_code == admin_code)
@@ -277,6 +279,7 @@ def latest_periods(conn: psycopg.Connection) -> list[str]:
 
 def load_report(conn: psycopg.Connection, period: str) -> ReportData:
     from report.register_quality import load_register_quality  # it reads Period from here
+    from report.scorecard import load_scorecard
 
     cursor = conn.cursor(row_factory=dict_row)
     release = cursor.execute("select release_id, created_at from published.latest_release").fetchone()
@@ -324,4 +327,5 @@ def load_report(conn: psycopg.Connection, period: str) -> ReportData:
         targets=targets,
         progress=progress,
         register_quality=load_register_quality(conn, wanted),
+        scorecard=load_scorecard(conn, period),
     )

@@ -213,6 +213,7 @@ class Site:
 {self.targets_summary(unit)}
 {self.contents()}
 {sections}
+{self.scorecard_section(unit)}
 {self.register_quality_section(unit)}
 </main>
 <footer>{STATUS_LABEL[unit.status]} · {e(unit.admin_name)} · {e(period.name_vi)} ({e(period.period)}) ·
@@ -307,6 +308,37 @@ years</caption>
 <th scope="col">Giá trị {e(self.data.period.period)} — Value</th><th scope="col">Kỳ này — This period</th>
 <th scope="col">Tiến độ — Progress</th></tr></thead>
 <tbody>{"".join(rows)}</tbody></table>
+</section>"""
+
+    # --- the quality scorecard ------------------------------------------------------------------------
+    def scorecard_section(self, unit: Unit) -> str:
+        """The nation's page: every province, the least complete deliveries first; a province's page: its row."""
+        rows = [r for r in self.data.scorecard if unit.is_nation or r.province_code == unit.admin_code]
+        if not rows:
+            return ""
+
+        def pct(value) -> str:
+            return "—" if value is None else format_number(value, 2)
+
+        body = "".join(
+            f'<tr><th scope="row">{e(r.province_name)}</th>'
+            f"<td>{format_number(r.deliveries_received, 0)}/{format_number(r.deliveries_expected, 0)}</td>"
+            f"<td>{pct(r.reporting_rate_pct)}</td><td>{format_number(r.deliveries_on_time, 0)}</td>"
+            f"<td>{format_number(r.deliveries_missing, 0)}</td><td>{pct(r.quarantine_rate_pct)}</td>"
+            f"<td>{pct(r.register_id_completeness_pct)}</td><td>{format_number(r.outliers, 0)}</td>"
+            f"<td>{format_number(r.withheld_values, 0)}</td></tr>"
+            for r in rows)
+        return f"""<section class="quality" aria-labelledby="scorecard-h">
+<h2 id="scorecard-h">Chất lượng số liệu của kỳ — Quality scorecard of the period</h2>
+<table class="values quality"><caption>Báo cáo đã nhận và đúng hạn, bản ghi bị loại, mã định danh hợp lệ trong hệ
+thống quản lý thông tin trẻ em, giá trị bất thường và giá trị bị giữ lại — deliveries received and on time, rows
+quarantined, valid personal IDs in the child register, outliers and withheld values
+(published.quality_scorecard).</caption><thead><tr><th scope="col">Tỉnh/thành phố — Province</th>
+<th scope="col">Báo cáo đã nhận — Deliveries received</th><th scope="col">Tỷ lệ nhận (%) — Reporting rate</th>
+<th scope="col">Đúng hạn — On time</th><th scope="col">Thiếu — Missing</th>
+<th scope="col">Bản ghi bị loại (%) — Quarantined rows</th><th scope="col">Mã định danh hợp lệ (%) — Valid IDs</th>
+<th scope="col">Giá trị bất thường — Outliers</th><th scope="col">Giá trị bị giữ lại — Withheld</th></tr></thead>
+<tbody>{body}</tbody></table>
 </section>"""
 
     # --- data quality of the register -----------------------------------------------------------------

@@ -127,6 +127,7 @@ TRANSFORMER_TABLES = {
     ("published", "admin_units"): ("INSERT", "DELETE"),
     ("published", "feed_completeness"): ("INSERT", "DELETE"),
     ("published", "register_data_quality"): ("INSERT", "DELETE"),
+    ("published", "quality_scorecard_base"): ("INSERT", "DELETE"),
 }
 # On the database: dbt creates its schemas on a fresh warehouse; publishing and GE use temporary tables.
 TRANSFORMER_DATABASE = ("CREATE", "TEMPORARY")

@@ -160,6 +160,14 @@ def test_child_affairs_publish_protected_values_that_match_the_files(fresh_wareh
             "select problem_kind from quarantine.register_cleanup_list").fetchall())
         register_quarantined = conn.execute(
             "select count(*) from quarantine.rejected_rows where feed = 'ldxh_tre_em'").fetchone()[0]
+        scorecard = conn.execute(
+            """select s.current_province_code, s.period, s.register_id_completeness_pct, v.value,
+                      s.deliveries_received, s.rows_read
+                 from published.quality_scorecard as s
+                 left join published.indicator_values as v
+                   on v.indicator_id = 'register_id_completeness_rate' and v.admin_level = 'province'
+                  and v.admin_code = s.current_province_code and v.period = s.period and v.sex = 'total'
+                where s.period = '2025-H1'""").fetchall()
 
     to_new = to_current_province()
     totals = {(ind, period, code): (num, den) for ind, period, level, code, sex, age, cat, num, den, _, _ in rows
@@ -201,6 +209,10 @@ def test_child_affairs_publish_protected_values_that_match_the_files(fresh_wareh
         {kind: verdicts[kind] for kind in ("missing", "malformed", "inconsistent")}
     assert sum(cleanup.values()) == verdicts["missing"] + verdicts["malformed"] + verdicts["inconsistent"] + \
         register_quarantined
+    # the scorecard of each province carries its ID completeness as published, and its deliveries
+    delivered = [row for row in scorecard if row[4] > 0]  # every province is owed deliveries; two sent them
+    assert {code for code, *_ in delivered} == set(PROVINCES)
+    assert all(card == round(value, 2) and read > 0 for _, _, card, value, _, read in delivered)
 
 
 def _scan(conn, values: set[str], births: set[str]) -> list[str]:

@@ -76,6 +76,7 @@ READABLE_BY = {
     "quarantine.register_cleanup_list": {"loader"},
     "audit.register_quarantine_counts": {"analyst", "transformer"},
     "published.register_data_quality": PUBLISHED_READERS,
+    "published.quality_scorecard": PUBLISHED_READERS,
     "intermediate.int_children": {"transformer"},
     "staging.stg_births": {"transformer"},
 }

@@ -37,16 +37,19 @@ def test_every_dag_has_owner_tags_and_schedule(dag_bag):
 
 
 def test_nightly_dag_shape(dag_bag):
-    """Bootstrap once at the head; one ingest task per feed of the registry; the release is an asset that
-    the reports DAG is scheduled on."""
+    """Bootstrap once at the head; one ingest task per feed of the registry, after the feeds whose rows its
+    rules read (FeedSpec.after: the aggregate reports after the population estimates), whatever became of
+    them; the release is an asset that the reports DAG is scheduled on."""
     from ingest.feeds import FEEDS
 
     feeds = sorted(spec.name for spec in FEEDS)
+    after = {spec.name: [f"ingest_{feed}" for feed in spec.after] for spec in FEEDS}
+    assert after["bao_cao_tong_hop"] == ["ingest_dan_so"]
     dag = dag_bag.dags["child_stats_nightly"]
     upstream = {task.task_id: sorted(task.upstream_task_ids) for task in dag.tasks}
     assert upstream == {
         "bootstrap": [],
-        **{f"ingest_{feed}": ["bootstrap"] for feed in feeds},
+        **{f"ingest_{feed}": sorted(["bootstrap", *after[feed]]) for feed in feeds},
         "load_reference": ["bootstrap"],
         "validate_raw": sorted([*(f"ingest_{feed}" for feed in feeds), "load_reference"]),
         "dbt_build": ["validate_raw"],
@@ -55,6 +58,7 @@ def test_nightly_dag_shape(dag_bag):
         "source_freshness": [f"ingest_{feed}" for feed in feeds],
     }
     assert dag.get_task("validate_raw").trigger_rule == "none_failed"  # a feed left out is skipped
+    assert dag.get_task("ingest_bao_cao_tong_hop").trigger_rule == "all_done"  # a failed dan_so load does not stop it
     assert {outlet.uri for outlet in dag.get_task("ingest_y_te_sinh").outlets} == {"warehouse://raw/y_te_sinh"}
     assert {outlet.uri for outlet in dag.get_task("publish").outlets} == {"warehouse://published/releases"}
     assert set(dag.params["feeds"]) == set(feeds) and list(dag.params["periods"]) == []

@@ -12,6 +12,7 @@ import pytest
 
 from report.data import Approval, Indicator, Period, ReportData, Target, Unit, Value
 from report.register_quality import RegisterQuality
+from report.scorecard import Scorecard
 from report.site import write_site
 
 HOSTILE_NAME = 'Tỉnh <Thử> & "Mới"'
@@ -80,9 +81,11 @@ def report_data(preliminary: bool = False) -> ReportData:
                RegisterQuality("01", "00004", "Phường <Ba Đình>", date(2025, 12, 31), 400, 28, 2, 6, 364),
                RegisterQuality("01", "00008", "Phường Ngọc Hà", date(2025, 12, 31), 600, 2, 2, 0, 596),
                RegisterQuality("02", None, "Tỉnh Hai", date(2025, 12, 31), 0, 0, 0, 0, 0)]
+    scorecard = [Scorecard("02", "Tỉnh Hai", 12, 9, 4, 3, Decimal("75.00"), Decimal("0.352"), None, 2, 14),
+                 Scorecard("01", HOSTILE_NAME, 12, 12, 12, 0, Decimal("100.00"), Decimal("0.100"), Decimal("97.25"), 0, 0)]
     return ReportData("r-20250621-0200", datetime(2025, 6, 21, 2), periods[-1], periods, INDICATORS, units,
                       values, [], series, [target], progress, made_at=datetime(2025, 6, 21, 8),
-                      register_quality=quality)
+                      register_quality=quality, scorecard=scorecard)
 
 
 class Tables(HTMLParser):
@@ -289,3 +292,13 @@ def test_register_data_quality_is_shown_per_province_and_commune(site):
     assert "Phường &lt;Ba Đình&gt;" in pages["01"] and "Không có mã định danh hợp lệ" in pages["01"]
     (alone,) = [t for t in tables_of(pages["02"]) if "register_cleanup_list" in t["caption"]]
     assert alone["rows"][1:] == [["Tỉnh Hai", "31/12/2025", "0", "0", "0", "0", "—"]]  # no commune rows: its total
+
+
+def test_the_quality_scorecard_lists_the_provinces_and_a_province_its_own_row(site):
+    _, pages = site
+    (nation,) = [t for t in tables_of(pages["VN"]) if "published.quality_scorecard" in t["caption"]]
+    assert nation["rows"][1:] == [
+        ["Tỉnh Hai", "9/12", "75,00", "4", "3", "0,35", "—", "2", "14"],
+        [HOSTILE_NAME, "12/12", "100,00", "12", "0", "0,10", "97,25", "0", "0"]]
+    (own,) = [t for t in tables_of(pages["02"]) if "published.quality_scorecard" in t["caption"]]
+    assert own["rows"][1:] == [["Tỉnh Hai", "9/12", "75,00", "4", "3", "0,35", "—", "2", "14"]]

@@ -43,3 +43,77 @@ comment on column published.register_data_quality.records_other_defects is 'Quar
 comment on column published.register_data_quality.records_complete is 'Counted records with a valid personal ID.';
 comment on column published.register_data_quality.share_complete_pct is 'records_complete / records_delivered, in % (2 decimals).';
 comment on column published.register_data_quality.refreshed_at is 'When the publish step copied the row.';
+
+-- The quality scorecard per current province and period, as it stands: marts.fct_quality_scorecard copied at
+-- every publish (publish/data_quality.py); the view adds the values the latest release withholds.
+create table if not exists published.quality_scorecard_base (
+    current_province_code          text not null,
+    period                         text not null,
+    period_type                    text not null,
+    deliveries_expected            bigint not null,
+    deliveries_received            bigint not null,
+    deliveries_on_time             bigint not null,
+    deliveries_late                bigint not null,
+    deliveries_missing             bigint not null,
+    reporting_rate_pct             numeric,
+    on_time_rate_pct               numeric,
+    rows_read                      bigint not null,
+    rows_quarantined               bigint not null,
+    quarantine_rate_pct            numeric,
+    register_id_completeness_pct   numeric,
+    outliers                       bigint not null,
+    refreshed_at                   timestamptz not null default now(),
+    primary key (current_province_code, period)
+);
+comment on table published.quality_scorecard_base is 'The scorecard''s figures as the last publish copied them from marts.fct_quality_scorecard; read published.quality_scorecard, which adds the withheld values.';
+
+create or replace view published.quality_scorecard as
+with withheld as (
+    select province_code, period, count(*) as withheld_values
+      from published.indicator_values
+     where withheld is not null and admin_level in ('province', 'commune')
+     group by 1, 2
+)
+select s.current_province_code, u.admin_name as current_province_name, s.period, s.period_type,
+       s.deliveries_expected, s.deliveries_received, s.deliveries_on_time, s.deliveries_late, s.deliveries_missing,
+       s.reporting_rate_pct, s.on_time_rate_pct, s.rows_read, s.rows_quarantined, s.quarantine_rate_pct,
+       s.register_id_completeness_pct, s.outliers, coalesce(w.withheld_values, 0) as withheld_values, s.refreshed_at
+  from published.quality_scorecard_base as s
+  left join withheld as w on w.province_code = s.current_province_code and w.period = s.period
+  left join published.admin_units as u
+    on u.vintage = '2025_07' and u.admin_level = 'province' and u.admin_code = s.current_province_code;
+comment on view published.quality_scorecard is 'Quality scorecard per current province and period (year or half-year): deliveries expected, received, on time, late and missing; the share of the current deliveries'' rows quarantined; the register''s personal-ID completeness; outliers (marts.fct_indicator_outliers) of the province and its communes; and the values of the province and its communes the latest release withholds. Provinces to follow up: select * from published.quality_scorecard where period = ''2025-H1'' order by reporting_rate_pct, withheld_values desc.';
+comment on column published.quality_scorecard.current_province_code is 'Province on the current (2025) geography; earlier periods'' old provinces are summed into it.';
+comment on column published.quality_scorecard.current_province_name is 'Its name.';
+comment on column published.quality_scorecard.period is 'A year (2025) or a half-year (2025-H1).';
+comment on column published.quality_scorecard.period_type is 'year or half_year.';
+comment on column published.quality_scorecard.deliveries_expected is 'Deliveries (feed × old province of the period) owed for the period; a half-year counts the half-yearly feeds and the register''s snapshots, a year the yearly ones.';
+comment on column published.quality_scorecard.deliveries_received is 'Of which received.';
+comment on column published.quality_scorecard.deliveries_on_time is 'Of which first received by the due date.';
+comment on column published.quality_scorecard.deliveries_late is 'Of which received after the due date.';
+comment on column published.quality_scorecard.deliveries_missing is 'Owed, past the due date and not received.';
+comment on column published.quality_scorecard.reporting_rate_pct is 'received / expected, in %.';
+comment on column published.quality_scorecard.on_time_rate_pct is 'on time / expected, in %.';
+comment on column published.quality_scorecard.rows_read is 'Rows read from the current deliveries of the period (each file once).';
+comment on column published.quality_scorecard.rows_quarantined is 'Of which quarantined at load.';
+comment on column published.quality_scorecard.quarantine_rate_pct is 'rows_quarantined / rows_read, in %.';
+comment on column published.quality_scorecard.register_id_completeness_pct is 'Children in the register with a valid personal ID, % (register_id_completeness_rate).';
+comment on column published.quality_scorecard.outliers is 'Rates of the province and its communes flagged as outliers (modified z-score beyond ±3.5).';
+comment on column published.quality_scorecard.withheld_values is 'Values of the province and its communes for the period that the latest release withholds (a failed check).';
+comment on column published.quality_scorecard.refreshed_at is 'When the publish step copied the figures.';
+-- the base table's columns carry the view's comments
+do $$
+declare
+    item record;
+begin
+    for item in
+        select a.attname, col_description('published.quality_scorecard'::regclass, a.attnum) as note
+          from pg_attribute as a
+         where a.attrelid = 'published.quality_scorecard'::regclass and a.attnum > 0 and not a.attisdropped
+           and exists (select 1 from pg_attribute as b
+                        where b.attrelid = 'published.quality_scorecard_base'::regclass and b.attname = a.attname)
+    loop
+        execute format('comment on column published.quality_scorecard_base.%I is %L', item.attname, item.note);
+    end loop;
+end
+$$;
