@@ -21,15 +21,13 @@ Lateness is when a file arrives, which a landing folder cannot show: the complet
 
 from __future__ import annotations
 
-import csv
 import random
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ingest.feeds.aggregate_reports import FIGURES, RECOGNITION
-from ingest.geography import REFERENCE_DIR
-from ingest.template import Commune, file_name, write_template
+from ingest.template import Commune, file_name, provinces_and_communes, write_template
 from synthetic.dan_so import population_cells
 from synthetic.geography import POST_REFORM, PRE_REFORM, load_geography
 from synthetic.landing import check_rates, new_provinces, provinces_in, sha256_of
@@ -132,6 +130,15 @@ def _write_file(landing: Path, geo, model, year: int, vintage: str, province: st
                      counts=counts, sha256=sha256_of(path))
 
 
+def _names(year: int) -> dict[str, str]:
+    """Commune names by code, province names by 'p' + code, in the geography of the year (the template's)."""
+    names: dict[str, str] = {}
+    for province, (province_name, communes) in provinces_and_communes(year).items():
+        names[f"p{province}"] = province_name
+        names.update((commune.code, commune.name) for commune in communes)
+    return names
+
+
 def generate_aggregate_reports_feed(
     landing_dir: Path | str,
     *,
@@ -149,12 +156,13 @@ def generate_aggregate_reports_feed(
     model = build_population(geo, seed)
     selected = new_provinces(geo, provinces)
     landing = Path(landing_dir)
+    names = {year: _names(year) for year in years}
     files = []
     for year in years:
         vintage = PRE_REFORM if year < 2025 else POST_REFORM
         for province in provinces_in(geo, vintage, selected):
             files.append(_write_file(landing, geo, model, year, vintage, province, scale, seed, invalid_rate,
-                                     _vintage_names(vintage, str(reference_dir or ""))))
+                                     names[year]))
     manifest = Manifest(
         landing_dir=str(landing), generator=GENERATOR,
         parameters={"feeds": [FEED], "scale": scale, "seed": seed, "years": list(years),
@@ -163,22 +171,3 @@ def generate_aggregate_reports_feed(
     )
     manifest.write(landing)
     return manifest
-
-
-_VINTAGE_NAMES: dict[tuple[str, str], dict[str, str]] = {}
-
-
-def _vintage_names(vintage: str, reference_dir: str) -> dict[str, str]:
-    """Commune names by code and province names by 'p' + code, of one vintage (codes are reused across the
-    reform), from the reference files."""
-    key = (vintage, reference_dir)
-    if key not in _VINTAGE_NAMES:
-        folder = Path(reference_dir) if reference_dir else REFERENCE_DIR
-        file = "admin_units_pre2025.csv" if vintage == PRE_REFORM else "admin_units_2025.csv"
-        names: dict[str, str] = {}
-        with open(folder / file, encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle):
-                names[row["commune_code"]] = row["commune_name"]
-                names[f"p{row['province_code']}"] = row["province_name"]
-        _VINTAGE_NAMES[key] = names
-    return _VINTAGE_NAMES[key]

@@ -81,10 +81,12 @@ class Assistance(Parser):
 @dataclass
 class Victims(Pseudonymised):
     """`nan_nhan`: the list of children abused in a case, each {ma_dinh_danh, ngay_sinh, gioi_tinh,
-    duoc_ho_tro}. Stored as jsonb with the personal ID as its keyed pseudonym; a case without a victim is
-    refused. Quarantine keeps the list with pseudonyms only."""
+    duoc_ho_tro}. Stored as jsonb with the personal ID as its keyed pseudonym (null when the ID is blank or
+    malformed); a case without a victim is refused. Quarantine keeps the list with pseudonyms only."""
 
-    _ids: PersonalId = field(default_factory=lambda: PersonalId(required=False))
+    # a blank or malformed victim ID (a placeholder such as 123) keeps the victim, without a pseudonym: the
+    # child is counted within the case only (int_child_affairs__abuse_victims), the case is not refused
+    _ids: PersonalId = field(default_factory=lambda: PersonalId(required=False, flag_invalid=True))
     _dates: IsoDate = field(default_factory=IsoDate)
 
     def _victims(self, value: str) -> list:

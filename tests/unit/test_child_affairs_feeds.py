@@ -155,6 +155,14 @@ def test_children_without_ids_are_told_apart_within_their_file_only_by_their_rec
     assert bad[4][0][1].endswith("(first on line 1)") and set(bad) == {3, 4}
 
 
+def test_an_abuse_victim_with_a_placeholder_id_is_kept_without_a_pseudonym(tmp_path):
+    victims = [{**CASE["nan_nhan"][0], "ma_dinh_danh": "123"}, {**CASE["nan_nhan"][0], "ma_dinh_danh": "001212009998"}]
+    (row,), bad = _check(CASES, tmp_path, [{**CASE, "nan_nhan": victims}])
+    assert bad == {}
+    first, second = json.loads(row["victims"])
+    assert first["personal_id_pseudonym"] is None and len(second["personal_id_pseudonym"]) == 64
+
+
 def test_other_feeds_refuse_a_malformed_id():
     """Only the register counts children without a valid ID; elsewhere a malformed ID is quarantined."""
     from ingest.fields import CellError, PersonalId
