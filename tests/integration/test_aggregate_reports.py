@@ -62,6 +62,8 @@ def test_the_template_round_trips_and_impossible_figures_are_quarantined(fresh_w
     _fill(sheet, first + 3, **{**FULL, "Số trường hợp tảo hôn": None})           # a blank among figures
     _fill(sheet, first + 4, **{**FULL, "Số trẻ em từ 7 tuổi trở lên được lấy ý kiến": 100_000})  # more than the children
     _fill(sheet, first + 5, **{**FULL, "Số quyết định công nhận": None})          # recognised without a decision
+    sheet.delete_rows(sheet.max_row)  # a commune's row deleted from the template: the raw suite warns
+    communes = communes[:-1]
     delivered = landing / "bao_cao_tong_hop" / path.name
     delivered.parent.mkdir(parents=True)
     book.save(delivered)
@@ -95,3 +97,12 @@ def test_the_template_round_trips_and_impossible_figures_are_quarantined(fresh_w
     assert reasons[1].startswith("the commune's row is incomplete (Số trường hợp tảo hôn empty)")
     assert reasons[2].startswith("100000 child(ren), more than the commune's ") and "aged 7–15" in reasons[2]
     assert reasons[3] == "a commune recognised as child-friendly needs the decision number and its year"
+
+    steps.load_reference()
+    steps.validate(["raw_bao_cao_tong_hop"], "i14-template")
+    with psycopg.connect(fresh_warehouse) as conn:
+        results = conn.execute(
+            """select expectation, severity, success, admin_code, period, message from audit.quality_results
+                where run_id = 'i14-template' and suite = 'raw_bao_cao_tong_hop' and not success""").fetchall()
+    assert [(severity, code, period) for _, severity, _, code, period, _ in results] == [("warning", PROVINCE, str(YEAR))]
+    assert f"has {len(communes)} rows for the province's {len(communes) + 1} communes" in results[0][5]
