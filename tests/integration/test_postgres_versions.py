@@ -37,6 +37,7 @@ def landing(tmp_path_factory):
     synthetic.generate_growth_feed(landing, periods=PERIODS, **options)
     synthetic.generate_child_register_feed(landing, snapshot_dates=("2025-06-30", "2025-12-31"), **options)
     synthetic.generate_abuse_cases_feed(landing, periods=PERIODS, seed=12, provinces=PROVINCES, scale=0.2)
+    synthetic.generate_aggregate_reports_feed(landing, years=(2025,), invalid_rate=0.05, **options)
     assert {path.name for path in landing.iterdir() if path.is_dir()} == set(feed_names())
     return landing
 
