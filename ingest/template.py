@@ -137,7 +137,7 @@ INSTRUCTIONS = (
     "Số trẻ em từ 7 tuổi trở lên được lấy ý kiến về các vấn đề liên quan đến trẻ em (0601) trong năm.",
     "Số trẻ em được trang bị kiến thức, kỹ năng an toàn khi tham gia môi trường mạng (0605) trong năm.",
     "Số trường hợp tảo hôn và số trẻ em bị tai nạn, thương tích không tử vong trong năm.",
-    "Xã được công nhận phù hợp với trẻ em (Quyết định 06/2019/QĐ-TTg): Có / Không; khi Có, ghi số quyết định "
+    "Xã được công nhận phù hợp với trẻ em (Quyết định 06/QĐ-TTg ngày 03/01/2019): Có / Không; khi Có, ghi số quyết định "
     "và năm công nhận.",
     "Gửi tệp về thư mục landing/bao_cao_tong_hop/, giữ nguyên tên tệp. Tệp gửi lại thay thế tệp trước của tỉnh "
     "và năm đó.",

@@ -1,5 +1,5 @@
 """The communes' annual aggregate report (bao_cao_tong_hop): what no register holds (TT 13 Phụ lục I 0501,
-0502, 0601, 0605; child marriages, non-fatal injuries, child-friendly communes under QĐ 06/2019/QĐ-TTg),
+0502, 0601, 0605; child marriages, non-fatal injuries, child-friendly communes under Quyết định 06/QĐ-TTg ngày 03/01/2019),
 filled by communes or provinces in the workbook `make template YEAR=…` makes (ingest/template.py) and
 dropped in the landing folder, one file per province and year, one row per commune.
 
@@ -54,7 +54,8 @@ FIGURES = (
            "Children with a non-fatal injury in the year."),
     Column("Xã được công nhận phù hợp với trẻ em", "is_child_friendly", "boolean",
            Choice(required=False, choices=YES_NO, label="Xã được công nhận phù hợp với trẻ em"),
-           "Recognised as a child-friendly commune (xã, phường phù hợp với trẻ em, QĐ 06/2019/QĐ-TTg): Có / Không."),
+           "Recognised as a child-friendly commune (xã, phường phù hợp với trẻ em, Quyết định 06/QĐ-TTg ngày "
+           "03/01/2019): Có / Không."),
 )
 RECOGNITION = (
     Column("Số quyết định công nhận", "recognition_decision", "text", Text(required=False, max_length=100),

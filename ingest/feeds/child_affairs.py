@@ -144,33 +144,37 @@ def _born_by_snapshot(columns: dict[str, pa.Array]):
             for i in broken_rows(pc.greater(births, snapshot))]
 
 
+def _personal_id_verdict(check: str, born: str, sex: str) -> tuple[str, str | None]:
+    """(status, problem) of one ID check (PersonalIdCheck) against the record's year of birth and sex."""
+    if not check:
+        return "missing", "personal ID is blank"
+    verdict, _, detail = check.partition("|")
+    if verdict == "malformed":
+        return "malformed", detail
+    year, _, id_sex = detail.partition("|")
+    disagreements = []
+    if born and born != year:
+        disagreements.append(f"its year of birth ({year}) is not the record's ({born})")
+    if sex and sex != id_sex:
+        disagreements.append(f"its sex ({id_sex}) is not the record's ({sex})")
+    if disagreements:
+        return "inconsistent", "personal ID: " + " and ".join(disagreements)
+    return "valid", None
+
+
 def _personal_id_verdicts(columns: dict[str, pa.Array], errors: dict) -> dict[str, pa.Array]:
     """A register child whose ID is blank or malformed still counts; the record says why it has no
     pseudonym (`missing`, `malformed`), and a well-formed ID whose year of birth or sex disagrees with the
     record's is `inconsistent` (it keeps its pseudonym: the ID may be right and the record wrong). Every
-    record that is not `valid` is on the clean-up list (quarantine.register_cleanup_list)."""
-    statuses, problems = [], []
-    checks = columns["personal_id_status"].to_pylist()
-    for check, born, sex in zip(checks, columns["birth_date"].to_pylist(), columns["sex"].to_pylist()):
-        if check is None:
-            statuses.append("missing")
-            problems.append("personal ID is blank")
-            continue
-        verdict, _, detail = check.partition("|")
-        if verdict == "malformed":
-            statuses.append("malformed")
-            problems.append(detail)
-            continue
-        year, _, id_sex = detail.partition("|")
-        disagreements = []
-        if born is not None and born[:4] != year:
-            disagreements.append(f"its year of birth ({year}) is not the record's ({born[:4]})")
-        if sex is not None and sex != id_sex:
-            disagreements.append(f"its sex ({id_sex}) is not the record's ({sex})")
-        statuses.append("inconsistent" if disagreements else "valid")
-        problems.append("personal ID: " + " and ".join(disagreements) if disagreements else None)
-    return {"personal_id_status": pa.array(statuses, pa.string()),
-            "personal_id_problem": pa.array(problems, pa.string())}
+    record that is not `valid` is on the clean-up list (quarantine.register_cleanup_list). Like the cell
+    parsers, each distinct (check, year of birth, sex) is judged once and the column is a lookup."""
+    keys = pc.binary_join_element_wise(
+        pc.fill_null(columns["personal_id_status"], ""),
+        pc.fill_null(pc.utf8_slice_codeunits(columns["birth_date"], 0, 4), ""),
+        pc.fill_null(columns["sex"], ""), "\x1f").dictionary_encode()
+    judged = [_personal_id_verdict(*key.split("\x1f")) for key in keys.dictionary.to_pylist()]
+    return {"personal_id_status": pa.array([status for status, _ in judged], pa.string()).take(keys.indices),
+            "personal_id_problem": pa.array([problem for _, problem in judged], pa.string()).take(keys.indices)}
 
 
 PERSONAL_ID_VERDICTS = Derived(
