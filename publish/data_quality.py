@@ -2,7 +2,8 @@
 feed_completeness): the child register's per commune and snapshot (published.register_data_quality; counts
 only, the records to fix stay in quarantine.register_cleanup_list), and the quality scorecard per province
 and period (published.quality_scorecard_base, read through the view published.quality_scorecard, which adds
-the values the latest release withholds)."""
+the values the latest release withholds), and the outliers among the rates (audit.indicator_outliers_base, read
+through published.indicator_outliers, which keeps the values the latest release publishes)."""
 
 from __future__ import annotations
 
@@ -29,3 +30,13 @@ SCORECARD_COLUMNS = ("current_province_code, period, period_type, deliveries_exp
 
 def refresh_quality_scorecard(conn: psycopg.Connection) -> int | None:
     return replace_published_copy(conn, QUALITY_SCORECARD, "published.quality_scorecard_base", SCORECARD_COLUMNS)
+
+
+INDICATOR_OUTLIERS = "marts.fct_indicator_outliers"
+OUTLIER_COLUMNS = ("indicator_id, period, period_type, admin_level, admin_code, admin_name, compared_with, value, "
+                   "numerator, denominator, others, median, mad, modified_z, direction")
+
+
+def refresh_indicator_outliers(conn: psycopg.Connection) -> int | None:
+    # into audit: the copy holds suppressed commune values; published.indicator_outliers shows the released ones
+    return replace_published_copy(conn, INDICATOR_OUTLIERS, "audit.indicator_outliers_base", OUTLIER_COLUMNS)

@@ -21,7 +21,7 @@ from pathlib import Path
 import psycopg
 
 from publish.completeness import refresh_completeness
-from publish.data_quality import refresh_quality_scorecard, refresh_register_data_quality
+from publish.data_quality import refresh_indicator_outliers, refresh_quality_scorecard, refresh_register_data_quality
 from publish.deliveries import record_deliveries
 from publish.periods import record_periods
 from publish.reference import refresh_reference
@@ -171,6 +171,7 @@ def create_release(run_id: str, required_suites: list[str], recompute: bool = Fa
             refresh_completeness(conn)
             refresh_register_data_quality(conn)
             refresh_quality_scorecard(conn)
+            refresh_indicator_outliers(conn)
             fingerprint = inputs_fingerprint(conn, quality)
         if not recompute and (kept := _kept_release(conn, fingerprint)) is not None:
             release_id, row_count, periods, latest_withheld = kept

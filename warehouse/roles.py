@@ -128,6 +128,7 @@ TRANSFORMER_TABLES = {
     ("published", "feed_completeness"): ("INSERT", "DELETE"),
     ("published", "register_data_quality"): ("INSERT", "DELETE"),
     ("published", "quality_scorecard_base"): ("INSERT", "DELETE"),
+    ("audit", "indicator_outliers_base"): ("INSERT", "DELETE"),
 }
 # On the database: dbt creates its schemas on a fresh warehouse; publishing and GE use temporary tables.
 TRANSFORMER_DATABASE = ("CREATE", "TEMPORARY")

@@ -83,18 +83,25 @@ def _register_expected(landing, quarantined, to_new):
                 c["children"] += 1
                 c["special"] += groups
                 c["assisted"] += groups and child["tro_giup"]["duoc_tro_giup"]
+                if groups and child["tro_giup"]["duoc_tro_giup"]:
+                    for form in {form.strip().lower() for form in child["tro_giup"].get("hinh_thuc") or []}:
+                        c["tro_giup:" + form] += 1
                 c["aged_5_15"] += 5 <= age <= 15
                 c["labour"] += 5 <= age <= 15 and child["lao_dong"] == "trai_quy_dinh"
                 c["with_id"] += id_verdict(child) == "valid"
                 c["under5"] += age < 5
                 c["under5_with_id"] += age < 5 and id_verdict(child) == "valid"
     expected = {}
+    # every unit gets every form delivered anywhere, 0 where none of its children received it
+    forms = {key for c in counts.values() for key in c if key.startswith("tro_giup:")}
     for (period, area), c in counts.items():
         expected[("special_circumstances_rate", period, area)] = (c["special"], c["children"])
         expected[("special_circumstances_assisted_rate", period, area)] = (c["assisted"], c["special"])
         expected[("child_labour_rate", period, area)] = (c["labour"], c["aged_5_15"])
         expected[("register_id_completeness_rate", period, area)] = (c["with_id"], c["children"])
         expected[("register_id_completeness_rate_under5", period, area)] = (c["under5_with_id"], c["under5"])
+        for category in forms:
+            expected[("special_circumstances_assisted_by_form_rate", period, area, category)] = (c[category], c["special"])
     return expected
 
 
@@ -168,11 +175,43 @@ def test_child_affairs_publish_protected_values_that_match_the_files(fresh_wareh
                    on v.indicator_id = 'register_id_completeness_rate' and v.admin_level = 'province'
                   and v.admin_code = s.current_province_code and v.period = s.period and v.sex = 'total'
                 where s.period = '2025-H1'""").fetchall()
+        # outliers: the published view against the values it names, and the night's warnings
+        shown = conn.execute(
+            """select o.indicator_id, o.value, v.value, v.suppression, v.withheld
+                 from published.indicator_outliers as o
+                 left join published.indicator_values as v
+                   on v.indicator_id = o.indicator_id and v.period = o.period and v.admin_level = o.admin_level
+                  and v.admin_code = o.admin_code and v.sex = 'total' and v.age_group = 'total'
+                  and v.ethnicity = 'total' and v.category = 'total'""").fetchall()
+        scored = conn.execute(
+            """select count(*), count(*) filter (where v.suppression is not null),
+                      (select count(distinct (admin_code, period)) from marts.fct_indicator_outliers)
+                 from marts.fct_indicator_outliers as o
+                 join published.indicator_values as v
+                   on v.indicator_id = o.indicator_id and v.period = o.period and v.admin_level = o.admin_level
+                  and v.admin_code = o.admin_code and v.sex = 'total' and v.age_group = 'total'
+                  and v.ethnicity = 'total' and v.category = 'total'""").fetchone()
+        warned = conn.execute(
+            """select count(*), min(message) from audit.quality_results
+                where suite = 'marts_indicator_values' and not success and severity = 'warning'
+                  and expectation like 'rate is not an outlier%%'
+                  and run_id = (select run_id from audit.pipeline_runs order by started_at desc limit 1)""").fetchone()
 
     to_new = to_current_province()
     totals = {(ind, period, code): (num, den) for ind, period, level, code, sex, age, cat, num, den, _, _ in rows
               if level in ("national", "province") and sex == "total" and age == "total" and cat == "total"}
     expected = {**_register_expected(landing, quarantined, to_new), **_abuse_expected(landing, quarantined, to_new)}
+    # assistance by form (category tro_giup:<form>): a form given to fewer than 5 children of a province is
+    # suppressed, and so may be another province's (secondary); the rest equals the files' count
+    by_form = {key: expected.pop(key) for key in [key for key in expected if len(key) == 4]}
+    published_forms = {(period, code, cat): (num, den, flag) for ind, period, level, code, sex, age, cat, num, den, _, flag
+                       in rows if ind == "special_circumstances_assisted_by_form_rate"}
+    assert len(by_form) >= 20 and len(published_forms) == len(by_form)
+    for (_, period, area, category), (numerator, denominator) in by_form.items():
+        got_numerator, got_denominator, flag = published_forms[(period, area, category)]
+        assert got_denominator == denominator, (period, area, category)
+        assert got_numerator == (None if flag else numerator), (period, area, category)
+        assert flag is None or numerator < 5 or flag.startswith("secondary"), (period, area, category, flag)
     for key, (numerator, denominator) in expected.items():
         assert key in totals, key
         assert totals[key][0] == numerator and (denominator is None or totals[key][1] == denominator), key
@@ -198,6 +237,15 @@ def test_child_affairs_publish_protected_values_that_match_the_files(fresh_wareh
     assert groups and exposed_groups == {}
 
     assert leaks == []
+
+    # Outliers (issue 14): the view shows only values the release publishes, never a suppressed one, though the
+    # mart scores suppressed commune values too; every scored unit and period is a warning of the night
+    outliers, suppressed_outliers, places = scored
+    assert outliers > 0 and suppressed_outliers > 0
+    assert shown and all(value == published_value and flag is None and reason is None
+                         for _, value, published_value, flag, reason in shown)
+    assert len(shown) <= outliers - suppressed_outliers
+    assert warned[0] == places and "modified z" in warned[1]
 
     # Issue 14: children without a valid ID count (above), and the data-quality table and the clean-up list
     # account for every record of the register's files

@@ -171,7 +171,7 @@ class Expected:
                         drowning[(period, area)] += row["nguyên nhân"] == "DUOI_NUOC"
         population = Counter()
         for _, row in self.rows("dan_so"):
-            if int(row["tuổi"]) < 16:
+            if row["tuổi"].isdigit() and int(row["tuổi"]) < 16:  # the adults' 80+ is not a child
                 year = int(row["năm"])
                 province = current_province(row["mã tỉnh"], date(year, 7, 1), self.to_new)
                 population[(str(year), province)] += int(row["dân số"])
@@ -182,6 +182,26 @@ class Expected:
                     denominators[(period, area)] += population[(period[:4], province)]
         self.put("injury_death_rate", injury, denominators, denominators)
         self.put("drowning_death_rate", drowning, denominators, denominators)
+
+    def birth_rate(self, births) -> None:
+        """Live births of the year over everyone in the mid-year estimate, for the (year, province) whose every
+        commune and sex closes with an open-ended age group (80+) and which has births."""
+        everyone, cells, closed = Counter(), defaultdict(set), defaultdict(set)
+        for _, row in self.rows("dan_so"):
+            year = int(row["năm"])
+            province = current_province(row["mã tỉnh"], date(year, 7, 1), self.to_new)
+            everyone[(str(year), province)] += int(row["dân số"])
+            cells[(str(year), province)].add((row["mã xã"], row["giới tính"]))
+            if row["tuổi"].strip().endswith("+"):
+                closed[(str(year), province)].add((row["mã xã"], row["giới tính"]))
+        born_in = Counter((str(born.year), province) for born, _, province in births)
+        numerators, denominators = Counter(), Counter()
+        for key in everyone:
+            if cells[key] == closed[key] and born_in[key]:
+                for area in _areas(key[1]):
+                    numerators[(key[0], area)] += born_in[key]
+                    denominators[(key[0], area)] += everyone[key]
+        self.put("crude_birth_rate", numerators, denominators, denominators)
 
 
 def test_health_services_publish_values_that_match_an_independent_computation(fresh_warehouse, tmp_path):
@@ -222,6 +242,7 @@ def test_health_services_publish_values_that_match_an_independent_computation(fr
     expected.immunisation(births)
     expected.nutrition()
     expected.injuries(births)
+    expected.birth_rate(births)
 
     checked = Counter()
     for (indicator, period, area), (numerator, denominator) in expected.values.items():
@@ -230,13 +251,16 @@ def test_health_services_publish_values_that_match_an_independent_computation(fr
         got = published.get((indicator, period, area))
         assert got is not None, (indicator, period, area)
         assert (got[0], got[1]) == (numerator, denominator), (indicator, period, area)
-        multiplier = 100_000 if indicator.endswith("death_rate") else 100
+        multiplier = 100_000 if indicator.endswith("death_rate") else 1000 if indicator == "crude_birth_rate" else 100
         assert float(got[2]) == pytest.approx(multiplier * numerator / denominator, abs=5e-5)
         checked[indicator] += 1
     # years and half-years for both provinces and the nation, for every indicator
     assert all(checked[indicator] >= 6 for indicator in (
         "sex_ratio_at_birth", "full_immunisation_rate_under1", "hepb_birth_dose_rate", "stunting_rate",
         "underweight_rate", "wasting_rate", "overweight_rate", "injury_death_rate", "drowning_death_rate")), checked
+    # the estimate of all ages is the latest year's (2025): both provinces and the nation; 2024's files are of children
+    assert checked["crude_birth_rate"] == 3 and ("crude_birth_rate", "2024", "VN") not in published, checked
+    assert 10 < float(published[("crude_birth_rate", "2025", "VN")][2]) < 18
     # realistic levels: most infants complete the schedule; stunting is higher in the mountains
     assert 80 < float(published[("full_immunisation_rate_under1", "2025", "VN")][2]) <= 100
     assert float(published[("stunting_rate", "2025", "15")][2]) > float(published[("stunting_rate", "2025", "01")][2])

@@ -77,6 +77,9 @@ READABLE_BY = {
     "audit.register_quarantine_counts": {"analyst", "transformer"},
     "published.register_data_quality": PUBLISHED_READERS,
     "published.quality_scorecard": PUBLISHED_READERS,
+    "published.indicator_outliers": PUBLISHED_READERS,
+    # the copy behind it holds suppressed commune values: never report users
+    "audit.indicator_outliers_base": {"analyst", "transformer"},
     "intermediate.int_children": {"transformer"},
     "staging.stg_births": {"transformer"},
 }

@@ -24,8 +24,14 @@ def test_files_per_province_and_year_with_codes_of_their_vintage(tmp_path):
         assert len(data) == entry.rows
         communes = {row["Mã xã"] for row in data}
         assert all(units.province_of_commune(entry.vintage, c) == entry.province for c in communes)
-        assert len(data) == len(communes) * 18 * 2  # every commune, ages 0–17, both sexes
         assert {row["Năm"] for row in data} == {entry.period}
+        if entry.period == "2024":  # children only: every commune, ages 0–17, both sexes
+            assert len(data) == len(communes) * 18 * 2
+            assert "population_all_ages" not in entry.counts
+        else:  # the latest year covers all ages: 0–79 and 80+, closed by the open-ended group
+            assert len(data) == len(communes) * 81 * 2
+            assert {row["Tuổi"] for row in data} == {str(age) for age in range(80)} | {"80+"}
+            assert entry.counts["population_all_ages"] == sum(int(row["Dân số"]) for row in data)
 
 
 def test_children_do_not_jump_at_the_reform_and_magnitudes_are_national_scale(tmp_path):
@@ -36,6 +42,10 @@ def test_children_do_not_jump_at_the_reform_and_magnitudes_are_national_scale(tm
     assert 230_000 < by_year["2024"] < 260_000  # ≈ 24.6 M children × 0.01
     boys = sum(f.counts["children_under_16_male"] for f in manifest.files if f.period == "2024")
     assert 0.51 < boys / by_year["2024"] < 0.53
+    # ≈ 100 M people of all ages in 2025 (indicators.md: crude birth rate ≈ 13.5 ‰ of ≈ 1.37 M births)
+    everyone = sum(f.counts["population_all_ages"] for f in manifest.files if f.period == "2025")
+    assert 960_000 < everyone < 1_040_000
+    assert 0.23 < by_year["2025"] / everyone < 0.27  # children under 16 are about a quarter
 
 
 def test_same_seed_same_files(tmp_path):

@@ -117,3 +117,50 @@ begin
     end loop;
 end
 $$;
+
+-- Outliers among the rates (marts.fct_indicator_outliers) copied at every publish (publish/data_quality.py) into
+-- audit, which report users cannot read: the copy holds commune values that disclosure control suppresses. The
+-- published view shows those whose value the latest release publishes (a value suppressed for disclosure or
+-- withheld by a quality check is not shown, so the view never gives back a value the release holds back),
+-- furthest out first.
+create table if not exists audit.indicator_outliers_base (
+    indicator_id    text not null,
+    period          text not null,
+    period_type     text not null,
+    admin_level     text not null,
+    admin_code      text not null,
+    admin_name      text,
+    compared_with   text not null,
+    value           numeric not null,
+    numerator       numeric,
+    denominator     numeric,
+    others          bigint not null,
+    median          numeric not null,
+    mad             numeric not null,
+    modified_z      numeric not null,
+    direction       text not null,
+    refreshed_at    timestamptz not null default now(),
+    primary key (indicator_id, period, admin_level, admin_code, compared_with)
+);
+comment on table audit.indicator_outliers_base is 'The outliers as the last publish copied them from marts.fct_indicator_outliers, suppressed commune values included; report users read published.indicator_outliers, which keeps those the latest release publishes.';
+
+create or replace view published.indicator_outliers as
+select o.indicator_id, o.period, o.period_type, o.admin_level, o.admin_code, o.admin_name, v.province_code,
+       o.compared_with, o.value, o.numerator, o.denominator, o.others, o.median, o.mad, o.modified_z, o.direction,
+       o.refreshed_at
+  from audit.indicator_outliers_base as o
+  join published.value_versions as v
+    on v.last_release_seq is null
+   and v.indicator_id = o.indicator_id and v.period = o.period and v.admin_level = o.admin_level
+   and v.admin_code = o.admin_code and v.sex = 'total' and v.age_group = 'total' and v.ethnicity = 'total'
+   and v.category = 'total'
+ where v.value = o.value and v.withheld is null
+ order by abs(o.modified_z) desc, o.indicator_id, o.period, o.admin_code, o.compared_with;
+comment on view published.indicator_outliers is 'Rates of a province or commune far from their peers (the other provinces, or the communes of the same province, in the same year or half-year) or from the unit''s own history (its other years or half-years): modified z-score 0.6745 × (value − median) / MAD beyond ±3.5 (Iglewicz and Hoaglin; DHIS2''s outlier detection). Warnings to look at, not errors: nothing is withheld for being unusual. Only values the latest release publishes; furthest out first. The night''s quality results carry them too, as warnings (suite marts_indicator_values). Example: select * from published.indicator_outliers where province_code = ''15'' limit 20.';
+comment on column published.indicator_outliers.compared_with is 'peers (the other units of the level in the same period) or history (the unit''s other periods of the same type).';
+comment on column published.indicator_outliers.others is 'How many other values the comparison set holds (at least 4).';
+comment on column published.indicator_outliers.median is 'Median of the comparison set (the value included).';
+comment on column published.indicator_outliers.mad is 'Median absolute deviation from that median.';
+comment on column published.indicator_outliers.modified_z is '0.6745 × (value − median) / mad; beyond ±3.5 is an outlier.';
+comment on column published.indicator_outliers.direction is 'high or low.';
+comment on column published.indicator_outliers.province_code is 'The province of the unit (itself for a province) on the current geography.';

@@ -3,7 +3,10 @@
 -- in several groups counts once in the total and once in each group), assisted, aged 5–15 and in child
 -- labour against the law (trai_quy_dinh), and with a valid personal ID (all, and under 5: a proxy for birth
 -- registration; issue 14). Groups are published for the nation and provinces; communes get
--- their totals only. The rollup and the comparability rule for communes: macros/rollup_to_current_geography.sql.
+-- their totals only. Assistance by form (category = 'tro_giup:<form>', the register's tro_giup.hinh_thuc): the
+-- children in special circumstances who received that form, over all children in special circumstances of the
+-- unit (a child with two forms counts in both), for the nation and provinces. The rollup and the comparability
+-- rule for communes: macros/rollup_to_current_geography.sql.
 --
 -- Kept per current province (macros/province_increments.sql): a night rebuilds the province and commune rows of
 -- the provinces whose register deliveries changed, and sums the national rows again from every province's rows
@@ -32,6 +35,12 @@ groups as (
     select children.*, groups.letter as category
     from children
     cross join lateral unnest(children.special_circumstance_groups) as groups (letter)
+    union all
+    -- each form of assistance a child in special circumstances received
+    select children.*, 'tro_giup:' || forms.form as category
+    from children
+    cross join lateral unnest(children.assistance_forms) as forms (form)
+    where children.is_special_circumstances
 
 ),
 
@@ -46,12 +55,14 @@ flagged as (
         current_commune_is_comparable,
         sex,
         category,
-        -- the register's children are every category's denominator
+        -- the register's children are every group's denominator
         1 as children_in_register,
-        case when category = 'total' then is_special_circumstances::integer else 1 end
-            as children_special_circumstances,
+        case when category = 'total' then is_special_circumstances::integer
+             when category like 'tro_giup:%' then 0 else 1 end as children_special_circumstances,
         case when category = 'total' then (is_special_circumstances and is_assisted)::integer
+             when category like 'tro_giup:%' then 0
              else is_assisted::integer end as children_special_circumstances_assisted,
+        (category like 'tro_giup:%')::integer as children_given_form,
         (category = 'total' and age_years between 5 and 15)::integer as children_5_15,
         (category = 'total' and age_years between 5 and 15 and labour = 'trai_quy_dinh')::integer as child_labourers,
         (category = 'total' and has_valid_id)::integer as children_with_valid_id,
@@ -67,7 +78,7 @@ events as (
            current_commune_is_comparable, sex, category,
            case when category = 'total' then children_in_register else 0 end as children_in_register,
            children_special_circumstances, children_special_circumstances_assisted, children_5_15, child_labourers,
-           children_with_valid_id, children_under5, children_under5_with_valid_id
+           children_with_valid_id, children_under5, children_under5_with_valid_id, children_given_form
     from flagged
 
 ),
@@ -90,6 +101,7 @@ summed as (
             'sum(children_with_valid_id) as children_with_valid_id',
             'sum(children_under5) as children_under5',
             'sum(children_under5_with_valid_id) as children_under5_with_valid_id',
+            'sum(children_given_form) as children_given_form',
         ],
     ) }}
 
@@ -98,6 +110,13 @@ summed as (
 letters as (
 
     select unnest(array['a', 'b', 'c', 'd', 'đ', 'e', 'g', 'h', 'i', 'k', 'l', 'm', 'n', 'o']) as category
+
+),
+
+forms as (
+
+    -- the forms of assistance delivered anywhere: every unit gets each of them, 0 where no child received it
+    select distinct category from summed where category like 'tro_giup:%'
 
 ),
 
@@ -110,12 +129,24 @@ completed as (
            coalesce(groups.children_special_circumstances, 0) as children_special_circumstances,
            coalesce(groups.children_special_circumstances_assisted, 0) as children_special_circumstances_assisted,
            0 as children_5_15, 0 as child_labourers,
-           0 as children_with_valid_id, 0 as children_under5, 0 as children_under5_with_valid_id
+           0 as children_with_valid_id, 0 as children_under5, 0 as children_under5_with_valid_id,
+           0 as children_given_form
     from summed as totals
     cross join letters
     left join summed as groups
         on groups.period = totals.period and groups.admin_level = totals.admin_level
         and groups.admin_code = totals.admin_code and groups.sex = totals.sex and groups.category = letters.category
+    where totals.category = 'total' and totals.admin_level <> 'commune'
+    union all
+    -- each form: its children, over the unit's children in special circumstances (the total row's count)
+    select totals.period, totals.period_type, totals.admin_level, totals.admin_code, totals.sex, forms.category,
+           0, totals.children_special_circumstances, 0, 0, 0, 0, 0, 0,
+           coalesce(given.children_given_form, 0)
+    from summed as totals
+    cross join forms
+    left join summed as given
+        on given.period = totals.period and given.admin_level = totals.admin_level
+        and given.admin_code = totals.admin_code and given.sex = totals.sex and given.category = forms.category
     where totals.category = 'total' and totals.admin_level <> 'commune'
     union all
     select * from summed where category = 'total'
@@ -126,12 +157,15 @@ final as (
 
     select completed.period, completed.period_type, completed.admin_level, completed.admin_code, completed.sex,
            completed.category, measures.measure, measures.amount::numeric as amount
-    from completed
+    from (select *, category like 'tro_giup:%' as is_form from completed) as completed
     cross join lateral (
         values
-            ('children_in_register', completed.children_in_register, true),
-            ('children_special_circumstances', completed.children_special_circumstances, true),
-            ('children_special_circumstances_assisted', completed.children_special_circumstances_assisted, true),
+            ('children_in_register', completed.children_in_register, not completed.is_form),
+            ('children_special_circumstances', completed.children_special_circumstances, not completed.is_form),
+            ('children_special_circumstances_assisted', completed.children_special_circumstances_assisted,
+             not completed.is_form),
+            ('children_special_circumstances_given_form', completed.children_given_form, completed.is_form),
+            ('children_special_circumstances_for_forms', completed.children_special_circumstances, completed.is_form),
             ('children_5_15_in_register', completed.children_5_15, completed.category = 'total'),
             ('child_labourers', completed.child_labourers, completed.category = 'total'),
             ('children_with_valid_id_in_register', completed.children_with_valid_id, completed.category = 'total'),

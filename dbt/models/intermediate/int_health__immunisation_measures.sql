@@ -1,5 +1,6 @@
--- Immunisation measures per period, level (national, province), province and sex, on the current
--- geography.
+-- Immunisation measures per period, level (national, province, commune), unit and sex, on the current
+-- geography. Communes get the totals (not each vaccine, not by sex), under the comparability rule
+-- (macros/rollup_to_current_geography.sql); their small counts are suppressed in anything published.
 --   Infants (first birthday in the period): fully immunised before it (by residence at the completing
 --   dose), each required dose before it (category = vaccine code, by residence at that dose), over live
 --   births of the matching birth cohort (births register: born one year before the period, by the
@@ -46,6 +47,8 @@ cohort_births as (
         periods.period,
         periods.period_type,
         births.current_province_code as province_code,
+        births.current_commune_code as commune_code,
+        births.current_commune_is_comparable as commune_is_comparable,
         births.sex
     from births
     inner join periods
@@ -77,15 +80,15 @@ period_births_reporting as (
 events as (
 
     -- the cohort's live births, once for the total and once per required dose
-    select period, period_type, province_code, sex, categories.category,
+    select period, period_type, province_code, commune_code, commune_is_comparable, sex, categories.category,
            1 as cohort_births, 0 as fully_immunised, 0 as vaccinated, 0 as period_births, 0 as hepb_timely
     from cohort_births
     cross join (select 'total' as category union all select vaccine_code from required) as categories
 
     union all
 
-    select periods.period, periods.period_type, infants.completing_province_code, infants.sex, 'total',
-           0, 1, 0, 0, 0
+    select periods.period, periods.period_type, infants.completing_province_code, infants.completing_commune_code,
+           infants.completing_commune_is_comparable, infants.sex, 'total', 0, 1, 0, 0, 0
     from infants
     inner join periods
         on infants.first_birthday between periods.start_date and periods.end_date
@@ -93,8 +96,8 @@ events as (
 
     union all
 
-    select periods.period, periods.period_type, child_doses.current_province_code, child_doses.sex,
-           child_doses.vaccine_code, 0, 0, 1, 0, 0
+    select periods.period, periods.period_type, child_doses.current_province_code, child_doses.current_commune_code,
+           child_doses.current_commune_is_comparable, child_doses.sex, child_doses.vaccine_code, 0, 0, 1, 0, 0
     from child_doses
     inner join required
         on required.vaccine_code = child_doses.vaccine_code
@@ -105,14 +108,16 @@ events as (
     union all
 
     -- births of the period, so that a province with no timely birth dose has a 0, not a gap
-    select periods.period, periods.period_type, births.current_province_code, births.sex, 'total', 0, 0, 0, 1, 0
+    select periods.period, periods.period_type, births.current_province_code, births.current_commune_code,
+           births.current_commune_is_comparable, births.sex, 'total', 0, 0, 0, 1, 0
     from births
     inner join periods
         on births.birth_date between periods.start_date and periods.end_date
 
     union all
 
-    select periods.period, periods.period_type, infants.hepb_birth_dose_province_code, infants.sex, 'total',
+    select periods.period, periods.period_type, infants.hepb_birth_dose_province_code,
+           infants.hepb_birth_dose_commune_code, infants.hepb_birth_dose_commune_is_comparable, infants.sex, 'total',
            0, 0, 0, 0, 1
     from infants
     inner join periods
@@ -146,8 +151,11 @@ summed as (
         'flagged',
         breakdowns=['sex'],
         group_by=['category'],
-        communes=false,
         province_column='province_code',
+        commune_column='commune_code',
+        comparable_column='commune_is_comparable',
+        commune_where="category = 'total'",
+        periods='periods',
         measures=[
             'sum(cohort_births) filter (where has_cohort) as cohort_births',
             'sum(fully_immunised) filter (where has_cohort) as fully_immunised',
@@ -181,3 +189,4 @@ final as (
 -- births of unknown sex count in totals only
 select * from final
 where sex <> 'unknown'
+    and (admin_level <> 'commune' or sex = 'total')

@@ -1,9 +1,11 @@
 -- Deaths of children under 16 from injuries (drowning, road traffic, other injuries) and from drowning
--- alone, per period, level (national, province), province and sex (and the counts by ethnicity, kinh /
+-- alone, per period, level (national, province, commune), unit and sex (and the counts by ethnicity, kinh /
 -- minority, which the death register carries and the population estimates do not), with the population under 16 of the
 -- period's year (mid-year estimate, dan_so) as denominator. A half-year's rate is deaths in the
 -- half-year over the year's population: not annualised. Only provinces that delivered a health register
--- (births or deaths) for the period and a population estimate for its year are counted.
+-- (births or deaths) for the period and a population estimate for its year are counted. Communes under the
+-- comparability rule (macros/rollup_to_current_geography.sql), totals only (not by sex or ethnicity); small counts are
+-- suppressed in anything published (seeds/catalogue/disclosure_rules.csv).
 with deaths as (
 
     select * from {{ ref('int_child_deaths__aged') }}
@@ -28,6 +30,8 @@ population as (
     select
         estimates.reference_year,
         geography.current_province_code as province_code,
+        geography.current_commune_code,
+        geography.current_commune_is_comparable,
         estimates.sex,
         sum(estimates.population) as population_under16
     from {{ ref('stg_population__estimates') }} as estimates
@@ -35,14 +39,14 @@ population as (
         on geography.admin_vintage = estimates.admin_vintage
         and geography.commune_code = estimates.commune_code
     where estimates.age < 16
-    group by 1, 2, 3
+    group by 1, 2, 3, 4, 5
 
 ),
 
 death_events as (
 
     select periods.period, periods.period_type, periods.year, deaths.current_province_code as province_code,
-           deaths.sex,
+           deaths.current_commune_code, deaths.current_commune_is_comparable, deaths.sex,
            {{ kinh_or_minority('deaths.ethnicity_code') }} as ethnicity,
            (deaths.cause_code in ('duoi_nuoc', 'tngt', 'tntt_khac'))::integer as injury_deaths,
            (deaths.cause_code = 'duoi_nuoc')::integer as drowning_deaths
@@ -65,14 +69,14 @@ reporting as (
 
 events as (
 
-    select period, period_type, province_code, sex, ethnicity, injury_deaths, drowning_deaths,
-           0::numeric as population_under16
+    select period, period_type, province_code, current_commune_code, current_commune_is_comparable, sex, ethnicity,
+           injury_deaths, drowning_deaths, 0::numeric as population_under16
     from death_events
 
     union all
 
-    select reporting.period, reporting.period_type, reporting.province_code, population.sex, null, 0, 0,
-           population.population_under16
+    select reporting.period, reporting.period_type, reporting.province_code, population.current_commune_code,
+           population.current_commune_is_comparable, population.sex, null, 0, 0, population.population_under16
     from reporting
     inner join population
         on population.reference_year = reporting.year
@@ -98,7 +102,6 @@ summed as (
     {{ rollup_to_current_geography(
         'counted',
         breakdowns=['sex', 'ethnicity'],
-        communes=false,
         province_column='province_code',
         measures=[
             'sum(injury_deaths) as injury_deaths_under16',
@@ -123,6 +126,8 @@ final as (
     ) as measures (measure, amount)
     where summed.ethnicity is not null
         and (summed.ethnicity = 'total' or measures.measure <> 'population_under16')
+        -- a commune's deaths by sex or ethnicity would be a handful
+        and (summed.admin_level <> 'commune' or (summed.ethnicity = 'total' and summed.sex = 'total'))
 
 )
 

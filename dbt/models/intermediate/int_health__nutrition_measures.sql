@@ -1,8 +1,10 @@
--- Nutrition of children under 5 per period, level (national, province), province and sex: the latest
+-- Nutrition of children under 5 per period, level (national, province, commune), unit and sex: the latest
 -- measurement of each child in the period (a child measured twice counts once, with the latest values
 -- and the residence of that measurement). Each rate's denominator is the children whose z-score for it
 -- is valid (WHO Anthro: flagged values are excluded indicator by indicator, oedema counts as wasted and
--- underweight).
+-- underweight). Communes get their totals (not by sex: a commune's children measured by sex are a handful), under
+-- the comparability rule (macros/rollup_to_current_geography.sql); their small counts are suppressed in anything
+-- published (seeds/catalogue/disclosure_rules.csv).
 with latest as (
 
     select * from {{ ref('int_nutrition__latest_per_child') }}
@@ -14,7 +16,6 @@ summed as (
     {{ rollup_to_current_geography(
         'latest',
         breakdowns=['sex'],
-        communes=false,
         measures=[
             'count(*) as children_measured_under5',
             'count(*) filter (where is_haz_valid) as children_assessed_haz',
@@ -49,3 +50,4 @@ final as (
 )
 
 select * from final
+where admin_level <> 'commune' or sex = 'total'

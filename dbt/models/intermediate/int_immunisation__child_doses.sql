@@ -31,7 +31,8 @@ first_doses as (
         doses.vaccine_code,
         doses.dose_date,
         geography.current_province_code,
-        geography.current_commune_code
+        geography.current_commune_code,
+        geography.current_commune_is_comparable
     from doses
     inner join geography
         on geography.admin_vintage = doses.admin_vintage
@@ -52,7 +53,8 @@ final as (
         -- completed years, as for ages at death: a dose on the first birthday is not "before" it
         extract(year from age(first_doses.dose_date, children.birth_date)) < 1 as is_before_first_birthday,
         first_doses.current_province_code,
-        first_doses.current_commune_code
+        first_doses.current_commune_code,
+        first_doses.current_commune_is_comparable
     from first_doses
     inner join children
         on children.child_key = first_doses.child_key

@@ -47,7 +47,11 @@ required_given as (
         count(child_doses.vaccine_code) filter (where child_doses.is_before_first_birthday) as doses_given_in_time,
         -- the completing dose: the last of the required doses
         (array_agg(child_doses.current_province_code order by child_doses.dose_date desc nulls last))[1]
-            as completing_province_code
+            as completing_province_code,
+        (array_agg(child_doses.current_commune_code order by child_doses.dose_date desc nulls last))[1]
+            as completing_commune_code,
+        (array_agg(child_doses.current_commune_is_comparable order by child_doses.dose_date desc nulls last))[1]
+            as completing_commune_is_comparable
     from required_for_child
     left join child_doses
         on child_doses.child_key = required_for_child.child_key
@@ -61,6 +65,8 @@ hepatitis_b_birth_dose as (
     select
         child_key,
         current_province_code,
+        current_commune_code,
+        current_commune_is_comparable,
         age_days_at_dose <= 1 as is_within_24_hours
     from child_doses
     where vaccine_code = 'VGB_SS'
@@ -79,8 +85,12 @@ final as (
         required_given.doses_required > 0
             and required_given.doses_given_in_time = required_given.doses_required as is_fully_immunised_under1,
         required_given.completing_province_code,
+        required_given.completing_commune_code,
+        required_given.completing_commune_is_comparable,
         coalesce(hepatitis_b_birth_dose.is_within_24_hours, false) as has_timely_hepb_birth_dose,
-        hepatitis_b_birth_dose.current_province_code as hepb_birth_dose_province_code
+        hepatitis_b_birth_dose.current_province_code as hepb_birth_dose_province_code,
+        hepatitis_b_birth_dose.current_commune_code as hepb_birth_dose_commune_code,
+        hepatitis_b_birth_dose.current_commune_is_comparable as hepb_birth_dose_commune_is_comparable
     from children
     left join required_given
         on required_given.child_key = children.child_key

@@ -66,6 +66,12 @@ aggregate_reports as (
 
 ),
 
+birth_rate as (
+
+    select * from {{ ref('int_population__birth_rate_measures') }}
+
+),
+
 mortality_long as (
 
     select
@@ -211,6 +217,14 @@ aggregate_reports_long as (
 
 ),
 
+birth_rate_long as (
+
+    select period, period_type, admin_level, admin_code, 'total' as sex, 'total' as age_group, 'total' as ethnicity,
+           'total' as category, measure, amount
+    from birth_rate
+
+),
+
 final as (
 
     select * from mortality_long
@@ -234,6 +248,8 @@ final as (
     select * from child_abuse_long
     union all
     select * from aggregate_reports_long
+    union all
+    select * from birth_rate_long
 
 )
 

@@ -44,6 +44,8 @@ judged as (
         measurements.waz,
         measurements.whz,
         geography.current_province_code,
+        geography.current_commune_code,
+        geography.current_commune_is_comparable,
         case
             when measurements.haz is null then 'not computable: ' || coalesce(measurements.zscore_note, 'no z-score')
             when measurements.haz < limits.haz_below or measurements.haz > limits.haz_above

@@ -1,6 +1,6 @@
--- Every failed data-quality check of every run, pinned to a province and period where the check could
--- pin it, with the province's name and its code on the current geography. A view, so the results of
--- the run that is going on are in it as soon as a suite has finished.
+-- Every failed data-quality check of every run, pinned to a province (or a commune, placed in its province)
+-- and period where the check could pin it, with the province's name and its code on the current geography. A
+-- view, so the results of the run that is going on are in it as soon as a suite has finished.
 -- Raw suites report the province code as delivered, in the vintage of the row's period: a half-year or
 -- year before 2025-H2 / 2025, or a school year starting before 2025, carries a pre-reform code.
 {{ config(materialized='view') }}
@@ -20,8 +20,9 @@ runs as (
 
 units as (
 
+    -- provinces, and communes (the outlier warnings name a commune): codes of 2 and 5 digits never collide
     select vintage, admin_code, admin_name, current_province_code from {{ ref('dim_admin_unit') }}
-    where admin_level = 'province'
+    where admin_level in ('province', 'commune')
 
 ),
 

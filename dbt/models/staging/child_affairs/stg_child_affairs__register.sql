@@ -30,6 +30,16 @@ final as (
         admin_vintage,
         special_circumstance_groups,
         coalesce((assistance ->> 'assisted')::boolean, false) as is_assisted,
+        -- the forms of assistance received (tro_giup.hinh_thuc, e.g. tro_cap_xa_hoi, y_te), lower case; none unless
+        -- the child was assisted
+        case when coalesce((assistance ->> 'assisted')::boolean, false)
+            then array(
+                select distinct lower(btrim(form.value))
+                from jsonb_array_elements_text(current_deliveries.assistance -> 'forms') as form (value)
+                where btrim(form.value) <> '' order by 1
+            )
+            else array[]::text[]
+        end as assistance_forms,
         has_disability,
         labour,
         snapshot_date

@@ -21,6 +21,8 @@ final as (
         commune_code,
         admin_vintage,
         age,
+        -- rows loaded before the open-ended group was read are single years
+        coalesce(age_is_open_ended, false) as age_is_open_ended,
         sex,
         population
 
