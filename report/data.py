@@ -184,6 +184,8 @@ class ReportData:
     register_quality: list = field(default_factory=list)
     # the quality scorecard of the period per province (report.scorecard.Scorecard)
     scorecard: list = field(default_factory=list)
+    # the outliers of the period, furthest out first (report.outliers.Outlier)
+    outliers: list = field(default_factory=list)
 
     def unit(self, admin_code: str) -> Unit:
         return next(u for u in self.units if u.admin_code == admin_code)
@@ -278,6 +280,7 @@ def latest_periods(conn: psycopg.Connection) -> list[str]:
 
 
 def load_report(conn: psycopg.Connection, period: str) -> ReportData:
+    from report.outliers import load_outliers
     from report.register_quality import load_register_quality  # it reads Period from here
     from report.scorecard import load_scorecard
 
@@ -328,4 +331,5 @@ def load_report(conn: psycopg.Connection, period: str) -> ReportData:
         progress=progress,
         register_quality=load_register_quality(conn, wanted),
         scorecard=load_scorecard(conn, period),
+        outliers=load_outliers(conn, period),
     )

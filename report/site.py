@@ -214,6 +214,7 @@ class Site:
 {self.contents()}
 {sections}
 {self.scorecard_section(unit)}
+{self.outliers_section(unit)}
 {self.register_quality_section(unit)}
 </main>
 <footer>{STATUS_LABEL[unit.status]} · {e(unit.admin_name)} · {e(period.name_vi)} ({e(period.period)}) ·
@@ -338,6 +339,34 @@ quarantined, valid personal IDs in the child register, outliers and withheld val
 <th scope="col">Đúng hạn — On time</th><th scope="col">Thiếu — Missing</th>
 <th scope="col">Bản ghi bị loại (%) — Quarantined rows</th><th scope="col">Mã định danh hợp lệ (%) — Valid IDs</th>
 <th scope="col">Giá trị bất thường — Outliers</th><th scope="col">Giá trị bị giữ lại — Withheld</th></tr></thead>
+<tbody>{body}</tbody></table>
+</section>"""
+
+    # --- outliers ---------------------------------------------------------------------------------------
+    def outliers_section(self, unit: Unit) -> str:
+        """The furthest-out rates of the page's scope: warnings to look at before signing off, nothing withheld."""
+        from report.outliers import SHOWN_PER_PAGE, outliers_of
+
+        rows = outliers_of(self.data.outliers, unit.admin_code)
+        if not rows:
+            return ""
+        compared = {"peers": "các đơn vị cùng cấp — its peers", "history": "các kỳ trước — its own history"}
+        names = {key: indicator.name_vi for key, indicator in self.data.indicators.items()}
+        body = "".join(
+            f'<tr><th scope="row">{e(names.get(o.indicator_id, o.indicator_id))}'
+            f"</th><td>{e(o.admin_name)}</td><td>{e(compared.get(o.compared_with, o.compared_with))}</td>"
+            f"<td>{format_number(o.value, 2)}</td><td>{format_number(o.median, 2)}</td>"
+            f"<td>{format_number(o.modified_z, 2)}</td></tr>"
+            for o in rows)
+        return f"""<section class="quality" aria-labelledby="outliers-h">
+<h2 id="outliers-h">Giá trị bất thường — Outliers</h2>
+<table class="values quality"><caption>Tỷ lệ khác xa các đơn vị cùng cấp trong kỳ hoặc các kỳ trước của chính đơn vị
+(điểm z hiệu chỉnh ngoài ±3,5); cần xem lại trước khi phê duyệt, không bị giữ lại. Tối đa {SHOWN_PER_PAGE} giá trị xa
+nhất — rates far from their peers in the period or from the unit's own history (modified z-score beyond ±3.5): to
+look at before signing off, nothing is withheld. The {SHOWN_PER_PAGE} furthest out (published.indicator_outliers).
+</caption><thead><tr><th scope="col">Chỉ tiêu — Indicator</th><th scope="col">Đơn vị — Unit</th>
+<th scope="col">So với — Compared with</th><th scope="col">Giá trị — Value</th><th scope="col">Trung vị — Median</th>
+<th scope="col">Điểm z hiệu chỉnh — Modified z</th></tr></thead>
 <tbody>{body}</tbody></table>
 </section>"""
 

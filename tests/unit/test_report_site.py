@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 import pytest
 
 from report.data import Approval, Indicator, Period, ReportData, Target, Unit, Value
+from report.outliers import Outlier
 from report.register_quality import RegisterQuality
 from report.scorecard import Scorecard
 from report.site import write_site
@@ -83,9 +84,14 @@ def report_data(preliminary: bool = False) -> ReportData:
                RegisterQuality("02", None, "Tỉnh Hai", date(2025, 12, 31), 0, 0, 0, 0, 0)]
     scorecard = [Scorecard("02", "Tỉnh Hai", 12, 9, 4, 3, Decimal("75.00"), Decimal("0.352"), None, 2, 14),
                  Scorecard("01", HOSTILE_NAME, 12, 12, 12, 0, Decimal("100.00"), Decimal("0.100"), Decimal("97.25"), 0, 0)]
+    # furthest out first, as the view orders them; a commune of 01 and the province 02 itself
+    outliers = [Outlier("under5_mortality_rate", "province", "02", "Tỉnh Hai", "02", "peers", Decimal("48.2"),
+                        Decimal("21.3"), Decimal("7.41")),
+                Outlier("child_population", "commune", "00004", "Phường <Ba Đình>", "01", "history", Decimal("999"),
+                        Decimal("1450"), Decimal("-4.02"))]
     return ReportData("r-20250621-0200", datetime(2025, 6, 21, 2), periods[-1], periods, INDICATORS, units,
                       values, [], series, [target], progress, made_at=datetime(2025, 6, 21, 8),
-                      register_quality=quality, scorecard=scorecard)
+                      register_quality=quality, scorecard=scorecard, outliers=outliers)
 
 
 class Tables(HTMLParser):
@@ -302,3 +308,14 @@ def test_the_quality_scorecard_lists_the_provinces_and_a_province_its_own_row(si
         [HOSTILE_NAME, "12/12", "100,00", "12", "0", "0,10", "97,25", "0", "0"]]
     (own,) = [t for t in tables_of(pages["02"]) if "published.quality_scorecard" in t["caption"]]
     assert own["rows"][1:] == [["Tỉnh Hai", "9/12", "75,00", "4", "3", "0,35", "—", "2", "14"]]
+
+
+def test_the_outliers_of_a_page_are_its_provinces_or_its_own_and_its_communes(site):
+    _, pages = site
+    (nation,) = [t for t in tables_of(pages["VN"]) if "published.indicator_outliers" in t["caption"]]
+    assert nation["rows"][1:] == [["Tỷ suất chết của trẻ em dưới 5 tuổi", "Tỉnh Hai", "các đơn vị cùng cấp — its peers",
+                                   "48,20", "21,30", "7,41"]]  # provinces only: the commune is on its province's page
+    (province,) = [t for t in tables_of(pages["01"]) if "published.indicator_outliers" in t["caption"]]
+    assert province["rows"][1:] == [["Dân số trẻ em", "Phường <Ba Đình>", "các kỳ trước — its own history", "999,00",
+                                     "1.450,00", "-4,02"]]
+    assert "Phường &lt;Ba Đình&gt;" in pages["01"]
