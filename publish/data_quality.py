@@ -1,9 +1,10 @@
 """Data quality for analysts and the report, replaced at every publish from the marts as they stand (like
 feed_completeness): the child register's per commune and snapshot (published.register_data_quality; counts
-only, the records to fix stay in quarantine.register_cleanup_list), and the quality scorecard per province
-and period (published.quality_scorecard_base, read through the view published.quality_scorecard, which adds
-the values the latest release withholds), and the outliers among the rates (audit.indicator_outliers_base, read
-through published.indicator_outliers, which keeps the values the latest release publishes)."""
+only, the records to fix stay in quarantine.register_cleanup_list); the quality scorecard per province and period
+(published.quality_scorecard_base, read through the view published.quality_scorecard, which adds the values the
+latest release withholds) and per feed (published.quality_scorecard_feeds); and the outliers among the rates
+(audit.indicator_outliers_base, read through published.indicator_outliers, which keeps the values the latest
+release publishes)."""
 
 from __future__ import annotations
 
@@ -23,12 +24,18 @@ def refresh_register_data_quality(conn: psycopg.Connection) -> int | None:
 
 
 QUALITY_SCORECARD = "marts.fct_quality_scorecard"
+QUALITY_SCORECARD_FEEDS = "marts.fct_quality_scorecard_feeds"
+SCORECARD_FEED_COLUMNS = ("current_province_code, period, period_type, feed, deliveries_expected, deliveries_received, "
+                          "deliveries_on_time, deliveries_late, deliveries_missing, reporting_rate_pct, on_time_rate_pct, "
+                          "rows_read, rows_quarantined, quarantine_rate_pct")
 SCORECARD_COLUMNS = ("current_province_code, period, period_type, deliveries_expected, deliveries_received, "
                      "deliveries_on_time, deliveries_late, deliveries_missing, reporting_rate_pct, on_time_rate_pct, "
                      "rows_read, rows_quarantined, quarantine_rate_pct, register_id_completeness_pct, outliers")
 
 
 def refresh_quality_scorecard(conn: psycopg.Connection) -> int | None:
+    """The scorecard per province and period, and per feed."""
+    replace_published_copy(conn, QUALITY_SCORECARD_FEEDS, "published.quality_scorecard_feeds", SCORECARD_FEED_COLUMNS)
     return replace_published_copy(conn, QUALITY_SCORECARD, "published.quality_scorecard_base", SCORECARD_COLUMNS)
 
 

@@ -129,6 +129,7 @@ TRANSFORMER_TABLES = {
     ("published", "register_data_quality"): ("INSERT", "DELETE"),
     ("published", "quality_scorecard_base"): ("INSERT", "DELETE"),
     ("audit", "indicator_outliers_base"): ("INSERT", "DELETE"),
+    ("published", "quality_scorecard_feeds"): ("INSERT", "DELETE"),
 }
 # On the database: dbt creates its schemas on a fresh warehouse; publishing and GE use temporary tables.
 TRANSFORMER_DATABASE = ("CREATE", "TEMPORARY")

@@ -175,6 +175,19 @@ def test_child_affairs_publish_protected_values_that_match_the_files(fresh_wareh
                    on v.indicator_id = 'register_id_completeness_rate' and v.admin_level = 'province'
                   and v.admin_code = s.current_province_code and v.period = s.period and v.sex = 'total'
                 where s.period = '2025-H1'""").fetchall()
+        # the scorecard per feed sums to the scorecard
+        unsummed = conn.execute(
+            """select count(*) from published.quality_scorecard as s
+                 full join (select current_province_code, period, sum(deliveries_expected) as expected,
+                                   sum(deliveries_received) as received, sum(rows_read) as read,
+                                   sum(rows_quarantined) as quarantined, count(*) as feeds
+                              from published.quality_scorecard_feeds group by 1, 2) as f
+                   on f.current_province_code = s.current_province_code and f.period = s.period
+                where (s.deliveries_expected, s.deliveries_received, s.rows_read, s.rows_quarantined)
+                      is distinct from (f.expected, f.received, f.read, f.quarantined)""").fetchone()[0]
+        register_feed = conn.execute(
+            """select sum(rows_quarantined) from published.quality_scorecard_feeds
+                where feed = 'ldxh_tre_em' and period = '2025-H1'""").fetchone()[0]
         # outliers: the published view against the values it names, and the night's warnings
         shown = conn.execute(
             """select o.indicator_id, o.value, v.value, v.suppression, v.withheld
@@ -257,6 +270,7 @@ def test_child_affairs_publish_protected_values_that_match_the_files(fresh_wareh
         {kind: verdicts[kind] for kind in ("missing", "malformed", "inconsistent")}
     assert sum(cleanup.values()) == verdicts["missing"] + verdicts["malformed"] + verdicts["inconsistent"] + \
         register_quarantined
+    assert unsummed == 0 and register_feed > 0
     # the scorecard of each province carries its ID completeness as published, and its deliveries
     delivered = [row for row in scorecard if row[4] > 0]  # every province is owed deliveries; two sent them
     assert {code for code, *_ in delivered} == set(PROVINCES)

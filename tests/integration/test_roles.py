@@ -78,6 +78,7 @@ READABLE_BY = {
     "published.register_data_quality": PUBLISHED_READERS,
     "published.quality_scorecard": PUBLISHED_READERS,
     "published.indicator_outliers": PUBLISHED_READERS,
+    "published.quality_scorecard_feeds": PUBLISHED_READERS,
     # the copy behind it holds suppressed commune values: never report users
     "audit.indicator_outliers_base": {"analyst", "transformer"},
     "intermediate.int_children": {"transformer"},

@@ -164,3 +164,40 @@ comment on column published.indicator_outliers.mad is 'Median absolute deviation
 comment on column published.indicator_outliers.modified_z is '0.6745 × (value − median) / mad; beyond ±3.5 is an outlier.';
 comment on column published.indicator_outliers.direction is 'high or low.';
 comment on column published.indicator_outliers.province_code is 'The province of the unit (itself for a province) on the current geography.';
+
+-- The scorecard per feed (marts.fct_quality_scorecard_feeds), copied at every publish (publish/data_quality.py):
+-- which feed of a province was late, missing or quarantined most.
+create table if not exists published.quality_scorecard_feeds (
+    current_province_code   text not null,
+    period                  text not null,
+    period_type             text not null,
+    feed                    text not null,
+    deliveries_expected     bigint not null,
+    deliveries_received     bigint not null,
+    deliveries_on_time      bigint not null,
+    deliveries_late         bigint not null,
+    deliveries_missing      bigint not null,
+    reporting_rate_pct      numeric,
+    on_time_rate_pct        numeric,
+    rows_read               bigint not null,
+    rows_quarantined        bigint not null,
+    quarantine_rate_pct     numeric,
+    refreshed_at            timestamptz not null default now(),
+    primary key (current_province_code, period, feed)
+);
+comment on table published.quality_scorecard_feeds is 'The quality scorecard per current province, period (year or half-year) and feed: deliveries expected, received, on time, late and missing, and the share of the feed''s current deliveries'' rows quarantined. published.quality_scorecard sums the feeds. Which feed held a province back: select * from published.quality_scorecard_feeds where period = ''2025-H1'' and current_province_code = ''15'' order by quarantine_rate_pct desc nulls last.';
+comment on column published.quality_scorecard_feeds.current_province_code is 'Province on the current (2025) geography; earlier periods'' old provinces are summed into it.';
+comment on column published.quality_scorecard_feeds.period is 'A year (2025) or a half-year (2025-H1).';
+comment on column published.quality_scorecard_feeds.period_type is 'year or half_year.';
+comment on column published.quality_scorecard_feeds.feed is 'The inbound feed (y_te_sinh, ldxh_tre_em, dan_so, ...).';
+comment on column published.quality_scorecard_feeds.deliveries_expected is 'Deliveries of the feed (one per old province of the period) owed for the period.';
+comment on column published.quality_scorecard_feeds.deliveries_received is 'Of which received.';
+comment on column published.quality_scorecard_feeds.deliveries_on_time is 'Of which first received by the due date.';
+comment on column published.quality_scorecard_feeds.deliveries_late is 'Of which received after the due date.';
+comment on column published.quality_scorecard_feeds.deliveries_missing is 'Owed, past the due date and not received.';
+comment on column published.quality_scorecard_feeds.reporting_rate_pct is 'received / expected, in %.';
+comment on column published.quality_scorecard_feeds.on_time_rate_pct is 'on time / expected, in %.';
+comment on column published.quality_scorecard_feeds.rows_read is 'Rows read from the feed''s current deliveries of the period (each file once).';
+comment on column published.quality_scorecard_feeds.rows_quarantined is 'Of which quarantined (quarantine.rejected_rows, with file, line, column and reason).';
+comment on column published.quality_scorecard_feeds.quarantine_rate_pct is 'rows_quarantined / rows_read, in % (3 decimals); null when nothing was read.';
+comment on column published.quality_scorecard_feeds.refreshed_at is 'When the publish step copied the row.';
