@@ -219,7 +219,9 @@ def test_child_affairs_publish_protected_values_that_match_the_files(fresh_wareh
     by_form = {key: expected.pop(key) for key in [key for key in expected if len(key) == 4]}
     published_forms = {(period, code, cat): (num, den, flag) for ind, period, level, code, sex, age, cat, num, den, _, flag
                        in rows if ind == "special_circumstances_assisted_by_form_rate"}
-    assert len(by_form) >= 20 and len(published_forms) == len(by_form)
+    periods = {period for _, period, _, _ in by_form}  # years and half-years (report rounds re-cut them)
+    assert len(by_form) >= 20
+    assert {key for key in published_forms if key[0] in periods} == {key[1:] for key in by_form}
     for (_, period, area, category), (numerator, denominator) in by_form.items():
         got_numerator, got_denominator, flag = published_forms[(period, area, category)]
         assert got_denominator == denominator, (period, area, category)

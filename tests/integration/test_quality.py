@@ -83,6 +83,11 @@ def _create_candidates(conn: psycopg.Connection) -> None:
             sex text, age_group text, ethnicity text, category text,
             numerator numeric, denominator numeric, value numeric, unit text,
             ci_lower numeric, ci_upper numeric);
+        -- dbt builds it from fct_indicator_values in the same build; empty here unless a test plants an outlier
+        create table marts.fct_indicator_outliers (
+            indicator_id text, period text, period_type text, admin_level text, admin_code text, admin_name text,
+            compared_with text, value numeric, numerator numeric, denominator numeric, others bigint,
+            median numeric, mad numeric, modified_z numeric, direction text);
     """)
     with conn.cursor().copy("copy reference.province_conversion_2025 from stdin (format csv, header true)") as copy:
         copy.write(PROVINCE_CONVERSION.read_bytes())
@@ -245,6 +250,26 @@ def test_a_value_above_the_flag_level_warns_without_blocking(warehouse):
     warned = [m for m in outcome.messages if m.startswith("warning: value above the level the catalogue flags")]
     # the catalogue's reason is in the message
     assert any("province 15" in m and "2025-H1" in m and m.endswith("deaths of visitors counted") for m in warned)
+
+
+def test_an_outlier_is_a_warning_with_its_scores_furthest_first(warehouse):
+    warehouse.execute(
+        """insert into marts.fct_indicator_outliers values
+           ('under5_mortality_rate', '2025-H1', 'half_year', 'province', '15', 'Lào Cai', 'peers', 15, 15, 1000, 33,
+            5.2, 1.1, 5.94, 'high'),
+           ('under5_mortality_rate', '2025-H1', 'half_year', 'province', '15', 'Lào Cai', 'history', 15, 15, 1000, 5,
+            8.0, 1.0, 4.86, 'high'),
+           ('under5_mortality_rate', '2025-H1', 'half_year', 'commune', '00004', 'Ba Đình', 'peers', 0.5, 1, 200, 125,
+            9.0, 0.8, -7.17, 'low')""")
+
+    outcome = run_suites(["marts_indicator_values"])
+
+    assert outcome.passed  # a warning: nothing is withheld for being unusual
+    warned = [m for m in outcome.messages if m.startswith("warning: rate is not an outlier")]
+    assert len(warned) == 2  # one per unit and period, both scores of province 15 in one line
+    assert "commune 00004" in warned[0] and "modified z -7.17 against its peers (value 0.5, median 9" in warned[0]
+    assert "province 15" in warned[1] and "period 2025-H1" in warned[1]
+    assert "modified z 5.94 against its peers" in warned[1] and "; modified z 4.86 against its own history" in warned[1]
 
 
 def test_a_category_s_own_bounds_override_the_indicator_s(warehouse):
