@@ -186,6 +186,8 @@ class ReportData:
     scorecard: list = field(default_factory=list)
     # the outliers of the period, furthest out first (report.outliers.Outlier)
     outliers: list = field(default_factory=list)
+    # the scorecard per province and feed (report.scorecard.FeedScorecard)
+    scorecard_feeds: list = field(default_factory=list)
 
     def unit(self, admin_code: str) -> Unit:
         return next(u for u in self.units if u.admin_code == admin_code)
@@ -282,7 +284,7 @@ def latest_periods(conn: psycopg.Connection) -> list[str]:
 def load_report(conn: psycopg.Connection, period: str) -> ReportData:
     from report.outliers import load_outliers
     from report.register_quality import load_register_quality  # it reads Period from here
-    from report.scorecard import load_scorecard
+    from report.scorecard import load_feed_scorecard, load_scorecard
 
     cursor = conn.cursor(row_factory=dict_row)
     release = cursor.execute("select release_id, created_at from published.latest_release").fetchone()
@@ -332,4 +334,5 @@ def load_report(conn: psycopg.Connection, period: str) -> ReportData:
         register_quality=load_register_quality(conn, wanted),
         scorecard=load_scorecard(conn, period),
         outliers=load_outliers(conn, period),
+        scorecard_feeds=load_feed_scorecard(conn, period),
     )

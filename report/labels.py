@@ -43,6 +43,10 @@ VALUE_NAMES = {
     "moi_truong:gia_dinh": "Môi trường: gia đình", "moi_truong:truong_hoc": "Môi trường: trường học",
     "moi_truong:cong_dong": "Môi trường: cộng đồng", "moi_truong:moi_truong_mang": "Môi trường: môi trường mạng",
     "moi_truong:khac": "Môi trường: khác",
+    # forms of assistance to children in special circumstances (register: tro_giup.hinh_thuc)
+    "tro_giup:tro_cap_xa_hoi": "Hình thức trợ giúp: trợ cấp xã hội", "tro_giup:y_te": "Hình thức trợ giúp: y tế",
+    "tro_giup:giao_duc": "Hình thức trợ giúp: giáo dục", "tro_giup:cham_soc_thay_the": "Hình thức trợ giúp: chăm sóc thay thế",
+    "tro_giup:tu_van": "Hình thức trợ giúp: tư vấn",
     # groups of children in special circumstances (Luật Trẻ em 2016, Điều 10, khoản 1)
     "a": "a) Trẻ em mồ côi cả cha và mẹ", "b": "b) Trẻ em bị bỏ rơi", "c": "c) Trẻ em không nơi nương tựa",
     "d": "d) Trẻ em khuyết tật", "đ": "đ) Trẻ em nhiễm HIV/AIDS", "e": "e) Trẻ em vi phạm pháp luật",
@@ -67,7 +71,10 @@ LEVEL_NAMES = {"national": "Toàn quốc", "province": "Tỉnh/thành phố", "c
 
 
 def value_name(value: str) -> str:
-    """The form's wording of a breakdown cell; codes without one (vaccine doses such as 5IN1_3) as they are."""
+    """The form's wording of a breakdown cell; codes without one (vaccine doses such as 5IN1_3) as they are, and
+    a form of assistance the list does not know (the register's codes are open) under its family's name."""
+    if value not in VALUE_NAMES and value.startswith("tro_giup:"):
+        return "Hình thức trợ giúp: " + value.removeprefix("tro_giup:").replace("_", " ")
     return VALUE_NAMES.get(value, value)
 
 

@@ -340,7 +340,27 @@ quarantined, valid personal IDs in the child register, outliers and withheld val
 <th scope="col">Bản ghi bị loại (%) — Quarantined rows</th><th scope="col">Mã định danh hợp lệ (%) — Valid IDs</th>
 <th scope="col">Giá trị bất thường — Outliers</th><th scope="col">Giá trị bị giữ lại — Withheld</th></tr></thead>
 <tbody>{body}</tbody></table>
+{"" if unit.is_nation else self.feed_scorecard_table(unit)}
 </section>"""
+
+    def feed_scorecard_table(self, unit: Unit) -> str:
+        """A province's page: its deliveries and quarantined rows per feed (published.quality_scorecard_feeds)."""
+        rows = [r for r in self.data.scorecard_feeds if r.province_code == unit.admin_code]
+        if not rows:
+            return ""
+        body = "".join(
+            f'<tr><th scope="row">{e(r.label)}</th>'
+            f"<td>{format_number(r.deliveries_received, 0)}/{format_number(r.deliveries_expected, 0)}</td>"
+            f"<td>{format_number(r.deliveries_on_time, 0)}</td><td>{format_number(r.deliveries_missing, 0)}</td>"
+            f"<td>{format_number(r.rows_read, 0)}</td><td>{format_number(r.rows_quarantined, 0)}</td>"
+            f"<td>{'—' if r.quarantine_rate_pct is None else format_number(r.quarantine_rate_pct, 2)}</td></tr>"
+            for r in rows)
+        return f"""<table class="values quality"><caption>Theo nguồn số liệu — by feed
+(published.quality_scorecard_feeds).</caption><thead><tr><th scope="col">Nguồn — Feed</th>
+<th scope="col">Báo cáo đã nhận — Deliveries received</th><th scope="col">Đúng hạn — On time</th>
+<th scope="col">Thiếu — Missing</th><th scope="col">Bản ghi — Rows read</th><th scope="col">Bị loại — Quarantined</th>
+<th scope="col">Bị loại (%) — Quarantined (%)</th></tr></thead>
+<tbody>{body}</tbody></table>"""
 
     # --- outliers ---------------------------------------------------------------------------------------
     def outliers_section(self, unit: Unit) -> str:

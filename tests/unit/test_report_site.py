@@ -13,7 +13,7 @@ import pytest
 from report.data import Approval, Indicator, Period, ReportData, Target, Unit, Value
 from report.outliers import Outlier
 from report.register_quality import RegisterQuality
-from report.scorecard import Scorecard
+from report.scorecard import FeedScorecard, Scorecard
 from report.site import write_site
 
 HOSTILE_NAME = 'Tỉnh <Thử> & "Mới"'
@@ -91,7 +91,9 @@ def report_data(preliminary: bool = False) -> ReportData:
                         Decimal("1450"), Decimal("-4.02"))]
     return ReportData("r-20250621-0200", datetime(2025, 6, 21, 2), periods[-1], periods, INDICATORS, units,
                       values, [], series, [target], progress, made_at=datetime(2025, 6, 21, 8),
-                      register_quality=quality, scorecard=scorecard, outliers=outliers)
+                      register_quality=quality, scorecard=scorecard, outliers=outliers,
+                      scorecard_feeds=[FeedScorecard("02", "y_te_sinh", 2, 2, 1, 0, 150, 5, Decimal("3.333")),
+                                       FeedScorecard("02", "ldxh_tre_em", 1, 0, 0, 1, 0, 0, None)])
 
 
 class Tables(HTMLParser):
@@ -306,8 +308,13 @@ def test_the_quality_scorecard_lists_the_provinces_and_a_province_its_own_row(si
     assert nation["rows"][1:] == [
         ["Tỉnh Hai", "9/12", "75,00", "4", "3", "0,35", "—", "2", "14"],
         [HOSTILE_NAME, "12/12", "100,00", "12", "0", "0,10", "97,25", "0", "0"]]
-    (own,) = [t for t in tables_of(pages["02"]) if "published.quality_scorecard" in t["caption"]]
+    (own,) = [t for t in tables_of(pages["02"]) if "published.quality_scorecard)" in t["caption"]]
     assert own["rows"][1:] == [["Tỉnh Hai", "9/12", "75,00", "4", "3", "0,35", "—", "2", "14"]]
+    # a province's page breaks its deliveries down by feed; the nation's does not
+    (feeds,) = [t for t in tables_of(pages["02"]) if "published.quality_scorecard_feeds" in t["caption"]]
+    assert feeds["rows"][1:] == [["Sổ sinh (y tế) (y_te_sinh)", "2/2", "1", "0", "150", "5", "3,33"],
+                                 ["Hệ thống quản lý thông tin trẻ em (ldxh_tre_em)", "0/1", "0", "1", "0", "0", "—"]]
+    assert not [t for t in tables_of(pages["VN"]) if "published.quality_scorecard_feeds" in t["caption"]]
 
 
 def test_the_outliers_of_a_page_are_its_provinces_or_its_own_and_its_communes(site):
