@@ -96,7 +96,8 @@ def _write_file(landing: Path, geo, model, year: int, vintage: str, province: st
             for age, pair in enumerate(ages):
                 for sex, persons in zip(("Nam", "Nữ"), pair):
                     writer.write([str(year), province, commune, str(age), sex, str(persons)])
-                    counts["population_all_ages"] += persons
+                    if all_ages:  # a file of children has no total population
+                        counts["population_all_ages"] += persons
                     if age < 16:
                         counts["children_under_16"] += persons
                         counts[f"children_under_16_{'male' if sex == 'Nam' else 'female'}"] += persons
@@ -105,8 +106,6 @@ def _write_file(landing: Path, geo, model, year: int, vintage: str, province: st
                     for sex, persons in zip(("Nam", "Nữ"), pair):
                         writer.write([str(year), province, commune, age_label, sex, str(persons)])
                         counts["population_all_ages"] += persons
-        if not all_ages:
-            del counts["population_all_ages"]  # a file of children has no total population
         written = writer.rows
     return FileEntry(feed=FEED, path=rel, province=province, vintage=vintage, period=str(year), rows=written,
                      valid_rows=written, invalid_rows={}, variants=delivery.describe(),
